@@ -1,0 +1,127 @@
+/**
+ * The Store port: everything the gate, the CLI and the imports need from
+ * persistence. Implementations: store/sqlite (default, embedded),
+ * store/memory (fake for tests, same contract).
+ *
+ * Numbers are always E.164 here: callers normalize with core before calling.
+ */
+import type {
+  ConsentRecord,
+  ContractRecord,
+  Decision,
+  DncRecord,
+  Facts,
+  RefusalRecord,
+} from '../core/types';
+
+export type CallOutcome = {
+  answered: boolean;
+  /** PBX dial status (ANSWER, BUSY, NOANSWER, CANCEL, CONGESTION, CHANUNAVAIL…). */
+  dialStatus?: string;
+  /** Hangup cause, Q.850 name or number as the PBX reports it. */
+  hangupCause?: string;
+  /** Talk duration in ms (0 when never answered). */
+  durationMs?: number;
+  endedAt: Date;
+};
+
+export type FactsQuery = {
+  e164: string;
+  professional: string;
+  at: Date;
+  /** Start of the frequency window (FREQ-1): attempts at or after it count. */
+  windowStart: Date;
+  campaignId?: string;
+};
+
+export type CommitOptions = {
+  /** Record the attempt (only for an allowed verdict). */
+  recordAttempt: boolean;
+  windowStart: Date;
+  /** Refuse to record when this many counted attempts already exist; Infinity = no check (monitor mode). */
+  maxAttempts: number;
+};
+
+export type CommitResult =
+  | { ok: true }
+  /** The limit was reached between the read and the write: nothing was written. */
+  | { ok: false; recentAttempts: Date[] };
+
+export type ImportKind = 'consent' | 'contract' | 'dnc' | 'opposition';
+
+export type ConsentRow = ConsentRecord & { e164: string };
+export type ContractRow = ContractRecord & { e164: string };
+export type DncRow = DncRecord & { e164: string };
+
+export type AttemptRow = {
+  decisionId: string;
+  e164: string;
+  professional: string;
+  campaignId: string;
+  at: Date;
+  outcome?: CallOutcome;
+};
+
+export type DecisionRow = { id: string; at: Date; e164?: string; professional: string; verdict: 'allow' | 'block'; decision: Decision; outcome?: CallOutcome };
+
+export type History = {
+  e164: string;
+  attempts: AttemptRow[];
+  decisions: DecisionRow[];
+  consents: ConsentRow[];
+  contracts: ContractRow[];
+  dnc: DncRow[];
+  refusals: (RefusalRecord & { e164: string })[];
+  opposition: { listed: boolean; asOf?: Date };
+};
+
+/** A bulk import in one transaction: nothing is visible until commit, rollback leaves the store as it was. */
+export interface ImportSession {
+  consents(rows: ConsentRow[]): Promise<void>;
+  contracts(rows: ContractRow[]): Promise<void>;
+  dnc(rows: DncRow[]): Promise<void>;
+  /** Numbers of the legacy list; the list is replaced as a whole at commit. */
+  opposition(e164s: string[]): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'memory' | 'postgres';
+  getFacts(q: FactsQuery): Promise<Facts>;
+  /**
+   * Writes the decision (audit) and, when asked and the verdict is allow, the
+   * attempt — atomically with the frequency check: two concurrent commits can
+   * never both pass `maxAttempts`.
+   */
+  commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult>;
+  /** Outcome of a placed call; false when no such decision. */
+  recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean>;
+  /** Release an attempt that failed before reaching the network (FREQ-2 policy). */
+  releaseAttempt(decisionId: string): Promise<boolean>;
+
+  addConsent(row: ConsentRow): Promise<void>;
+  /** Marks every active consent of (number, professional) withdrawn at `at`; returns how many. */
+  withdrawConsent(e164: string, professional: string, at: Date): Promise<number>;
+  addContract(row: ContractRow): Promise<void>;
+  addDnc(row: DncRow): Promise<void>;
+  addRefusal(e164: string, professional: string, at: Date): Promise<void>;
+
+  /** Start a bulk import. For opposition, asOf is the list date. */
+  beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession>;
+
+  history(e164: string, professional?: string): Promise<History>;
+  close(): Promise<void>;
+}
+
+/** Thrown by a store for a fault (not a block): unreadable file, not SQLite, schema too new. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
