@@ -1,0 +1,26 @@
+/** The `asterisk:` section of callgate.yaml. Owned by the Asterisk adapter; included by config/schema.ts. */
+import { z } from 'zod';
+
+export const asteriskConfigSchema = z
+  .object({
+    /** ARI base URL, e.g. http://127.0.0.1:8088 */
+    url: z.string().url(),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    /** Stasis application name, as in Stasis(callgate,…) */
+    app: z.string().min(1).default('callgate'),
+    /** Context where an allowed call continues (extension = the number, priority 1). */
+    allowContext: z.string().min(1),
+    /** Context for blocked calls (an announcement to the agent); absent = hang up with hangupReason. */
+    blockContext: z.string().min(1).optional(),
+    /** ARI hangup reason for blocked calls: rejected = cause 21. */
+    hangupReason: z.enum(['normal', 'busy', 'congestion', 'no_answer', 'timeout', 'rejected', 'unallocated', 'normal_unspecified', 'number_incomplete', 'codec_mismatch', 'interworking', 'failure', 'answered_elsewhere']).default('rejected'),
+    /** Per-request timeout for ARI REST calls (ari-client's never settle on a dropped connection), ms. */
+    requestTimeoutMs: z.number().int().positive().default(2000),
+    /** Reconnect backoff bounds, ms. */
+    reconnectMinMs: z.number().int().positive().default(250),
+    reconnectMaxMs: z.number().int().positive().default(10000),
+  })
+  .strict();
+
+export type AsteriskConfig = z.infer<typeof asteriskConfigSchema>;
