@@ -1,0 +1,59 @@
+/**
+ * Checks across settings that a per-field schema cannot make: unique ids,
+ * campaigns pointing at declared professionals, the default campaign.
+ * They run on the raw YAML value, whatever else is wrong, so that every
+ * problem is reported at once.
+ */
+import type { Problem } from './problems';
+
+type Raw = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function ids(list: unknown, what: string, problems: Problem[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  if (!Array.isArray(list)) return seen;
+  list.forEach((item, i) => {
+    if (!isObj(item) || typeof item.id !== 'string') return;
+    const first = seen.get(item.id);
+    if (first !== undefined) problems.push({ path: `${what}[${i}].id`, message: `duplicate id '${item.id}' (also ${what}[${first}].id)` });
+    else seen.set(item.id, i);
+  });
+  return seen;
+}
+
+export function crossChecks(raw: Raw): Problem[] {
+  const problems: Problem[] = [];
+  const pros = ids(raw.professionals, 'professionals', problems);
+  const camps = ids(raw.campaigns, 'campaigns', problems);
+  const declared = [...pros.keys()].join(', ') || 'none';
+
+  if (Array.isArray(raw.campaigns)) {
+    raw.campaigns.forEach((c, i) => {
+      if (isObj(c) && typeof c.professional === 'string' && pros.size > 0 && !pros.has(c.professional)) {
+        problems.push({ path: `campaigns[${i}].professional`, message: `unknown professional '${c.professional}' (declared: ${declared})` });
+      }
+    });
+  }
+
+  const dc = raw.defaultCampaign;
+  if (typeof dc === 'string') {
+    if (!camps.has(dc)) {
+      problems.push({ path: 'defaultCampaign', message: `unknown campaign '${dc}' (declared: ${[...camps.keys()].join(', ') || 'none'}); name a campaign or write the default campaign inline` });
+    }
+  } else if (dc === undefined || isObj(dc)) {
+    const d = dc ?? {};
+    if (typeof d.professional === 'string') {
+      if (pros.size > 0 && !pros.has(d.professional)) {
+        problems.push({ path: 'defaultCampaign.professional', message: `unknown professional '${d.professional}' (declared: ${declared})` });
+      }
+    } else if (d.professional === undefined && pros.size > 1) {
+      problems.push({ path: 'defaultCampaign.professional', message: `required when several professionals are declared (${declared})` });
+    }
+    const did = typeof d.id === 'string' ? d.id : 'default';
+    if (camps.has(did)) {
+      problems.push({ path: 'defaultCampaign.id', message: `'${did}' is also a campaign id; give the inline default campaign another id, or write defaultCampaign: ${did}` });
+    }
+  }
+  return problems;
+}

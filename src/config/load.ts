@@ -1,0 +1,121 @@
+/**
+ * Loading callgate.yaml: read, parse YAML, validate against ./schema.ts, check
+ * cross-references, apply defaults, deep-freeze. Invalid config fails with a
+ * ConfigError listing every problem at once, each with its path.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import type { Campaign } from '../core/types';
+import { crossChecks } from './checks';
+import { formatPath, type Problem, zodProblems } from './problems';
+import { type Config, configSchema, DEFAULT_CAMPAIGN_ID, type RawConfig } from './schema';
+
+export type { Problem };
+
+/** An invalid or unreadable configuration (code CG_ERR_CONFIG in src/errors.ts). */
+export class ConfigError extends Error {
+  readonly code = 'CG_ERR_CONFIG' as const;
+  constructor(
+    readonly source: string,
+    readonly problems: Problem[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `invalid configuration ${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
+      options,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_CONFIG_PATH = './config/callgate.yaml';
+
+/** --config, else CALLGATE_CONFIG, else ./config/callgate.yaml (relative to the working directory). */
+export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag !== '') return flag;
+  const fromEnv = env.CALLGATE_CONFIG;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return DEFAULT_CONFIG_PATH;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+function resolveDefaultCampaign(c: RawConfig): Campaign {
+  const dc = c.defaultCampaign;
+  if (typeof dc === 'string') {
+    const found = c.campaigns.find((x) => x.id === dc);
+    if (!found) throw new Error(`defaultCampaign '${dc}' not found`); // unreachable: crossChecks reports it
+    return { ...found, categories: [...found.categories] };
+  }
+  return {
+    id: dc.id ?? DEFAULT_CAMPAIGN_ID,
+    professional: dc.professional ?? c.professionals[0]!.id,
+    purpose: dc.purpose,
+    audience: dc.audience,
+    dialing: dc.dialing,
+    sector: dc.sector,
+    categories: dc.categories,
+  };
+}
+
+/** Parse and validate YAML text. `source` names it in errors (a file path, '<inline>'). */
+export function parseConfig(yamlText: string, source: string): Config {
+  const doc = YAML.parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? `line ${pos.line}:${pos.col}` : 'YAML';
+        return { path: where, message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(source, [{ path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' }]);
+  }
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossChecks(raw as Record<string, unknown>)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
+
+  const c = parsed.data;
+  const config: Config = {
+    store: c.store,
+    policy: c.policy,
+    professionals: c.professionals,
+    campaigns: c.campaigns,
+    defaultCampaign: resolveDefaultCampaign(c),
+    gate: c.gate,
+    clock: c.clock,
+    log: c.log,
+    ...(c.asterisk ? { asterisk: c.asterisk } : {}),
+    ...(c.freeswitch ? { freeswitch: c.freeswitch } : {}),
+  };
+  return deepFreeze(config);
+}
+
+/** Read and parse a config file. Unreadable file or YAML syntax error → ConfigError. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((err as Error).message);
+    throw new ConfigError(
+      file,
+      [{ path: '(file)', message: `cannot read ${path.resolve(file)}: ${why}; pass --config FILE or set CALLGATE_CONFIG` }],
+      { cause: err },
+    );
+  }
+  return parseConfig(text, file);
+}
