@@ -17,9 +17,18 @@ export const asteriskConfigSchema = z
     hangupReason: z.enum(['normal', 'busy', 'congestion', 'no_answer', 'timeout', 'rejected', 'unallocated', 'normal_unspecified', 'number_incomplete', 'codec_mismatch', 'interworking', 'failure', 'answered_elsewhere']).default('rejected'),
     /** Per-request timeout for ARI REST calls (ari-client's never settle on a dropped connection), ms. */
     requestTimeoutMs: z.number().int().positive().default(2000),
-    /** Reconnect backoff bounds, ms. */
+    /** Reconnect backoff bounds, ms (doubling from min, capped at max, forever). */
     reconnectMinMs: z.number().int().positive().default(250),
     reconnectMaxMs: z.number().int().positive().default(10000),
+    /** Time the gate has to decide one call, from StasisStart, ms (Stasis() itself has no timeout). */
+    deadlineMs: z.number().int().positive().default(500),
+    /**
+     * Backstop only: what to do if the gate itself has not answered 250 ms after deadlineMs
+     * (the gate normally applies policy.failMode itself; keep the two equal).
+     */
+    failMode: z.enum(['closed', 'open']).default('closed'),
+    /** WebSocket keep-alive: ping period, ms; no pong by the next ping = reconnect. */
+    pingIntervalMs: z.number().int().positive().default(5000),
   })
   .strict();
 

@@ -1,0 +1,441 @@
+/**
+ * A small typed wrapper around `ari-client` 2.2.0 (Asterisk REST Interface).
+ *
+ * Why a wrapper (see PROTOCOLS.md C.1–C.3, verified against a mock and a real Asterisk):
+ * - ari-client's REST calls never settle when the TCP connection drops (node-ari-client#78):
+ *   every call here has an explicit timeout.
+ * - a wrong password makes `connect()` reject with a *string* and also throw that string as an
+ *   uncaught exception: we probe `resources.json` with the credentials first (one clear
+ *   CG_ERR_PBX_CONNECT error), and guard the connect itself against the stray throw.
+ * - its WebSocket reconnect gives up for good after 10 tries (~43 s), and an event type it does
+ *   not know crashes the process inside the `message` handler: the event WebSocket is opened
+ *   here (with the `ws` that ari-client itself depends on), with our own reconnect loop
+ *   (capped exponential backoff, forever) and a `closing` flag so stop() never retries.
+ * - swagger-client prints "This API is using a deprecated version of Swagger!" on stdout at
+ *   every connect through an implicit global `log`: that global is routed to the logger so the
+ *   CLI's stdout stays clean.
+ * - HTTP errors come back as `Error(<raw JSON body>)` with no status: turned into AriHttpError
+ *   with the ARI message.
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+
+/** Channel snapshot as Asterisk sends it (ast_channel_snapshot_to_json). */
+export type AriChannel = {
+  id: string;
+  name: string;
+  state: string;
+  protocol_id?: string;
+  caller: { name: string; number: string };
+  connected?: { name: string; number: string };
+  accountcode?: string;
+  dialplan?: { context?: string; exten?: string; priority?: number; app_name?: string; app_data?: string };
+  creationtime?: string;
+  language?: string;
+};
+
+/** The fields of the ARI events the adapter reads; everything else is kept as sent. */
+export type AriEvent = {
+  type: string;
+  timestamp?: string;
+  application?: string;
+  asterisk_id?: string;
+  channel?: AriChannel;
+  args?: string[];
+  cause?: number;
+  cause_txt?: string;
+  dialstatus?: string;
+  caller?: AriChannel;
+  peer?: AriChannel;
+  variable?: string;
+  value?: string;
+  [k: string]: unknown;
+};
+
+export type AriConnectionOptions = {
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+  requestTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** WebSocket ping period; a missing pong by the next ping drops and reopens the socket. */
+  pingIntervalMs: number;
+  logger: Logger;
+};
+
+/** An ARI REST call answered with an HTTP error (ari-client gives only the body). */
+export class AriHttpError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly ariMessage: string,
+  ) {
+    super(`ARI ${operation} failed: ${ariMessage}`);
+    this.name = 'AriHttpError';
+  }
+  /** The channel is gone (hung up meanwhile): not a fault of the gate. */
+  get channelGone(): boolean {
+    return /not found/i.test(this.ariMessage);
+  }
+}
+
+/** Connection-level problems, with the CG_ERR_* code of src/errors.ts and what to fix. */
+export class AriConnectError extends Error {
+  readonly code = 'CG_ERR_PBX_CONNECT';
+  constructor(
+    message: string,
+    readonly auth: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AriConnectError';
+  }
+}
+
+/** The REST operations the gate uses, each with a timeout. */
+export interface AriRest {
+  continueInDialplan(channelId: string, to: { context: string; extension: string; priority: number }): Promise<void>;
+  hangup(channelId: string, reason: string): Promise<void>;
+  setChannelVars(channelId: string, vars: Record<string, string>): Promise<void>;
+  /** Subscribe the app to a channel so its events keep coming after StasisEnd. */
+  subscribeChannel(channelId: string): Promise<void>;
+  /** Channel ids the application currently holds (in Stasis or subscribed). */
+  applicationChannelIds(): Promise<string[]>;
+  /** Snapshot of a channel, or undefined when it no longer exists. */
+  getChannel(channelId: string): Promise<AriChannel | undefined>;
+}
+
+/* ------------------------------------------------------------------ ari-client, typed minimally */
+
+type AriOp = (params: Record<string, unknown>) => Promise<unknown>;
+type AriClientLike = {
+  channels: Record<string, AriOp>;
+  applications: Record<string, AriOp>;
+};
+type AriModule = { connect(url: string, user: string, pass: string): Promise<AriClientLike> };
+
+/** The `ws` (6.x) that ari-client depends on: present whenever ari-client is installed. */
+type WsLike = EventEmitter & {
+  readyState: number;
+  close(code?: number): void;
+  terminate(): void;
+  ping(): void;
+};
+type WsCtor = new (url: string) => WsLike;
+
+function loadWs(): WsCtor {
+  const ariDir = path.dirname(require.resolve('ari-client/package.json'));
+  return require(require.resolve('ws', { paths: [ariDir] })) as WsCtor;
+}
+
+/* swagger-client logs through an implicit global `log` (console.log to stdout). */
+let swaggerLogger: Logger | undefined;
+function routeSwaggerLog(logger: Logger): void {
+  swaggerLogger = logger;
+  (globalThis as Record<string, unknown>).log = (...args: unknown[]) => {
+    swaggerLogger?.debug({ swagger: args.map(String) }, 'swagger-client message (routed off stdout)');
+  };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`ARI ${what}: no answer within ${ms} ms (connection dropped?)`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+function toAriError(operation: string, e: unknown): Error {
+  if (e instanceof Error && e.message.startsWith('ARI ')) return e;
+  const raw = e instanceof Error ? e.message : String(e);
+  let msg = raw;
+  try {
+    const body = JSON.parse(raw) as { message?: unknown };
+    if (body && typeof body.message === 'string') msg = body.message;
+  } catch {
+    /* not JSON: keep the raw text */
+  }
+  return new AriHttpError(operation, msg);
+}
+
+/** GET resources.json with the credentials: tells a wrong password apart from an unreachable host. */
+function probe(opts: AriConnectionOptions): Promise<void> {
+  const base = new URL(opts.url);
+  if (base.protocol !== 'http:') {
+    return Promise.reject(
+      new AriConnectError(`asterisk.url must be http:// (ari-client cannot follow Asterisk's http basePath behind TLS); got ${base.protocol}`, false),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      {
+        host: base.hostname,
+        port: base.port || 80,
+        path: '/ari/api-docs/resources.json',
+        auth: `${opts.username}:${opts.password}`,
+        timeout: opts.requestTimeoutMs,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        if (res.statusCode === 200) return resolve();
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          return reject(
+            new AriConnectError(
+              `ARI at ${base.host} refused user '${opts.username}' (HTTP ${res.statusCode}): check asterisk.username/password against ari.conf`,
+              true,
+            ),
+          );
+        }
+        reject(new AriConnectError(`ARI at ${base.host} answered HTTP ${res.statusCode} for /ari/api-docs/resources.json: is ARI enabled (ari.conf enabled=yes, http.conf)?`, false));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.requestTimeoutMs} ms`)));
+    req.on('error', (e) =>
+      reject(new AriConnectError(`cannot reach ARI at ${base.host}: ${e.message}; check asterisk.url and that Asterisk runs with ARI enabled`, false, { cause: e })),
+    );
+  });
+}
+
+/** ari-client's connect, with the stray uncaught string throw caught and turned into one error. */
+async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ari = require('ari-client') as AriModule;
+  routeSwaggerLog(opts.logger);
+  let stray: unknown;
+  const guard = (err: unknown) => {
+    // swagger-client's fail() throws the message string (e.g. "401 : undefined http://…") after rejecting.
+    if (typeof err === 'string') {
+      stray = err;
+      return;
+    }
+    process.removeListener('uncaughtException', guard);
+    throw err;
+  };
+  process.on('uncaughtException', guard);
+  try {
+    return await withTimeout(ari.connect(opts.url, opts.username, opts.password), opts.requestTimeoutMs * 3, 'loading the API description');
+  } catch (e) {
+    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(stray ?? e);
+    throw new AriConnectError(`ari-client could not load the ARI API description from ${opts.url}: ${text}`, /^401\b/.test(text));
+  } finally {
+    // The stray throw comes after the rejection, in the same HTTP callback: leave the guard one tick longer.
+    setImmediate(() => process.removeListener('uncaughtException', guard));
+  }
+}
+
+/**
+ * One ARI connection: REST through ari-client, events through our own WebSocket.
+ * Events: 'event' (AriEvent), 'connected' (each time the event socket opens, the app is
+ * registered), 'disconnected' (Error), 'error' is never emitted (faults are logged).
+ */
+export class AriConnection extends EventEmitter implements AriRest {
+  private client: AriClientLike | undefined;
+  private ws: WsLike | undefined;
+  private closing = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private readonly Ws = loadWs();
+  private readonly log: Logger;
+  /** Resolved the first time the event socket opens. */
+  private firstOpen: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  constructor(private readonly opts: AriConnectionOptions) {
+    super();
+    this.log = opts.logger;
+  }
+
+  get connected(): boolean {
+    return this.ws !== undefined && this.ws.readyState === 1;
+  }
+
+  /**
+   * Connects. Resolves when the app is registered; rejects on a wrong password (retrying
+   * cannot fix it). An unreachable Asterisk resolves `false` and keeps retrying in the background.
+   */
+  start(): Promise<boolean> {
+    this.closing = false;
+    return new Promise<boolean>((resolve, reject) => {
+      this.firstOpen = { resolve: () => resolve(true), reject };
+      this.connectOnce().catch((e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (err instanceof AriConnectError && err.auth) {
+          this.firstOpen = undefined;
+          this.closing = true;
+          return reject(err);
+        }
+        this.firstOpen = undefined;
+        resolve(false);
+        this.scheduleReconnect(err);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pinger) clearInterval(this.pinger);
+    this.timer = this.pinger = undefined;
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws && ws.readyState <= 1) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000);
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        ws.close(1000);
+      });
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    await probe(this.opts);
+    if (this.closing) return;
+    if (!this.client) this.client = await ariConnect(this.opts);
+    if (this.closing) return;
+    await this.openSocket();
+  }
+
+  private openSocket(): Promise<void> {
+    const base = new URL(this.opts.url);
+    const wsUrl =
+      `ws://${base.host}/ari/events?app=${encodeURIComponent(this.opts.app)}` +
+      `&api_key=${encodeURIComponent(this.opts.username)}:${encodeURIComponent(this.opts.password)}`;
+    return new Promise<void>((resolve, reject) => {
+      const ws = new this.Ws(wsUrl);
+      let opened = false;
+      let alive = true;
+      ws.on('open', () => {
+        opened = true;
+        this.ws = ws;
+        this.attempt = 0;
+        this.pinger = setInterval(() => {
+          if (!alive) {
+            this.log.warn('ARI WebSocket: no pong since the last ping, dropping it');
+            ws.terminate();
+            return;
+          }
+          alive = false;
+          ws.ping();
+        }, this.opts.pingIntervalMs);
+        this.pinger.unref();
+        resolve();
+        this.log.info({ app: this.opts.app }, 'ARI connected, Stasis app registered');
+        if (this.firstOpen) {
+          this.firstOpen.resolve();
+          this.firstOpen = undefined;
+        }
+        this.emit('connected');
+      });
+      ws.on('pong', () => {
+        alive = true;
+      });
+      ws.on('message', (data: unknown) => this.onMessage(String(data)));
+      ws.on('error', (e: Error) => {
+        if (!opened) reject(new AriConnectError(`ARI WebSocket to ${base.host} failed: ${e.message}`, /401/.test(e.message), { cause: e }));
+        else this.log.warn({ err: e.message }, 'ARI WebSocket error');
+      });
+      ws.on('close', (code: number) => {
+        if (this.pinger) clearInterval(this.pinger);
+        this.pinger = undefined;
+        if (this.ws === ws) this.ws = undefined;
+        if (!opened) return; // the error handler rejected
+        if (this.closing) return;
+        const err = new Error(`ARI WebSocket closed (code ${code})`);
+        this.emit('disconnected', err);
+        this.scheduleReconnect(err);
+      });
+    });
+  }
+
+  private scheduleReconnect(err: Error): void {
+    if (this.closing || this.timer) return;
+    const delay = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    this.log.warn({ code: 'CG_ERR_PBX_CONNECT', err: err.message, retryInMs: delay, attempt: this.attempt }, 'ARI not connected, retrying');
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.closing) return;
+      this.connectOnce().catch((e: unknown) => this.scheduleReconnect(e instanceof Error ? e : new Error(String(e))));
+    }, delay);
+  }
+
+  private onMessage(text: string): void {
+    let ev: AriEvent;
+    try {
+      ev = JSON.parse(text) as AriEvent;
+    } catch {
+      this.log.warn({ text: text.slice(0, 200) }, 'ARI sent a frame that is not JSON; ignored');
+      return;
+    }
+    if (!ev || typeof ev.type !== 'string') return;
+    this.emit('event', ev);
+  }
+
+  /* --------------------------------------------------------------------------- REST */
+
+  private op(resource: 'channels' | 'applications', name: string, params: Record<string, unknown>): Promise<unknown> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error(`ARI ${name}: not connected`));
+    const fn = client[resource][name];
+    if (typeof fn !== 'function') return Promise.reject(new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`));
+    return withTimeout(Promise.resolve(fn(params)), this.opts.requestTimeoutMs, name).catch((e: unknown) => {
+      throw toAriError(name, e);
+    });
+  }
+
+  async continueInDialplan(channelId: string, to: { context: string; extension: string; priority: number }): Promise<void> {
+    await this.op('channels', 'continueInDialplan', { channelId, ...to });
+  }
+
+  async hangup(channelId: string, reason: string): Promise<void> {
+    await this.op('channels', 'hangup', { channelId, reason });
+  }
+
+  async setChannelVars(channelId: string, vars: Record<string, string>): Promise<void> {
+    await this.op('channels', 'setChannelVars', { channelId, variables: vars });
+  }
+
+  async subscribeChannel(channelId: string): Promise<void> {
+    await this.op('applications', 'subscribe', { applicationName: this.opts.app, eventSource: `channel:${channelId}` });
+  }
+
+  async applicationChannelIds(): Promise<string[]> {
+    const app = (await this.op('applications', 'get', { applicationName: this.opts.app })) as { channel_ids?: string[] } | undefined;
+    return Array.isArray(app?.channel_ids) ? [...app.channel_ids] : [];
+  }
+
+  async getChannel(channelId: string): Promise<AriChannel | undefined> {
+    try {
+      const ch = (await this.op('channels', 'get', { channelId })) as AriChannel & Record<string, unknown>;
+      // ari-client wraps it in a resource instance (circular, not JSON-able): copy the data fields.
+      return {
+        id: ch.id,
+        name: ch.name,
+        state: ch.state,
+        caller: ch.caller,
+        dialplan: ch.dialplan,
+      };
+    } catch (e) {
+      if (e instanceof AriHttpError && e.channelGone) return undefined;
+      throw e;
+    }
+  }
+}
