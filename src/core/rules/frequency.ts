@@ -1,0 +1,63 @@
+/**
+ * FREQ-1..3 — at most `maxAttempts` (4) attempts by the same professional (any campaign, site or
+ * subcontractor) to the same consumer in the `windowDays` (30) calendar days before the attempt, rolling.
+ * Source: C. consom. D. 223-9 al. 3 (décret 2022-1313) — "tenter de démarcher" counts every attempt (FREQ-2),
+ * and the limit holds whatever the legal basis, consent or contract included (FREQ-3).
+ *
+ * Window arithmetic (one definition, used for the count and for retryAfter):
+ *   windowStart = at minus windowDays calendar days on the Europe/Paris wall clock;
+ *   an attempt t counts iff windowStart < t <= at.
+ * Going back from `at`, day 1 is (at-1d, at], day 30 is (at-30d, at-29d]: an attempt exactly 30 days ago is on
+ * the 31st day and no longer counts. Hence retryAfter = (the attempt that must age out) + windowDays, and at
+ * that instant the attempt passes.
+ * The store port (FactsQuery.windowStart) is documented as "at or after"; the 1 ms difference is filtered here.
+ */
+import { LEGAL_REFS } from '../legal-refs';
+import type { Facts, Policy } from '../types';
+import { addCalendarDays } from './calendar';
+import { type Acc, fail, pass } from './result';
+
+export function frequencyWindowStart(at: Date, policy: Pick<Policy, 'windowDays'>): Date {
+  return addCalendarDays(at, -policy.windowDays);
+}
+
+export type FrequencyCount = { counted: Date[]; windowStart: Date };
+
+/** The attempts that count at `at`, oldest first. */
+export function countedAttempts(at: Date, recent: readonly Date[], policy: Pick<Policy, 'windowDays'>): FrequencyCount {
+  const windowStart = frequencyWindowStart(at, policy);
+  const lo = windowStart.getTime();
+  const hi = at.getTime();
+  const counted: Date[] = [];
+  for (const d of recent) {
+    const t = d instanceof Date ? d.getTime() : NaN;
+    if (t > lo && t <= hi) counted.push(d);
+  }
+  counted.sort((a, b) => a.getTime() - b.getTime());
+  return { counted, windowStart };
+}
+
+export function checkFrequency(
+  acc: Acc,
+  at: Date,
+  facts: Pick<Facts, 'recentAttempts'>,
+  policy: Pick<Policy, 'windowDays' | 'maxAttempts'>,
+): void {
+  const { counted } = countedAttempts(at, facts.recentAttempts, policy);
+  const max = policy.maxAttempts;
+  if (counted.length < max) {
+    pass(acc, 'FREQ-1', `${counted.length} of ${max} attempts in ${policy.windowDays} days`);
+    return;
+  }
+  // The attempt passes once enough of the oldest counted attempts leave the window to fall below max.
+  // (maxAttempts <= 0 forbids every call: no retryAfter.)
+  const mustAgeOut = max > 0 ? counted[counted.length - max] : undefined;
+  const retryAfter = mustAgeOut ? addCalendarDays(mustAgeOut, policy.windowDays) : undefined;
+  fail(acc, 'FREQ-1', 'frequency_limit', {
+    message:
+      `this professional already made ${counted.length} attempts to this consumer in the last ${policy.windowDays} calendar days (limit ${max})` +
+      (retryAfter ? `; next allowed at ${retryAfter.toISOString()}` : ''),
+    retryAfter,
+    legalRef: LEGAL_REFS['FREQ-1'],
+  });
+}
