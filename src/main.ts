@@ -1,0 +1,127 @@
+/**
+ * Composition root: config → logger → clock → store → gate → PBX adapters.
+ * Signals (SIGTERM/SIGINT) are handled by the CLI's `start` command, which
+ * calls stop(): adapters stop taking calls and let in-flight decisions finish,
+ * then the store is closed.
+ */
+import type { Logger } from 'pino';
+import { type Config } from './config/schema';
+import { ConfigError } from './config/load';
+import { type Clock, fixedClock, shiftedClock, systemClock } from './gate/clock';
+import { Gate } from './gate/gate';
+import { createLogger } from './gate/logger';
+import type { PbxAdapter } from './gate/service';
+import type { Store } from './gate/store';
+import { createAsteriskAdapter } from './pbx/asterisk';
+import { createFreeswitchAdapter } from './pbx/freeswitch';
+import { openStore } from './store';
+
+export type Runtime = {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  gate: Gate;
+  /** Closes the store (idempotent). */
+  close(): Promise<void>;
+};
+
+export function clockFromConfig(c: Config['clock']): Clock {
+  switch (c.mode) {
+    case 'system':
+      return systemClock;
+    case 'fixed':
+      return fixedClock(c.at);
+    case 'shifted':
+      return shiftedClock(c.start);
+  }
+}
+
+/** Opens the store and builds the gate. The store is open when this returns: call close(). */
+export function createRuntime(config: Config, opts: { logger?: Logger } = {}): Runtime {
+  const logger = opts.logger ?? createLogger(config.log);
+  const clock = clockFromConfig(config.clock);
+  if (config.clock.mode !== 'system') {
+    logger.warn(
+      { clock: clock.describe },
+      `CLOCK IS NOT THE SYSTEM CLOCK (${clock.describe}): calling hours and frequency windows are judged at that time, not now. Use clock: { mode: system } in production.`,
+    );
+  }
+  if (config.policy.monitorOnly) {
+    logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
+  }
+  const store = openStore(config.store);
+  const gate = new Gate({ store, config, clock, logger });
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    clock,
+    store,
+    gate,
+    close() {
+      closing ??= store.close();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Starts the gate and an adapter for each configured PBX section. Neither
+ * asterisk: nor freeswitch: configured → ConfigError (nothing is opened).
+ */
+export async function startGate(
+  config: Config,
+  opts: { logger?: Logger } = {},
+): Promise<{ runtime: Runtime; adapters: PbxAdapter[]; stop(): Promise<void> }> {
+  if (!config.asterisk && !config.freeswitch) {
+    throw new ConfigError('(start)', [
+      { path: 'asterisk', message: 'no PBX to gate: configure asterisk: or freeswitch: in callgate.yaml (see the commented sections of config/callgate.yaml)' },
+    ]);
+  }
+  const runtime = createRuntime(config, opts);
+  const { logger, gate } = runtime;
+  const adapters: PbxAdapter[] = [];
+  try {
+    if (config.asterisk) {
+      adapters.push(createAsteriskAdapter({ gate, config: config.asterisk, logger: logger.child({ component: 'asterisk' }) }));
+    }
+    if (config.freeswitch) {
+      adapters.push(createFreeswitchAdapter({ gate, config: config.freeswitch, logger: logger.child({ component: 'freeswitch' }) }));
+    }
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ adapters: adapters.map((a) => a.name) }, 'stopping: no new calls, letting in-flight decisions finish');
+      const results = await Promise.allSettled(adapters.map((a) => a.stop()));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') logger.error({ err: r.reason, adapter: adapters[i]!.name }, 'adapter did not stop cleanly');
+      });
+      await runtime.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  const started: PbxAdapter[] = [];
+  try {
+    for (const a of adapters) {
+      await a.start();
+      started.push(a);
+    }
+  } catch (err) {
+    await Promise.allSettled(started.map((a) => a.stop()));
+    await runtime.close();
+    throw err;
+  }
+  logger.info(
+    { adapters: adapters.map((a) => a.name), store: config.store.driver, clock: runtime.clock.describe, failMode: config.policy.failMode, deadlineMs: config.gate.deadlineMs },
+    'callgate started',
+  );
+  return { runtime, adapters, stop };
+}
