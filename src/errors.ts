@@ -24,6 +24,10 @@ export const ERRORS = {
     meaning: 'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist.',
     fix: 'Check store.path (relative to the working directory), its permissions and free disk space.',
   },
+  CG_ERR_STORE_NOT_SQLITE: {
+    meaning: 'store.path names a file that exists but is not a SQLite database; it was left untouched.',
+    fix: 'Point store.path at a callgate database or at a new file name.',
+  },
   CG_ERR_STORE_SCHEMA: {
     meaning: 'The store was written by a newer callgate (schema version too new).',
     fix: 'Upgrade callgate, or point store.path at a database of this version.',
@@ -31,6 +35,18 @@ export const ERRORS = {
   CG_ERR_STORE_FAULT: {
     meaning: 'A store operation failed while deciding a call; the fail mode (policy.failMode) decided instead.',
     fix: 'Look at the logged cause (disk full, locked database, connection lost); calls are blocked with gate_unavailable while failMode is closed.',
+  },
+  CG_ERR_STORE_INVALID: {
+    meaning: 'A row given to the store is invalid (empty number, bad date, bad category); nothing was written.',
+    fix: 'Correct the row the message names (number in E.164, ISO dates, non-empty categories).',
+  },
+  CG_ERR_STORE_DUPLICATE: {
+    meaning: 'A decision with this id was already recorded.',
+    fix: 'Decision ids must be unique; if you supply an id generator, make it return a new id each time.',
+  },
+  CG_ERR_STORE_IMPORT: {
+    meaning: 'An import session was misused (wrong kind of rows, already committed or rolled back, opposition list without its date).',
+    fix: 'Start a new import of the right kind; give the opposition list its date (--as-of).',
   },
   CG_ERR_GATE_DEADLINE: {
     meaning: 'A decision took longer than gate.deadlineMs; the fail mode (policy.failMode) decided instead.',
@@ -43,6 +59,30 @@ export const ERRORS = {
   CG_ERR_PBX_CONNECT: {
     meaning: 'The gate could not connect to the PBX (ARI or Event Socket) and keeps retrying with backoff.',
     fix: 'Check the url/host, port and credentials of the asterisk: or freeswitch: section and that the PBX is running.',
+  },
+  CG_ERR_FS_LISTEN: {
+    meaning: 'The gate cannot listen for the FreeSWITCH socket app (address in use or not allowed).',
+    fix: 'Check freeswitch.listen.host and port: free the port or choose another, and use the same in the dialplan socket app.',
+  },
+  CG_ERR_FS_INBOUND_AUTH: {
+    meaning: 'FreeSWITCH refused the Event Socket password of the inbound connection; call outcomes are not recorded, calls are still gated.',
+    fix: 'Set freeswitch.inbound.password to the password of event_socket.conf.xml and restart.',
+  },
+  CG_ERR_FS_INBOUND_SUBSCRIBE: {
+    meaning: 'FreeSWITCH refused the event subscription of the inbound connection.',
+    fix: 'Check the ACL of event_socket.conf.xml allows the gate host.',
+  },
+  CG_ERR_FS_NOT_FULL: {
+    meaning: 'The dialplan socket app is not in full mode, so FreeSWITCH refuses the commands the gate needs.',
+    fix: 'Add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 async full`) as in dialplan/freeswitch/.',
+  },
+  CG_ERR_FS_CHANNEL_DATA: {
+    meaning: 'The channel data FreeSWITCH sent cannot be turned into a call attempt (no destination number); the call was dropped.',
+    fix: 'Check the dialplan passes the dialled number (destination_number) to the socket app.',
+  },
+  CG_ERR_FS_COMMAND: {
+    meaning: 'An Event Socket command failed or timed out.',
+    fix: 'Look at the logged reply; raise freeswitch.commandTimeoutMs if FreeSWITCH is slow to answer.',
   },
   CG_ERR_IMPORT: {
     meaning: 'A bulk import (consents, contracts, do-not-call, opposition list) was rejected and nothing was written.',

@@ -1,0 +1,47 @@
+/** The CG_ERR_* catalogue (src/errors.ts), its documentation (docs/errors.md) and the code that uses it agree. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { ERRORS, errorInfo } from '../../src/errors';
+
+const root = path.join(__dirname, '..', '..');
+
+function docsTable(): Map<string, { meaning: string; fix: string }> {
+  const md = readFileSync(path.join(root, 'docs', 'errors.md'), 'utf8');
+  const rows = new Map<string, { meaning: string; fix: string }>();
+  for (const line of md.split('\n')) {
+    const m = /^\| (CG_ERR_[A-Z_]+) \| (.*) \| (.*) \|$/.exec(line);
+    if (m) rows.set(m[1]!, { meaning: m[2]!, fix: m[3]! });
+  }
+  return rows;
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('error catalogue', () => {
+  it('docs/errors.md lists exactly the codes of src/errors.ts, with the same meaning and fix', () => {
+    const docs = docsTable();
+    expect([...docs.keys()].sort()).toEqual(Object.keys(ERRORS).sort());
+    for (const [code, info] of Object.entries(ERRORS)) expect({ code, ...docs.get(code) }).toEqual({ code, ...info });
+  });
+
+  it('every CG_ERR_* code written in src/ is in the catalogue', () => {
+    const unknown = new Set<string>();
+    for (const file of tsFiles(path.join(root, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/CG_ERR_[A-Z][A-Z_]*[A-Z]/g)) {
+        if (!errorInfo(m[0])) unknown.add(`${m[0]} (${path.relative(root, file)})`);
+      }
+    }
+    expect([...unknown]).toEqual([]);
+  });
+
+  it('errorInfo answers only for our codes', () => {
+    expect(errorInfo('CG_ERR_CONFIG')?.fix).toMatch(/callgate check/);
+    expect(errorInfo('toString')).toBeUndefined();
+    expect(errorInfo('CG_ERR_NOPE')).toBeUndefined();
+  });
+});
