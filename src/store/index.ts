@@ -1,0 +1,30 @@
+/**
+ * Store factory for the composition root: `openStore(config.store)`.
+ * Synchronous; a store that cannot be opened throws a StoreError whose
+ * message says what to fix (CG_ERR_STORE_OPEN, CG_ERR_STORE_NOT_SQLITE,
+ * CG_ERR_STORE_SCHEMA).
+ */
+import type { Store } from '../gate/store';
+import { storeError } from './memory/common';
+import { MemoryStore } from './memory/memory-store';
+import { SqliteStore } from './sqlite/sqlite-store';
+
+export type StoreConfig = { driver: 'sqlite'; path: string; busyTimeoutMs?: number } | { driver: 'memory' };
+
+export function openStore(cfg: StoreConfig): Store {
+  switch (cfg?.driver) {
+    case 'sqlite':
+      return SqliteStore.open(cfg.path, { busyTimeoutMs: cfg.busyTimeoutMs });
+    case 'memory':
+      return new MemoryStore();
+    default:
+      throw storeError(
+        'CG_ERR_STORE_OPEN',
+        `store.driver ${JSON.stringify((cfg as { driver?: unknown } | undefined)?.driver)} is not supported here; use 'sqlite' (with store.path) or 'memory'`,
+      );
+  }
+}
+
+export { MemoryStore } from './memory/memory-store';
+export { SqliteStore } from './sqlite/sqlite-store';
+export { STORE_ERROR_CODES } from './memory/common';

@@ -1,0 +1,110 @@
+/**
+ * What every Store implementation shares: error construction, validation of
+ * rows before they are written, the category encoding, the audit JSON of a
+ * decision. Lives beside the memory store because the memory store is the
+ * reference implementation of the port (src/gate/store.ts); the SQLite store
+ * imports it so both reject the same inputs with the same codes.
+ *
+ * Legal context: the rows kept here are the facts FR-RULES.md needs —
+ * consents (C. consom. L. 223-1, R. 223-1..3), contracts (L. 223-1 al. 4),
+ * internal do-not-call list (RGPD art. 21), refusals (R. 223-3, D. 223-9),
+ * opposition list (L. 223-1, 2020 wording), attempts (D. 223-9 al. 3).
+ */
+import type { CallOutcome, ImportKind } from '../../gate/store';
+import { StoreError } from '../../gate/store';
+
+/**
+ * Store error codes. CG_ERR_STORE_OPEN / _SCHEMA / _FAULT / CG_ERR_IMPORT are
+ * the catalogue's (src/errors.ts); the others refine them for the store.
+ */
+export const STORE_ERROR_CODES = {
+  CG_ERR_STORE_OPEN: 'the store could not be opened (missing folder, directory, unwritable path)',
+  CG_ERR_STORE_NOT_SQLITE: 'the file exists but is not a SQLite database; it was left untouched',
+  CG_ERR_STORE_SCHEMA: 'the database schema is newer than this callgate knows',
+  CG_ERR_STORE_FAULT: 'a store operation failed (I/O, locked database, closed store)',
+  CG_ERR_STORE_INVALID: 'a row given to the store is invalid (empty number, bad date, bad category)',
+  CG_ERR_STORE_DUPLICATE: 'a decision with this id was already recorded',
+  CG_ERR_STORE_IMPORT: 'an import session was misused (wrong kind, already closed, opposition without asOf)',
+} as const;
+export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;
+
+export function storeError(code: StoreErrorCode, message: string, cause?: unknown): StoreError {
+  return new StoreError(code, `${code}: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** Unit separator: cannot appear in a category (validated on write). */
+export const CATEGORY_SEPARATOR = '\u001f';
+
+export function encodeCategories(categories: readonly string[], what: string): string {
+  for (const c of categories) {
+    if (typeof c !== 'string' || c.length === 0 || c.includes(CATEGORY_SEPARATOR)) {
+      throw storeError(
+        'CG_ERR_STORE_INVALID',
+        `${what}: category ${JSON.stringify(c)} is invalid (categories must be non-empty strings without the U+001F character)`,
+      );
+    }
+  }
+  return categories.join(CATEGORY_SEPARATOR);
+}
+
+export function decodeCategories(text: string): string[] {
+  return text === '' ? [] : text.split(CATEGORY_SEPARATOR);
+}
+
+export function checkNumber(e164: unknown, what: string): string {
+  if (typeof e164 !== 'string' || !/^\+[1-9]\d{4,14}$/.test(e164)) {
+    throw storeError(
+      'CG_ERR_STORE_INVALID',
+      `${what}: number ${JSON.stringify(e164)} is not E.164 (normalize it with core before calling the store)`,
+    );
+  }
+  return e164;
+}
+
+export function checkText(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0) {
+    throw storeError('CG_ERR_STORE_INVALID', `${what} must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Epoch ms of a required date; throws a StoreError naming the field. */
+export function ms(d: Date, what: string): number {
+  const t = d instanceof Date ? d.getTime() : NaN;
+  if (!Number.isFinite(t)) throw storeError('CG_ERR_STORE_INVALID', `${what} must be a valid Date, got ${String(d)}`);
+  return t;
+}
+
+/** Epoch ms of an optional date, null when absent. */
+export function msOpt(d: Date | undefined, what: string): number | null {
+  return d === undefined || d === null ? null : ms(d, what);
+}
+
+export function dateOpt(t: number | null | undefined): Date | undefined {
+  return t === null || t === undefined ? undefined : new Date(t);
+}
+
+export function copyOutcome(o: CallOutcome): CallOutcome {
+  const out: CallOutcome = { answered: o.answered, endedAt: new Date(o.endedAt.getTime()) };
+  if (o.dialStatus !== undefined) out.dialStatus = o.dialStatus;
+  if (o.hangupCause !== undefined) out.hangupCause = o.hangupCause;
+  if (o.durationMs !== undefined) out.durationMs = o.durationMs;
+  return out;
+}
+
+export function checkOutcome(o: CallOutcome): void {
+  ms(o.endedAt, 'outcome.endedAt');
+  if (typeof o.answered !== 'boolean') throw storeError('CG_ERR_STORE_INVALID', 'outcome.answered must be a boolean');
+  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs >= 0)) {
+    throw storeError('CG_ERR_STORE_INVALID', `outcome.durationMs must be a non-negative number, got ${o.durationMs}`);
+  }
+}
+
+export function checkSessionKind(session: ImportKind, called: ImportKind): void {
+  if (session !== called) {
+    throw storeError(
+      'CG_ERR_STORE_IMPORT',
+      `this import session was opened for '${session}' rows and cannot take '${called}' rows; open one session per kind`,
+    );
+  }
+}

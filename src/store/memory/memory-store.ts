@@ -1,0 +1,459 @@
+/**
+ * In-memory Store: the fake used by the gate and PBX adapter tests, and the
+ * reference behaviour the SQLite store is held to (test/store/contract.ts).
+ *
+ * Same rules as the SQLite store: FREQ-1/FREQ-2 (D. 223-9 al. 3) counting of
+ * non-released attempts at or after windowStart, checked and written in one
+ * step (trivially atomic here: JavaScript runs one commit at a time); imports
+ * invisible until commit; the opposition list (L. 223-1, 2020 wording)
+ * replaced as a whole.
+ */
+import type { Decision, Facts } from '../../core/types';
+import type {
+  AttemptRow,
+  CallOutcome,
+  CommitOptions,
+  CommitResult,
+  ConsentRow,
+  ContractRow,
+  DecisionRow,
+  DncRow,
+  FactsQuery,
+  History,
+  ImportKind,
+  ImportSession,
+  Store,
+} from '../../gate/store';
+import {
+  checkNumber,
+  checkOutcome,
+  checkSessionKind,
+  checkText,
+  copyOutcome,
+  dateOpt,
+  decodeCategories,
+  encodeCategories,
+  ms,
+  msOpt,
+  storeError,
+} from './common';
+import { decisionFromJsonText, decisionToJsonText } from './decision-json';
+
+type Attempt = {
+  seq: number;
+  decisionId: string;
+  e164: string;
+  professional: string;
+  campaignId: string;
+  at: number;
+  released: boolean;
+  outcome?: CallOutcome;
+};
+type StoredDecision = {
+  seq: number;
+  id: string;
+  at: number;
+  e164?: string;
+  professional: string;
+  verdict: 'allow' | 'block';
+  json: string;
+  outcome?: CallOutcome;
+};
+type Consent = {
+  seq: number;
+  e164: string;
+  professional: string;
+  categories: string;
+  collectedAt: number;
+  validUntil: number | null;
+  slot: number | null;
+  source: string | null;
+  withdrawnAt: number | null;
+  automated: boolean | null;
+};
+type Contract = {
+  seq: number;
+  e164: string;
+  professional: string;
+  categories: string;
+  start: number;
+  end: number | null;
+};
+type Dnc = { seq: number; e164: string; professional: string | null; reason: string | null; addedAt: number };
+type Refusal = { seq: number; e164: string; professional: string; at: number };
+
+function push<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function bySeqTime<T extends { seq: number }>(time: (x: T) => number): (a: T, b: T) => number {
+  return (a, b) => time(a) - time(b) || a.seq - b.seq;
+}
+
+export function consentRow(c: ConsentRow, what = 'consent'): Consent {
+  const row: Consent = {
+    seq: 0,
+    e164: checkNumber(c.e164, what),
+    professional: checkText(c.professional, `${what}.professional`),
+    categories: encodeCategories(c.categories ?? [], what),
+    collectedAt: ms(c.collectedAt, `${what}.collectedAt`),
+    validUntil: msOpt(c.validUntil, `${what}.validUntil`),
+    slot: msOpt(c.slot, `${what}.slot`),
+    source: c.source ?? null,
+    withdrawnAt: msOpt(c.withdrawnAt, `${what}.withdrawnAt`),
+    automated: c.automated === undefined ? null : c.automated,
+  };
+  return row;
+}
+
+export function contractRow(c: ContractRow, what = 'contract'): Contract {
+  return {
+    seq: 0,
+    e164: checkNumber(c.e164, what),
+    professional: checkText(c.professional, `${what}.professional`),
+    categories: encodeCategories(c.categories ?? [], what),
+    start: ms(c.start, `${what}.start`),
+    end: msOpt(c.end, `${what}.end`),
+  };
+}
+
+export function dncRow(d: DncRow, what = 'dnc'): Dnc {
+  return {
+    seq: 0,
+    e164: checkNumber(d.e164, what),
+    professional: d.professional === undefined ? null : checkText(d.professional, `${what}.professional`),
+    reason: d.reason ?? null,
+    addedAt: ms(d.addedAt, `${what}.addedAt`),
+  };
+}
+
+function toConsent(c: Consent): ConsentRow {
+  const out: ConsentRow = {
+    e164: c.e164,
+    professional: c.professional,
+    categories: decodeCategories(c.categories),
+    collectedAt: new Date(c.collectedAt),
+  };
+  if (c.validUntil !== null) out.validUntil = new Date(c.validUntil);
+  if (c.slot !== null) out.slot = new Date(c.slot);
+  if (c.source !== null) out.source = c.source;
+  if (c.withdrawnAt !== null) out.withdrawnAt = new Date(c.withdrawnAt);
+  if (c.automated !== null) out.automated = c.automated;
+  return out;
+}
+
+function toContract(c: Contract): ContractRow {
+  const out: ContractRow = {
+    e164: c.e164,
+    professional: c.professional,
+    categories: decodeCategories(c.categories),
+    start: new Date(c.start),
+  };
+  if (c.end !== null) out.end = new Date(c.end);
+  return out;
+}
+
+function toDnc(d: Dnc): DncRow {
+  const out: DncRow = { e164: d.e164, addedAt: new Date(d.addedAt) };
+  if (d.professional !== null) out.professional = d.professional;
+  if (d.reason !== null) out.reason = d.reason;
+  return out;
+}
+
+function withoutE164<T extends { e164: string }>(r: T): Omit<T, 'e164'> {
+  const { e164: _e164, ...rest } = r;
+  void _e164;
+  return rest;
+}
+
+export class MemoryStore implements Store {
+  readonly driver = 'memory' as const;
+  private seq = 0;
+  private closed = false;
+  private readonly decisions = new Map<string, StoredDecision>();
+  private readonly decisionsByNumber = new Map<string, StoredDecision[]>();
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly attemptsByKey = new Map<string, Attempt[]>();
+  private readonly consents = new Map<string, Consent[]>();
+  private readonly contracts = new Map<string, Contract[]>();
+  private readonly dnc = new Map<string, Dnc[]>();
+  private readonly refusals = new Map<string, Refusal[]>();
+  private opposition = new Set<string>();
+  private oppositionMeta: { asOf: number; importedAt: number; count: number } | undefined;
+
+  private live(): void {
+    if (this.closed) throw storeError('CG_ERR_STORE_FAULT', 'the memory store is closed');
+  }
+
+  private counted(e164: string, professional: string, windowStart: number): number[] {
+    const list = this.attemptsByKey.get(`${e164}\u0000${professional}`) ?? [];
+    return list
+      .filter((a) => !a.released && a.at >= windowStart)
+      .map((a) => a.at)
+      .sort((a, b) => a - b);
+  }
+
+  async getFacts(q: FactsQuery): Promise<Facts> {
+    this.live();
+    const windowStart = ms(q.windowStart, 'windowStart');
+    const asOf = this.oppositionMeta?.asOf;
+    return {
+      consents: (this.consents.get(q.e164) ?? []).map((c) => withoutE164(toConsent(c))),
+      contracts: (this.contracts.get(q.e164) ?? [])
+        .filter((c) => c.professional === q.professional)
+        .map((c) => withoutE164(toContract(c))),
+      dnc: (this.dnc.get(q.e164) ?? [])
+        .filter((d) => d.professional === null || d.professional === q.professional)
+        .map((d) => withoutE164(toDnc(d))),
+      refusals: (this.refusals.get(q.e164) ?? [])
+        .filter((r) => r.professional === q.professional)
+        .map((r) => ({ professional: r.professional, at: new Date(r.at) })),
+      opposition:
+        asOf === undefined ? { listed: false } : { listed: this.opposition.has(q.e164), asOf: new Date(asOf) },
+      recentAttempts: this.counted(q.e164, q.professional, windowStart).map((t) => new Date(t)),
+    };
+  }
+
+  async commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult> {
+    this.live();
+    const id = checkText(decision.id, 'decision.id');
+    if (this.decisions.has(id))
+      throw storeError('CG_ERR_STORE_DUPLICATE', `decision ${id} is already recorded; decision ids must be unique`);
+    const at = ms(decision.at, 'decision.at');
+    const windowStart = ms(opts.windowStart, 'windowStart');
+    const e164 = decision.callee?.e164;
+    const professional = decision.campaign.professional;
+    const record = opts.recordAttempt && decision.verdict === 'allow';
+    if (record) {
+      if (e164 === undefined)
+        throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
+      const counted = this.counted(e164, professional, windowStart);
+      if (counted.length >= opts.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
+    }
+    const d: StoredDecision = {
+      seq: ++this.seq,
+      id,
+      at,
+      professional,
+      verdict: decision.verdict,
+      json: decisionToJsonText(decision),
+    };
+    if (e164 !== undefined) d.e164 = e164;
+    this.decisions.set(id, d);
+    if (e164 !== undefined) push(this.decisionsByNumber, e164, d);
+    if (record && e164 !== undefined) {
+      const a: Attempt = {
+        seq: ++this.seq,
+        decisionId: id,
+        e164,
+        professional,
+        campaignId: decision.campaign.id,
+        at,
+        released: false,
+      };
+      this.attempts.set(id, a);
+      push(this.attemptsByKey, `${e164}\u0000${professional}`, a);
+    }
+    return { ok: true };
+  }
+
+  async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {
+    this.live();
+    checkOutcome(outcome);
+    const d = this.decisions.get(decisionId);
+    if (!d) return false;
+    d.outcome = copyOutcome(outcome);
+    const a = this.attempts.get(decisionId);
+    if (a) a.outcome = copyOutcome(outcome);
+    return true;
+  }
+
+  async releaseAttempt(decisionId: string): Promise<boolean> {
+    this.live();
+    const a = this.attempts.get(decisionId);
+    if (!a) return false;
+    a.released = true;
+    return true;
+  }
+
+  async addConsent(row: ConsentRow): Promise<void> {
+    this.live();
+    this.insertConsents([consentRow(row)]);
+  }
+
+  async withdrawConsent(e164: string, professional: string, at: Date): Promise<number> {
+    this.live();
+    const t = ms(at, 'withdrawConsent at');
+    let n = 0;
+    for (const c of this.consents.get(e164) ?? []) {
+      if (c.professional === professional && c.withdrawnAt === null) {
+        c.withdrawnAt = t;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async addContract(row: ContractRow): Promise<void> {
+    this.live();
+    this.insertContracts([contractRow(row)]);
+  }
+
+  async addDnc(row: DncRow): Promise<void> {
+    this.live();
+    this.insertDnc([dncRow(row)]);
+  }
+
+  async addRefusal(e164: string, professional: string, at: Date): Promise<void> {
+    this.live();
+    const r: Refusal = {
+      seq: ++this.seq,
+      e164: checkNumber(e164, 'refusal'),
+      professional: checkText(professional, 'refusal.professional'),
+      at: ms(at, 'refusal.at'),
+    };
+    push(this.refusals, e164, r);
+  }
+
+  private insertConsents(rows: Consent[]): void {
+    for (const r of rows) push(this.consents, r.e164, { ...r, seq: ++this.seq });
+  }
+  private insertContracts(rows: Contract[]): void {
+    for (const r of rows) push(this.contracts, r.e164, { ...r, seq: ++this.seq });
+  }
+  private insertDnc(rows: Dnc[]): void {
+    for (const r of rows) push(this.dnc, r.e164, { ...r, seq: ++this.seq });
+  }
+
+  async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
+    this.live();
+    const asOf = kind === 'opposition' ? requireAsOf(opts) : undefined;
+    const staged = {
+      consents: [] as Consent[],
+      contracts: [] as Contract[],
+      dnc: [] as Dnc[],
+      opposition: [] as string[],
+    };
+    let open = true;
+    const check = (called: ImportKind) => {
+      this.live();
+      if (!open)
+        throw storeError(
+          'CG_ERR_STORE_IMPORT',
+          'this import session is already committed or rolled back; begin a new one',
+        );
+      checkSessionKind(kind, called);
+    };
+    return {
+      consents: async (rows) => {
+        check('consent');
+        const mapped = rows.map((r) => consentRow(r));
+        for (const r of mapped) staged.consents.push(r);
+      },
+      contracts: async (rows) => {
+        check('contract');
+        const mapped = rows.map((r) => contractRow(r));
+        for (const r of mapped) staged.contracts.push(r);
+      },
+      dnc: async (rows) => {
+        check('dnc');
+        const mapped = rows.map((r) => dncRow(r));
+        for (const r of mapped) staged.dnc.push(r);
+      },
+      opposition: async (e164s) => {
+        check('opposition');
+        for (const n of e164s) checkNumber(n, 'opposition');
+        for (const n of e164s) staged.opposition.push(n);
+      },
+      commit: async () => {
+        check(kind);
+        open = false;
+        this.insertConsents(staged.consents);
+        this.insertContracts(staged.contracts);
+        this.insertDnc(staged.dnc);
+        if (kind === 'opposition' && asOf !== undefined) {
+          this.opposition = new Set(staged.opposition);
+          this.oppositionMeta = { asOf, importedAt: Date.now(), count: this.opposition.size };
+        }
+      },
+      rollback: async () => {
+        open = false;
+      },
+    };
+  }
+
+  async history(e164: string, professional?: string): Promise<History> {
+    this.live();
+    const mine = (p: string | null) => professional === undefined || p === null || p === professional;
+    const own = (p: string) => professional === undefined || p === professional;
+    const attempts = [...this.attemptsByKey.entries()]
+      .filter(([k]) => k.startsWith(`${e164}\u0000`))
+      .flatMap(([, list]) => list)
+      .filter((a) => own(a.professional))
+      .sort(bySeqTime((a) => a.at))
+      .map((a): AttemptRow => {
+        const row: AttemptRow = {
+          decisionId: a.decisionId,
+          e164: a.e164,
+          professional: a.professional,
+          campaignId: a.campaignId,
+          at: new Date(a.at),
+        };
+        if (a.outcome) row.outcome = copyOutcome(a.outcome);
+        return row;
+      });
+    const decisions = (this.decisionsByNumber.get(e164) ?? [])
+      .filter((d) => own(d.professional))
+      .sort(bySeqTime((d) => d.at))
+      .map((d): DecisionRow => {
+        const row: DecisionRow = {
+          id: d.id,
+          at: new Date(d.at),
+          e164,
+          professional: d.professional,
+          verdict: d.verdict,
+          decision: decisionFromJsonText(d.json),
+        };
+        if (d.outcome) row.outcome = copyOutcome(d.outcome);
+        return row;
+      });
+    const asOf = this.oppositionMeta?.asOf;
+    return {
+      e164,
+      attempts,
+      decisions,
+      consents: (this.consents.get(e164) ?? [])
+        .filter((c) => own(c.professional))
+        .sort(bySeqTime((c) => c.collectedAt))
+        .map(toConsent),
+      contracts: (this.contracts.get(e164) ?? [])
+        .filter((c) => own(c.professional))
+        .sort(bySeqTime((c) => c.start))
+        .map(toContract),
+      dnc: (this.dnc.get(e164) ?? [])
+        .filter((d) => mine(d.professional))
+        .sort(bySeqTime((d) => d.addedAt))
+        .map(toDnc),
+      refusals: (this.refusals.get(e164) ?? [])
+        .filter((r) => own(r.professional))
+        .sort(bySeqTime((r) => r.at))
+        .map((r) => ({ e164, professional: r.professional, at: new Date(r.at) })),
+      opposition: asOf === undefined ? { listed: false } : { listed: this.opposition.has(e164), asOf: new Date(asOf) },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export function requireAsOf(opts: { asOf?: Date } | undefined): number {
+  if (!opts?.asOf)
+    throw storeError(
+      'CG_ERR_STORE_IMPORT',
+      'an opposition import needs opts.asOf, the date of the list (OPP-2 screens its age)',
+    );
+  return ms(opts.asOf, 'opposition asOf');
+}

@@ -1,0 +1,141 @@
+/**
+ * Numbered schema migrations of the SQLite store, run on open.
+ *
+ * PRAGMA user_version is the version the file is at; schema_migrations keeps
+ * when each step ran (audit). A file at a version above the last one here was
+ * written by a newer callgate: we refuse it rather than guess.
+ *
+ * Times are integer epoch ms. Categories are joined with U+001F, which a
+ * category may not contain (checked on write). The tables hold the facts of
+ * FR-RULES.md: attempts (FREQ-1/2, D. 223-9 al. 3), decisions (audit, section 9),
+ * consents (L. 223-1, R. 223-1..3), contracts (L. 223-1 al. 4), dnc
+ * (RGPD art. 21), refusals (R. 223-3, D. 223-9), opposition (L. 223-1, 2020).
+ */
+import type Database from 'better-sqlite3';
+import { storeError } from '../memory/common';
+
+export type Migration = { version: number; name: string; sql: string };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+);
+CREATE TABLE decisions (
+  id           TEXT PRIMARY KEY,
+  at           INTEGER NOT NULL,
+  e164         TEXT,
+  professional TEXT NOT NULL,
+  campaign     TEXT NOT NULL,
+  verdict      TEXT NOT NULL CHECK (verdict IN ('allow', 'block')),
+  reasons      TEXT NOT NULL,              -- reason codes, space separated
+  json         TEXT NOT NULL,              -- the whole Decision, for audit
+  answered     INTEGER,
+  dial_status  TEXT,
+  hangup_cause TEXT,
+  duration_ms  INTEGER,
+  ended_at     INTEGER
+);
+CREATE INDEX decisions_number ON decisions (e164, at);
+CREATE TABLE attempts (
+  decision_id  TEXT NOT NULL UNIQUE,
+  e164         TEXT NOT NULL,
+  professional TEXT NOT NULL,
+  campaign     TEXT NOT NULL,
+  at           INTEGER NOT NULL,
+  answered     INTEGER,
+  dial_status  TEXT,
+  hangup_cause TEXT,
+  duration_ms  INTEGER,
+  ended_at     INTEGER,
+  released     INTEGER NOT NULL DEFAULT 0
+);
+-- hot path (FREQ-1): covering, so the count never touches the table
+CREATE INDEX attempts_hot ON attempts (e164, professional, at, released);
+CREATE TABLE consents (
+  id           INTEGER PRIMARY KEY,
+  e164         TEXT NOT NULL,
+  professional TEXT NOT NULL,
+  categories   TEXT NOT NULL,
+  collected_at INTEGER NOT NULL,
+  valid_until  INTEGER,
+  slot         INTEGER,
+  source       TEXT,
+  withdrawn_at INTEGER,
+  automated    INTEGER
+);
+CREATE INDEX consents_number ON consents (e164);
+CREATE TABLE contracts (
+  id           INTEGER PRIMARY KEY,
+  e164         TEXT NOT NULL,
+  professional TEXT NOT NULL,
+  categories   TEXT NOT NULL,
+  start        INTEGER NOT NULL,
+  "end"        INTEGER
+);
+CREATE INDEX contracts_number ON contracts (e164, professional);
+CREATE TABLE dnc (
+  id           INTEGER PRIMARY KEY,
+  e164         TEXT NOT NULL,
+  professional TEXT,                       -- NULL = every professional
+  reason       TEXT,
+  added_at     INTEGER NOT NULL
+);
+CREATE INDEX dnc_number ON dnc (e164);
+CREATE TABLE refusals (
+  id           INTEGER PRIMARY KEY,
+  e164         TEXT NOT NULL,
+  professional TEXT NOT NULL,
+  at           INTEGER NOT NULL
+);
+CREATE INDEX refusals_number ON refusals (e164, professional);
+CREATE TABLE opposition (e164 TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE opposition_meta (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  as_of       INTEGER NOT NULL,
+  imported_at INTEGER NOT NULL,
+  count       INTEGER NOT NULL
+);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Brings the file to SCHEMA_VERSION; each step in its own IMMEDIATE transaction. */
+export function migrate(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const latest = migrations[migrations.length - 1].version;
+  for (;;) {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > latest) {
+      throw storeError(
+        'CG_ERR_STORE_SCHEMA',
+        `${path} has schema version ${current} but this callgate knows versions up to ${latest}; upgrade callgate or use a database written by this version`,
+      );
+    }
+    const next = migrations.find((m) => m.version === current + 1);
+    if (!next) return current;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // another process may have migrated between our read and our lock
+      if ((db.pragma('user_version', { simple: true }) as number) === current) {
+        db.exec(next.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          next.version,
+          next.name,
+          Date.now(),
+        );
+        db.pragma(`user_version = ${next.version}`);
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}

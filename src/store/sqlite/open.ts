@@ -1,0 +1,127 @@
+/**
+ * Opening the SQLite file safely: refuse a directory, a missing folder, a file
+ * that is not SQLite (without writing a byte to it), then WAL,
+ * synchronous=NORMAL, busy_timeout and the migrations.
+ *
+ * WAL lets the gate read facts while an import or another gate writes; the
+ * busy timeout makes two processes on one file wait for each other's
+ * BEGIN IMMEDIATE instead of failing, which is how the FREQ-1 check-and-record
+ * (D. 223-9 al. 3) stays atomic across gates.
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { StoreError } from '../../gate/store';
+import { storeError } from '../memory/common';
+import { migrate } from './migrations';
+
+export type SqliteOptions = {
+  /** How long a writer waits for another's lock before failing, ms. */
+  busyTimeoutMs?: number;
+  /** Page cache per connection, KiB. */
+  cacheKiB?: number;
+};
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
+
+function checkPath(path: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw storeError(
+        'CG_ERR_STORE_OPEN',
+        `cannot read ${path}: ${(err as Error).message}; check store.path and its permissions`,
+        err,
+      );
+    }
+  }
+  if (st === undefined) {
+    const dir = nodePath.dirname(nodePath.resolve(path));
+    let dst: fs.Stats;
+    try {
+      dst = fs.statSync(dir);
+    } catch (err) {
+      throw storeError(
+        'CG_ERR_STORE_OPEN',
+        `cannot create ${path}: its folder ${dir} does not exist; create it or fix store.path`,
+        err,
+      );
+    }
+    if (!dst.isDirectory())
+      throw storeError('CG_ERR_STORE_OPEN', `cannot create ${path}: ${dir} is not a folder; fix store.path`);
+    return;
+  }
+  if (st.isDirectory())
+    throw storeError(
+      'CG_ERR_STORE_OPEN',
+      `${path} is a directory; store.path must name a database file, e.g. ${nodePath.join(path, 'callgate.db')}`,
+    );
+  if (!st.isFile())
+    throw storeError('CG_ERR_STORE_OPEN', `${path} is not a regular file; store.path must name a database file`);
+  if (st.size === 0) return; // an empty file is an empty SQLite database
+  const head = Buffer.alloc(SQLITE_MAGIC.length);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, 'r');
+    fs.readSync(fd, head, 0, head.length, 0);
+  } catch (err) {
+    throw storeError('CG_ERR_STORE_OPEN', `cannot read ${path}: ${(err as Error).message}; check its permissions`, err);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  if (!head.equals(SQLITE_MAGIC)) {
+    throw storeError(
+      'CG_ERR_STORE_NOT_SQLITE',
+      `${path} is not a SQLite database (its first bytes are not "SQLite format 3"); it was left untouched. Point store.path at a callgate database or at a new file name`,
+    );
+  }
+}
+
+/** Opens (creating if needed) and migrates; throws StoreError with what to fix. */
+export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Database {
+  if (typeof path !== 'string' || path.length === 0)
+    throw storeError('CG_ERR_STORE_OPEN', 'store.path is empty; give the path of the database file');
+  const inMemory = path === ':memory:';
+  if (!inMemory) checkPath(path);
+  const busy = opts.busyTimeoutMs ?? 5000;
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: busy });
+  } catch (err) {
+    throw storeError(
+      'CG_ERR_STORE_OPEN',
+      `cannot open ${path}: ${(err as Error).message}; check store.path, its permissions and free disk space`,
+      err,
+    );
+  }
+  try {
+    if (!inMemory) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
+    }
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${busy}`);
+    db.pragma(`cache_size = -${opts.cacheKiB ?? 65536}`);
+    db.pragma('temp_store = FILE');
+    migrate(db, path);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB') {
+      throw storeError(
+        'CG_ERR_STORE_NOT_SQLITE',
+        `${path} is not a SQLite database (${(err as Error).message}); point store.path at a callgate database`,
+        err,
+      );
+    }
+    throw storeError(
+      'CG_ERR_STORE_OPEN',
+      `cannot open ${path}: ${(err as Error).message}; check its permissions, that the folder is writable (WAL needs -wal and -shm files beside it) and free disk space`,
+      err,
+    );
+  }
+}

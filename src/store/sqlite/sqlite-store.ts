@@ -1,0 +1,511 @@
+/**
+ * The default Store: one embedded SQLite file (better-sqlite3, synchronous,
+ * every statement prepared once at open).
+ *
+ * FREQ-1/FREQ-2 (D. 223-9 al. 3): commitDecision counts the non-released
+ * attempts of (number, professional) since windowStart and records the new one
+ * inside one BEGIN IMMEDIATE transaction, so two gates (two processes on the
+ * same file) serialize and can never both place the fifth call.
+ *
+ * Imports are staged in a TEMP table of this connection (no lock on the main
+ * database while the file is parsed), then copied in one IMMEDIATE transaction
+ * at commit; rollback drops the staging table. The opposition list
+ * (L. 223-1, 2020 wording) is replaced as a whole at commit.
+ */
+import type Database from 'better-sqlite3';
+import type { Decision, Facts } from '../../core/types';
+import type {
+  AttemptRow,
+  CallOutcome,
+  CommitOptions,
+  CommitResult,
+  ConsentRow,
+  ContractRow,
+  DecisionRow,
+  DncRow,
+  FactsQuery,
+  History,
+  ImportKind,
+  ImportSession,
+  Store,
+} from '../../gate/store';
+import { StoreError } from '../../gate/store';
+import {
+  checkNumber,
+  checkOutcome,
+  checkSessionKind,
+  checkText,
+  dateOpt,
+  decodeCategories,
+  ms,
+  storeError,
+} from '../memory/common';
+import { decisionFromJsonText, decisionToJsonText } from '../memory/decision-json';
+import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
+import { openSqlite, type SqliteOptions } from './open';
+
+type ConsentDb = {
+  e164?: string;
+  professional: string;
+  categories: string;
+  collected_at: number;
+  valid_until: number | null;
+  slot: number | null;
+  source: string | null;
+  withdrawn_at: number | null;
+  automated: number | null;
+};
+type ContractDb = { e164?: string; professional: string; categories: string; start: number; end: number | null };
+type DncDb = { e164?: string; professional: string | null; reason: string | null; added_at: number };
+type OutcomeDb = {
+  answered: number | null;
+  dial_status: string | null;
+  hangup_cause: string | null;
+  duration_ms: number | null;
+  ended_at: number | null;
+};
+
+function consentFrom(r: ConsentDb): Omit<ConsentRow, 'e164'> {
+  const out: Omit<ConsentRow, 'e164'> = {
+    professional: r.professional,
+    categories: decodeCategories(r.categories),
+    collectedAt: new Date(r.collected_at),
+  };
+  if (r.valid_until !== null) out.validUntil = new Date(r.valid_until);
+  if (r.slot !== null) out.slot = new Date(r.slot);
+  if (r.source !== null) out.source = r.source;
+  if (r.withdrawn_at !== null) out.withdrawnAt = new Date(r.withdrawn_at);
+  if (r.automated !== null) out.automated = r.automated === 1;
+  return out;
+}
+function contractFrom(r: ContractDb): Omit<ContractRow, 'e164'> {
+  const out: Omit<ContractRow, 'e164'> = {
+    professional: r.professional,
+    categories: decodeCategories(r.categories),
+    start: new Date(r.start),
+  };
+  if (r.end !== null) out.end = new Date(r.end);
+  return out;
+}
+function dncFrom(r: DncDb): Omit<DncRow, 'e164'> {
+  const out: Omit<DncRow, 'e164'> = { addedAt: new Date(r.added_at) };
+  if (r.professional !== null) out.professional = r.professional;
+  if (r.reason !== null) out.reason = r.reason;
+  return out;
+}
+function outcomeFrom(r: OutcomeDb): CallOutcome | undefined {
+  if (r.ended_at === null) return undefined;
+  const out: CallOutcome = { answered: r.answered === 1, endedAt: new Date(r.ended_at) };
+  if (r.dial_status !== null) out.dialStatus = r.dial_status;
+  if (r.hangup_cause !== null) out.hangupCause = r.hangup_cause;
+  if (r.duration_ms !== null) out.durationMs = r.duration_ms;
+  return out;
+}
+
+const CONSENT_COLS = 'e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated';
+const CONTRACT_COLS = 'e164, professional, categories, start, "end"';
+const DNC_COLS = 'e164, professional, reason, added_at';
+const OUTCOME_COLS = 'answered, dial_status, hangup_cause, duration_ms, ended_at';
+
+/** Rows per multi-row INSERT in imports (9 columns × 100 = 900 bound parameters, under SQLite's limit). */
+const IMPORT_BATCH = 100;
+
+type CommitArgs = {
+  id: string;
+  at: number;
+  e164: string | null;
+  professional: string;
+  campaign: string;
+  verdict: 'allow' | 'block';
+  reasons: string;
+  json: string;
+  record: boolean;
+  windowStart: number;
+  maxAttempts: number;
+};
+
+/** Every statement of the store, prepared once at open. */
+function prepareAll(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    consents: p(`SELECT ${CONSENT_COLS} FROM consents WHERE e164 = ? ORDER BY id`),
+    contracts: p(`SELECT ${CONTRACT_COLS} FROM contracts WHERE e164 = ? AND professional = ? ORDER BY id`),
+    dnc: p(`SELECT ${DNC_COLS} FROM dnc WHERE e164 = ? AND (professional IS NULL OR professional = ?) ORDER BY id`),
+    refusals: p('SELECT at FROM refusals WHERE e164 = ? AND professional = ? ORDER BY id').pluck(),
+    opposition: p(
+      'SELECT (SELECT as_of FROM opposition_meta WHERE id = 1) AS as_of, EXISTS (SELECT 1 FROM opposition WHERE e164 = ?) AS listed',
+    ),
+    counted: p(
+      'SELECT at FROM attempts WHERE e164 = ? AND professional = ? AND at >= ? AND released = 0 ORDER BY at',
+    ).pluck(),
+    insertDecision: p(
+      'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertAttempt: p('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)'),
+    outcomeDecision: p(
+      'UPDATE decisions SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE id = ?',
+    ),
+    outcomeAttempt: p(
+      'UPDATE attempts SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE decision_id = ?',
+    ),
+    release: p('UPDATE attempts SET released = 1 WHERE decision_id = ?'),
+    insertConsent: p(`INSERT INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    withdraw: p('UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND withdrawn_at IS NULL'),
+    insertContract: p(`INSERT INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
+    insertDnc: p(`INSERT INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
+    insertRefusal: p('INSERT INTO refusals (e164, professional, at) VALUES (?, ?, ?)'),
+    hAttempts: p(
+      `SELECT decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM attempts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
+    ),
+    hDecisions: p(
+      `SELECT id, at, professional, verdict, json, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
+    ),
+    hConsents: p(
+      `SELECT ${CONSENT_COLS} FROM consents WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY collected_at, id`,
+    ),
+    hContracts: p(
+      `SELECT ${CONTRACT_COLS} FROM contracts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY start, id`,
+    ),
+    hDnc: p(
+      `SELECT ${DNC_COLS} FROM dnc WHERE e164 = @e164 AND (@p IS NULL OR professional IS NULL OR professional = @p) ORDER BY added_at, id`,
+    ),
+    hRefusals: p(
+      'SELECT professional, at FROM refusals WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, id',
+    ),
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly driver = 'sqlite' as const;
+  private readonly s: ReturnType<typeof prepareAll>;
+  private readonly commitTx: Database.Transaction<(c: CommitArgs) => CommitResult>;
+  private readonly outcomeTx: Database.Transaction<(v: unknown[]) => boolean>;
+  private importSeq = 0;
+  private closed = false;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.s = prepareAll(db);
+    this.commitTx = db.transaction((c: CommitArgs): CommitResult => {
+      if (c.record && Number.isFinite(c.maxAttempts)) {
+        const counted = this.s.counted.all(c.e164, c.professional, c.windowStart) as number[];
+        if (counted.length >= c.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
+      }
+      this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
+      if (c.record) this.s.insertAttempt.run(c.id, c.e164, c.professional, c.campaign, c.at);
+      return { ok: true };
+    });
+    this.outcomeTx = db.transaction((v: unknown[]): boolean => {
+      if (this.s.outcomeDecision.run(v).changes === 0) return false;
+      this.s.outcomeAttempt.run(v);
+      return true;
+    });
+  }
+
+  static open(path: string, opts?: SqliteOptions): SqliteStore {
+    return new SqliteStore(openSqlite(path, opts), path);
+  }
+
+  /** Runs a synchronous store step; SQLite faults become StoreError CG_ERR_STORE_FAULT. */
+  private run<T>(what: string, fn: () => T): T {
+    if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `${what}: the SQLite store ${this.path} is closed`);
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw storeError(
+          'CG_ERR_STORE_DUPLICATE',
+          `${what}: ${(err as Error).message}; decision ids must be unique`,
+          err,
+        );
+      }
+      const hint = code.startsWith('SQLITE_BUSY')
+        ? ' (the database stayed locked by another process longer than the busy timeout)'
+        : '';
+      throw storeError('CG_ERR_STORE_FAULT', `${what} on ${this.path} failed: ${(err as Error).message}${hint}`, err);
+    }
+  }
+
+  async getFacts(q: FactsQuery): Promise<Facts> {
+    return this.run('getFacts', () => {
+      const windowStart = ms(q.windowStart, 'windowStart');
+      const opp = this.s.opposition.get(q.e164) as { as_of: number | null; listed: number };
+      return {
+        consents: (this.s.consents.all(q.e164) as ConsentDb[]).map((r) => consentFrom(r)),
+        contracts: (this.s.contracts.all(q.e164, q.professional) as ContractDb[]).map(contractFrom),
+        dnc: (this.s.dnc.all(q.e164, q.professional) as DncDb[]).map(dncFrom),
+        refusals: (this.s.refusals.all(q.e164, q.professional) as number[]).map((at) => ({
+          professional: q.professional,
+          at: new Date(at),
+        })),
+        opposition: opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: new Date(opp.as_of) },
+        recentAttempts: (this.s.counted.all(q.e164, q.professional, windowStart) as number[]).map((t) => new Date(t)),
+      };
+    });
+  }
+
+  async commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult> {
+    const id = checkText(decision.id, 'decision.id');
+    const at = ms(decision.at, 'decision.at');
+    const windowStart = ms(opts.windowStart, 'windowStart');
+    const e164 = decision.callee?.e164 ?? null;
+    const professional = decision.campaign.professional;
+    const record = opts.recordAttempt && decision.verdict === 'allow';
+    if (record && e164 === null)
+      throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
+    const json = decisionToJsonText(decision);
+    const reasons = decision.reasons.map((r) => r.code).join(' ');
+    return this.run(`commitDecision ${id}`, () =>
+      this.commitTx.immediate({
+        id,
+        at,
+        e164,
+        professional,
+        campaign: decision.campaign.id,
+        verdict: decision.verdict,
+        reasons,
+        json,
+        record,
+        windowStart,
+        maxAttempts: opts.maxAttempts,
+      }),
+    );
+  }
+
+  async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {
+    checkOutcome(outcome);
+    const v = [
+      outcome.answered ? 1 : 0,
+      outcome.dialStatus ?? null,
+      outcome.hangupCause ?? null,
+      outcome.durationMs ?? null,
+      outcome.endedAt.getTime(),
+      decisionId,
+    ];
+    return this.run(`recordOutcome ${decisionId}`, () => this.outcomeTx.immediate(v));
+  }
+
+  async releaseAttempt(decisionId: string): Promise<boolean> {
+    return this.run(`releaseAttempt ${decisionId}`, () => this.s.release.run(decisionId).changes > 0);
+  }
+
+  async addConsent(row: ConsentRow): Promise<void> {
+    const c = consentRow(row);
+    this.run('addConsent', () =>
+      this.s.insertConsent.run(
+        c.e164,
+        c.professional,
+        c.categories,
+        c.collectedAt,
+        c.validUntil,
+        c.slot,
+        c.source,
+        c.withdrawnAt,
+        c.automated === null ? null : c.automated ? 1 : 0,
+      ),
+    );
+  }
+
+  async withdrawConsent(e164: string, professional: string, at: Date): Promise<number> {
+    const t = ms(at, 'withdrawConsent at');
+    return this.run('withdrawConsent', () => this.s.withdraw.run(t, e164, professional).changes);
+  }
+
+  async addContract(row: ContractRow): Promise<void> {
+    const c = contractRow(row);
+    this.run('addContract', () => this.s.insertContract.run(c.e164, c.professional, c.categories, c.start, c.end));
+  }
+
+  async addDnc(row: DncRow): Promise<void> {
+    const d = dncRow(row);
+    this.run('addDnc', () => this.s.insertDnc.run(d.e164, d.professional, d.reason, d.addedAt));
+  }
+
+  async addRefusal(e164: string, professional: string, at: Date): Promise<void> {
+    const n = checkNumber(e164, 'refusal');
+    const p = checkText(professional, 'refusal.professional');
+    const t = ms(at, 'refusal.at');
+    this.run('addRefusal', () => this.s.insertRefusal.run(n, p, t));
+  }
+
+  async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
+    const asOf = kind === 'opposition' ? requireAsOf(opts) : undefined;
+    const table = `temp.import_${++this.importSeq}_${kind}`;
+    const spec = {
+      consent: { cols: CONSENT_COLS, n: 9, target: 'consents' },
+      contract: { cols: CONTRACT_COLS, n: 5, target: 'contracts' },
+      dnc: { cols: DNC_COLS, n: 4, target: 'dnc' },
+      opposition: { cols: 'e164', n: 1, target: 'opposition' },
+    }[kind];
+    const db = this.db;
+    this.run('beginImport', () => db.exec(`CREATE TABLE ${table} (${spec.cols})`));
+    const values = (rows: number) =>
+      Array.from({ length: rows }, () => `(${Array(spec.n).fill('?').join(', ')})`).join(', ');
+    const many = this.run('beginImport', () =>
+      db.prepare(`INSERT INTO ${table} (${spec.cols}) VALUES ${values(IMPORT_BATCH)}`),
+    );
+    const one = this.run('beginImport', () => db.prepare(`INSERT INTO ${table} (${spec.cols}) VALUES ${values(1)}`));
+    const stage = db.transaction((flat: unknown[]) => {
+      const per = spec.n * IMPORT_BATCH;
+      let i = 0;
+      for (; i + per <= flat.length; i += per) many.run(flat.slice(i, i + per));
+      for (; i < flat.length; i += spec.n) one.run(flat.slice(i, i + spec.n));
+    });
+    let open = true;
+    const guard = (called: ImportKind) => {
+      if (!open)
+        throw storeError(
+          'CG_ERR_STORE_IMPORT',
+          'this import session is already committed or rolled back; begin a new one',
+        );
+      checkSessionKind(kind, called);
+    };
+    const close = () => {
+      open = false;
+      if (!this.closed) db.exec(`DROP TABLE IF EXISTS ${table}`);
+    };
+    const write = (called: ImportKind, flat: unknown[]) => {
+      guard(called);
+      this.run(`import ${kind}`, () => stage(flat));
+    };
+    return {
+      consents: async (rows) => {
+        guard('consent');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const c = consentRow(r);
+          flat.push(
+            c.e164,
+            c.professional,
+            c.categories,
+            c.collectedAt,
+            c.validUntil,
+            c.slot,
+            c.source,
+            c.withdrawnAt,
+            c.automated === null ? null : c.automated ? 1 : 0,
+          );
+        }
+        write('consent', flat);
+      },
+      contracts: async (rows) => {
+        guard('contract');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const c = contractRow(r);
+          flat.push(c.e164, c.professional, c.categories, c.start, c.end);
+        }
+        write('contract', flat);
+      },
+      dnc: async (rows) => {
+        guard('dnc');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const d = dncRow(r);
+          flat.push(d.e164, d.professional, d.reason, d.addedAt);
+        }
+        write('dnc', flat);
+      },
+      opposition: async (e164s) => {
+        guard('opposition');
+        for (const n of e164s) checkNumber(n, 'opposition');
+        write('opposition', e164s);
+      },
+      commit: async () => {
+        guard(kind);
+        const copy = db.transaction(() => {
+          if (kind === 'opposition') {
+            db.exec('DELETE FROM opposition');
+            db.exec(`INSERT OR IGNORE INTO opposition (e164) SELECT e164 FROM ${table}`);
+            const count = db.prepare('SELECT COUNT(*) FROM opposition').pluck().get() as number;
+            db.prepare(
+              'INSERT INTO opposition_meta (id, as_of, imported_at, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
+            ).run(asOf, Date.now(), count);
+          } else {
+            db.exec(`INSERT INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`);
+          }
+        });
+        try {
+          this.run(`import ${kind} commit`, () => copy.immediate());
+        } finally {
+          close();
+        }
+      },
+      rollback: async () => {
+        if (!open) return;
+        this.run(`import ${kind} rollback`, close);
+      },
+    };
+  }
+
+  async history(e164: string, professional?: string): Promise<History> {
+    return this.run('history', () => {
+      const args = { e164, p: professional ?? null };
+      const opp = this.s.opposition.get(e164) as { as_of: number | null; listed: number };
+      return {
+        e164,
+        attempts: (
+          this.s.hAttempts.all(args) as (OutcomeDb & {
+            decision_id: string;
+            e164: string;
+            professional: string;
+            campaign: string;
+            at: number;
+          })[]
+        ).map((r) => {
+          const row: AttemptRow = {
+            decisionId: r.decision_id,
+            e164: r.e164,
+            professional: r.professional,
+            campaignId: r.campaign,
+            at: new Date(r.at),
+          };
+          const o = outcomeFrom(r);
+          if (o) row.outcome = o;
+          return row;
+        }),
+        decisions: (
+          this.s.hDecisions.all(args) as (OutcomeDb & {
+            id: string;
+            at: number;
+            professional: string;
+            verdict: 'allow' | 'block';
+            json: string;
+          })[]
+        ).map((r) => {
+          const row: DecisionRow = {
+            id: r.id,
+            at: new Date(r.at),
+            e164,
+            professional: r.professional,
+            verdict: r.verdict,
+            decision: decisionFromJsonText(r.json),
+          };
+          const o = outcomeFrom(r);
+          if (o) row.outcome = o;
+          return row;
+        }),
+        consents: (this.s.hConsents.all(args) as ConsentDb[]).map((r) => ({ e164, ...consentFrom(r) })),
+        contracts: (this.s.hContracts.all(args) as ContractDb[]).map((r) => ({ e164, ...contractFrom(r) })),
+        dnc: (this.s.hDnc.all(args) as DncDb[]).map((r) => ({ e164, ...dncFrom(r) })),
+        refusals: (this.s.hRefusals.all(args) as { professional: string; at: number }[]).map((r) => ({
+          e164,
+          professional: r.professional,
+          at: new Date(r.at),
+        })),
+        opposition:
+          opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: dateOpt(opp.as_of) as Date },
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,502 @@
+/**
+ * One contract for every Store implementation (memory, sqlite, later
+ * postgres): the same calls must give the same answers.
+ */
+import type { Decision } from '../../src/core/types';
+import { StoreError, type Store } from '../../src/gate/store';
+
+export const NUM = '+33612345678';
+export const OTHER = '+33698765432';
+export const PRO = 'acme';
+export const PRO2 = 'globex';
+
+const d = (iso: string) => new Date(iso);
+const DAY = 86_400_000;
+
+let seq = 0;
+export function decision(over: Partial<Decision> & { e164?: string | null; professional?: string } = {}): Decision {
+  const { e164 = NUM, professional = PRO, ...rest } = over;
+  const base: Decision = {
+    id: `dec-${process.pid}-${++seq}`,
+    verdict: 'allow',
+    reasons: [],
+    tags: ['basis:consent'],
+    regime: 'consent',
+    basis: 'consent',
+    at: d('2026-11-30T10:00:00Z'),
+    callerId: { number: '0162000000', e164: '+33162000000', presentation: 'allowed' },
+    campaign: { id: 'camp-1', professional, dialing: 'manual', purpose: 'prospecting' },
+    rules: [{ rule: 'FREQ-1', outcome: 'pass' }],
+    monitorOnly: false,
+    source: { pbx: 'asterisk', channelId: 'chan-1' },
+  };
+  if (e164 !== null) {
+    base.callee = {
+      e164,
+      territory: 'FR',
+      timeZone: 'Europe/Paris',
+      timeZones: ['Europe/Paris'],
+      localTime: '2026-11-30T11:00:00.000+01:00',
+      zoneSource: 'number',
+    };
+  }
+  return { ...base, ...rest };
+}
+
+const WINDOW = { windowStart: d('2026-11-01T00:00:00Z'), maxAttempts: 4 };
+
+async function expectStoreError(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreError);
+  expect((err as StoreError).code).toBe(code);
+  expect((err as StoreError).message).toMatch(new RegExp(`^${code}: `));
+}
+
+export function runStoreContract(name: string, makeStore: () => Promise<Store> | Store): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const facts = (e164 = NUM, professional = PRO, windowStart = WINDOW.windowStart) =>
+      store.getFacts({ e164, professional, at: d('2026-11-30T10:00:00Z'), windowStart });
+
+    test('an unknown number has no facts and no opposition list', async () => {
+      expect(await facts()).toEqual({
+        consents: [],
+        contracts: [],
+        dnc: [],
+        refusals: [],
+        opposition: { listed: false },
+        recentAttempts: [],
+      });
+    });
+
+    test('consents of every professional, contracts/refusals of this one, dnc of this one and global', async () => {
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['energy', 'isolation'],
+        collectedAt: d('2026-09-01T08:00:00Z'),
+      });
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO2,
+        categories: [],
+        collectedAt: d('2026-09-02T08:00:00Z'),
+        validUntil: d('2027-03-02T08:00:00Z'),
+        slot: d('2026-12-01T09:30:00Z'),
+        source: 'web form #12',
+        withdrawnAt: d('2026-10-01T00:00:00Z'),
+        automated: false,
+      });
+      await store.addConsent({
+        e164: OTHER,
+        professional: PRO,
+        categories: [],
+        collectedAt: d('2026-09-01T08:00:00Z'),
+        automated: true,
+      });
+      await store.addContract({
+        e164: NUM,
+        professional: PRO,
+        categories: ['energy'],
+        start: d('2026-01-01T00:00:00Z'),
+      });
+      await store.addContract({
+        e164: NUM,
+        professional: PRO2,
+        categories: [],
+        start: d('2026-01-01T00:00:00Z'),
+        end: d('2026-06-01T00:00:00Z'),
+      });
+      await store.addDnc({ e164: NUM, addedAt: d('2026-05-01T00:00:00Z'), reason: 'complaint' });
+      await store.addDnc({ e164: NUM, professional: PRO, addedAt: d('2026-05-02T00:00:00Z') });
+      await store.addDnc({ e164: NUM, professional: PRO2, addedAt: d('2026-05-03T00:00:00Z') });
+      await store.addRefusal(NUM, PRO, d('2026-07-01T12:00:00Z'));
+      await store.addRefusal(NUM, PRO2, d('2026-07-02T12:00:00Z'));
+
+      const f = await facts();
+      expect(f.consents).toEqual([
+        { professional: PRO, categories: ['energy', 'isolation'], collectedAt: d('2026-09-01T08:00:00Z') },
+        {
+          professional: PRO2,
+          categories: [],
+          collectedAt: d('2026-09-02T08:00:00Z'),
+          validUntil: d('2027-03-02T08:00:00Z'),
+          slot: d('2026-12-01T09:30:00Z'),
+          source: 'web form #12',
+          withdrawnAt: d('2026-10-01T00:00:00Z'),
+          automated: false,
+        },
+      ]);
+      expect(f.contracts).toEqual([{ professional: PRO, categories: ['energy'], start: d('2026-01-01T00:00:00Z') }]);
+      expect(f.dnc).toEqual([
+        { addedAt: d('2026-05-01T00:00:00Z'), reason: 'complaint' },
+        { professional: PRO, addedAt: d('2026-05-02T00:00:00Z') },
+      ]);
+      expect(f.refusals).toEqual([{ professional: PRO, at: d('2026-07-01T12:00:00Z') }]);
+      const other = await facts(OTHER);
+      expect(other.consents).toEqual([
+        { professional: PRO, categories: [], collectedAt: d('2026-09-01T08:00:00Z'), automated: true },
+      ]);
+      expect((await facts(NUM, PRO2)).contracts).toEqual([
+        { professional: PRO2, categories: [], start: d('2026-01-01T00:00:00Z'), end: d('2026-06-01T00:00:00Z') },
+      ]);
+    });
+
+    test('facts are copies: mutating them does not change the store', async () => {
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['a'],
+        collectedAt: d('2026-09-01T08:00:00Z'),
+      });
+      const f = await facts();
+      f.consents[0].categories.push('b');
+      f.consents[0].collectedAt.setTime(0);
+      expect((await facts()).consents).toEqual([
+        { professional: PRO, categories: ['a'], collectedAt: d('2026-09-01T08:00:00Z') },
+      ]);
+    });
+
+    test('withdrawConsent marks only the active consents of that professional', async () => {
+      await store.addConsent({ e164: NUM, professional: PRO, categories: [], collectedAt: d('2026-09-01T00:00:00Z') });
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['x'],
+        collectedAt: d('2026-09-02T00:00:00Z'),
+      });
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: [],
+        collectedAt: d('2026-08-01T00:00:00Z'),
+        withdrawnAt: d('2026-08-15T00:00:00Z'),
+      });
+      await store.addConsent({ e164: NUM, professional: PRO2, categories: [], collectedAt: d('2026-09-01T00:00:00Z') });
+      expect(await store.withdrawConsent(NUM, PRO, d('2026-10-10T10:00:00Z'))).toBe(2);
+      const withdrawn = (await facts()).consents.map((c) => [c.professional, c.withdrawnAt?.toISOString()]);
+      expect(withdrawn).toEqual([
+        [PRO, '2026-10-10T10:00:00.000Z'],
+        [PRO, '2026-10-10T10:00:00.000Z'],
+        [PRO, '2026-08-15T00:00:00.000Z'],
+        [PRO2, undefined],
+      ]);
+      expect(await store.withdrawConsent(NUM, PRO, d('2026-10-11T10:00:00Z'))).toBe(0);
+    });
+
+    test('an allowed, recorded decision counts; a block or an unrecorded one does not', async () => {
+      expect(
+        await store.commitDecision(decision({ at: d('2026-11-10T10:00:00Z') }), { ...WINDOW, recordAttempt: true }),
+      ).toEqual({ ok: true });
+      expect(
+        await store.commitDecision(decision({ at: d('2026-11-11T10:00:00Z') }), { ...WINDOW, recordAttempt: false }),
+      ).toEqual({ ok: true });
+      const blocked = decision({
+        at: d('2026-11-12T10:00:00Z'),
+        verdict: 'block',
+        reasons: [{ code: 'do_not_call', rule: 'DNC-1', message: 'on the DNC list', legalRef: 'RGPD art. 21' }],
+      });
+      expect(await store.commitDecision(blocked, { ...WINDOW, recordAttempt: true })).toEqual({ ok: true });
+      expect((await facts()).recentAttempts).toEqual([d('2026-11-10T10:00:00Z')]);
+      const h = await store.history(NUM);
+      expect(h.decisions.map((x) => x.verdict)).toEqual(['allow', 'allow', 'block']);
+      expect(h.attempts).toHaveLength(1);
+      expect(h.decisions[2].decision).toEqual(blocked);
+    });
+
+    test('the fifth attempt in the window is refused and nothing is written', async () => {
+      const ats = ['2026-11-02T10:00:00Z', '2026-11-05T10:00:00Z', '2026-11-03T10:00:00Z', '2026-11-20T10:00:00Z'].map(
+        d,
+      );
+      for (const at of ats)
+        expect(await store.commitDecision(decision({ at }), { ...WINDOW, recordAttempt: true })).toEqual({ ok: true });
+      const fifth = decision({ at: d('2026-11-25T10:00:00Z') });
+      const r = await store.commitDecision(fifth, { ...WINDOW, recordAttempt: true });
+      expect(r).toEqual({ ok: false, recentAttempts: [...ats].sort((a, b) => a.getTime() - b.getTime()) });
+      const h = await store.history(NUM);
+      expect(h.decisions.map((x) => x.id)).not.toContain(fifth.id);
+      expect(h.attempts).toHaveLength(4);
+      // another professional, or another number, is not limited by these
+      expect(await store.commitDecision(decision({ professional: PRO2 }), { ...WINDOW, recordAttempt: true })).toEqual({
+        ok: true,
+      });
+      expect(await store.commitDecision(decision({ e164: OTHER }), { ...WINDOW, recordAttempt: true })).toEqual({
+        ok: true,
+      });
+    });
+
+    test('attempts before windowStart do not count; maxAttempts Infinity never refuses', async () => {
+      for (let i = 0; i < 4; i++) {
+        await store.commitDecision(decision({ at: new Date(d('2026-10-01T10:00:00Z').getTime() + i * DAY) }), {
+          ...WINDOW,
+          recordAttempt: true,
+        });
+      }
+      expect((await facts()).recentAttempts).toEqual([]);
+      expect((await facts(NUM, PRO, d('2026-10-02T10:00:00Z'))).recentAttempts).toEqual([
+        d('2026-10-02T10:00:00Z'),
+        d('2026-10-03T10:00:00Z'),
+        d('2026-10-04T10:00:00Z'),
+      ]);
+      const monitor = { windowStart: d('2026-09-01T00:00:00Z'), maxAttempts: Infinity, recordAttempt: true };
+      expect(await store.commitDecision(decision(), monitor)).toEqual({ ok: true });
+      expect((await facts(NUM, PRO, monitor.windowStart)).recentAttempts).toHaveLength(5);
+    });
+
+    test('a released attempt no longer counts; releasing an unknown id says false', async () => {
+      const a = decision({ at: d('2026-11-10T10:00:00Z') });
+      await store.commitDecision(a, { ...WINDOW, recordAttempt: true });
+      await store.commitDecision(decision({ at: d('2026-11-11T10:00:00Z') }), { ...WINDOW, recordAttempt: true });
+      expect(await store.releaseAttempt(a.id)).toBe(true);
+      expect((await facts()).recentAttempts).toEqual([d('2026-11-11T10:00:00Z')]);
+      expect(await store.releaseAttempt('no-such-decision')).toBe(false);
+      const blocked = decision({ verdict: 'block' });
+      await store.commitDecision(blocked, { ...WINDOW, recordAttempt: true });
+      expect(await store.releaseAttempt(blocked.id)).toBe(false);
+    });
+
+    test('recordOutcome updates the attempt and the decision; unknown id says false', async () => {
+      const a = decision({ at: d('2026-11-10T10:00:00Z') });
+      await store.commitDecision(a, { ...WINDOW, recordAttempt: true });
+      const outcome = {
+        answered: true,
+        dialStatus: 'ANSWER',
+        hangupCause: 'NORMAL_CLEARING',
+        durationMs: 61_500,
+        endedAt: d('2026-11-10T10:01:05Z'),
+      };
+      expect(await store.recordOutcome(a.id, outcome)).toBe(true);
+      const h = await store.history(NUM);
+      expect(h.attempts[0].outcome).toEqual(outcome);
+      expect(h.decisions[0].outcome).toEqual(outcome);
+      expect(await store.recordOutcome('no-such-decision', outcome)).toBe(false);
+      const b = decision({ verdict: 'block' });
+      await store.commitDecision(b, { ...WINDOW, recordAttempt: false });
+      const busy = { answered: false, dialStatus: 'BUSY', endedAt: d('2026-11-30T10:00:02Z') };
+      expect(await store.recordOutcome(b.id, busy)).toBe(true);
+      expect((await store.history(NUM)).decisions.find((x) => x.id === b.id)?.outcome).toEqual(busy);
+    });
+
+    test('a decision with no callee (invalid destination) is kept for audit', async () => {
+      const bad = decision({
+        e164: null,
+        verdict: 'block',
+        reasons: [
+          { code: 'invalid_destination', rule: 'SCOPE-3', message: 'not dialable', legalRef: 'FR-RULES SCOPE-3' },
+        ],
+      });
+      expect(await store.commitDecision(bad, { ...WINDOW, recordAttempt: true })).toEqual({ ok: true });
+      expect(await store.recordOutcome(bad.id, { answered: false, endedAt: d('2026-11-30T10:00:00Z') })).toBe(true);
+    });
+
+    test('decision ids are unique', async () => {
+      const a = decision();
+      await store.commitDecision(a, { ...WINDOW, recordAttempt: true });
+      await expectStoreError(store.commitDecision(a, { ...WINDOW, recordAttempt: true }), 'CG_ERR_STORE_DUPLICATE');
+      expect((await facts()).recentAttempts).toHaveLength(1);
+    });
+
+    test('the audit JSON gives back the whole decision, dates as Dates, local time as text', async () => {
+      const a = decision({
+        verdict: 'block',
+        reasons: [
+          {
+            code: 'outside_calling_hours',
+            rule: 'TIME-3',
+            message: 'too late',
+            legalRef: 'D. 223-9',
+            retryAfter: d('2026-12-01T09:00:00Z'),
+          },
+          {
+            code: 'frequency_limit',
+            rule: 'FREQ-1',
+            message: 'four already',
+            legalRef: 'D. 223-9 al. 3',
+            retryAfter: d('2026-12-02T09:00:00Z'),
+            detail: 'x',
+          },
+        ],
+      });
+      await store.commitDecision(a, { ...WINDOW, recordAttempt: false });
+      const [row] = (await store.history(NUM)).decisions;
+      expect(row).toEqual({ id: a.id, at: a.at, e164: NUM, professional: PRO, verdict: 'block', decision: a });
+      expect(typeof row.decision.callee?.localTime).toBe('string');
+      expect(row.decision.reasons[0].retryAfter).toBeInstanceOf(Date);
+    });
+
+    test('history: everything about one number, sorted by time, optionally for one professional', async () => {
+      await store.commitDecision(decision({ id: 'late', at: d('2026-11-20T10:00:00Z') }), {
+        ...WINDOW,
+        recordAttempt: true,
+      });
+      await store.commitDecision(decision({ id: 'early', at: d('2026-11-10T10:00:00Z') }), {
+        ...WINDOW,
+        recordAttempt: true,
+      });
+      await store.commitDecision(decision({ id: 'other-pro', at: d('2026-11-15T10:00:00Z'), professional: PRO2 }), {
+        ...WINDOW,
+        recordAttempt: true,
+      });
+      await store.commitDecision(decision({ id: 'other-number', e164: OTHER }), { ...WINDOW, recordAttempt: true });
+      await store.addConsent({ e164: NUM, professional: PRO, categories: [], collectedAt: d('2026-09-02T00:00:00Z') });
+      await store.addConsent({ e164: NUM, professional: PRO2, categories: [], collectedAt: d('2026-09-01T00:00:00Z') });
+      await store.addDnc({ e164: NUM, addedAt: d('2026-05-01T00:00:00Z') });
+      await store.addDnc({ e164: NUM, professional: PRO2, addedAt: d('2026-04-01T00:00:00Z') });
+      await store.addRefusal(NUM, PRO2, d('2026-07-01T00:00:00Z'));
+      await store.addContract({ e164: NUM, professional: PRO, categories: [], start: d('2026-02-01T00:00:00Z') });
+
+      const all = await store.history(NUM);
+      expect(all.e164).toBe(NUM);
+      expect(all.attempts.map((a) => a.decisionId)).toEqual(['early', 'other-pro', 'late']);
+      expect(all.attempts[0]).toEqual({
+        decisionId: 'early',
+        e164: NUM,
+        professional: PRO,
+        campaignId: 'camp-1',
+        at: d('2026-11-10T10:00:00Z'),
+      });
+      expect(all.decisions.map((a) => a.id)).toEqual(['early', 'other-pro', 'late']);
+      expect(all.consents.map((c) => c.professional)).toEqual([PRO2, PRO]);
+      expect(all.dnc.map((x) => x.professional ?? '*')).toEqual([PRO2, '*']);
+      expect(all.refusals).toEqual([{ e164: NUM, professional: PRO2, at: d('2026-07-01T00:00:00Z') }]);
+      expect(all.contracts).toEqual([
+        { e164: NUM, professional: PRO, categories: [], start: d('2026-02-01T00:00:00Z') },
+      ]);
+      expect(all.opposition).toEqual({ listed: false });
+
+      const mine = await store.history(NUM, PRO);
+      expect(mine.attempts.map((a) => a.decisionId)).toEqual(['early', 'late']);
+      expect(mine.decisions.map((a) => a.id)).toEqual(['early', 'late']);
+      expect(mine.consents.map((c) => c.professional)).toEqual([PRO]);
+      expect(mine.dnc.map((x) => x.professional ?? '*')).toEqual(['*']);
+      expect(mine.refusals).toEqual([]);
+    });
+
+    test('invalid rows are refused with a StoreError naming the problem', async () => {
+      await expectStoreError(
+        store.addConsent({
+          e164: '0612345678',
+          professional: PRO,
+          categories: [],
+          collectedAt: d('2026-09-01T00:00:00Z'),
+        }),
+        'CG_ERR_STORE_INVALID',
+      );
+      await expectStoreError(
+        store.addConsent({
+          e164: NUM,
+          professional: PRO,
+          categories: ['a\u001fb'],
+          collectedAt: d('2026-09-01T00:00:00Z'),
+        }),
+        'CG_ERR_STORE_INVALID',
+      );
+      await expectStoreError(
+        store.addConsent({ e164: NUM, professional: PRO, categories: [''], collectedAt: d('2026-09-01T00:00:00Z') }),
+        'CG_ERR_STORE_INVALID',
+      );
+      await expectStoreError(
+        store.addContract({ e164: NUM, professional: PRO, categories: [], start: new Date(NaN) }),
+        'CG_ERR_STORE_INVALID',
+      );
+      await expectStoreError(
+        store.addDnc({ e164: NUM, professional: '', addedAt: d('2026-09-01T00:00:00Z') }),
+        'CG_ERR_STORE_INVALID',
+      );
+      await expectStoreError(store.addRefusal(NUM, PRO, new Date('nope')), 'CG_ERR_STORE_INVALID');
+      expect(await store.history(NUM)).toMatchObject({ consents: [], contracts: [], dnc: [], refusals: [] });
+    });
+
+    test('an import is invisible until commit and a rollback leaves nothing', async () => {
+      const s = await store.beginImport('consent');
+      await s.consents([
+        {
+          e164: NUM,
+          professional: PRO,
+          categories: ['a', 'b'],
+          collectedAt: d('2026-09-01T00:00:00Z'),
+          automated: true,
+        },
+        { e164: OTHER, professional: PRO, categories: [], collectedAt: d('2026-09-02T00:00:00Z'), source: 'csv' },
+      ]);
+      expect((await facts()).consents).toEqual([]);
+      await s.commit();
+      expect((await facts()).consents).toEqual([
+        { professional: PRO, categories: ['a', 'b'], collectedAt: d('2026-09-01T00:00:00Z'), automated: true },
+      ]);
+      await expectStoreError(s.consents([]), 'CG_ERR_STORE_IMPORT');
+
+      const r = await store.beginImport('contract');
+      await r.contracts([{ e164: NUM, professional: PRO, categories: [], start: d('2026-01-01T00:00:00Z') }]);
+      await r.rollback();
+      expect((await facts()).contracts).toEqual([]);
+      await expectStoreError(r.commit(), 'CG_ERR_STORE_IMPORT');
+
+      const dnc = await store.beginImport('dnc');
+      await expectStoreError(dnc.consents([]), 'CG_ERR_STORE_IMPORT');
+      await expectStoreError(
+        dnc.dnc([{ e164: 'garbage', addedAt: d('2026-01-01T00:00:00Z') }]),
+        'CG_ERR_STORE_INVALID',
+      );
+      await dnc.dnc([{ e164: NUM, addedAt: d('2026-01-01T00:00:00Z'), reason: 'asked' }]);
+      await dnc.commit();
+      expect((await facts()).dnc).toEqual([{ addedAt: d('2026-01-01T00:00:00Z'), reason: 'asked' }]);
+    });
+
+    test('a large import in many batches keeps every row', async () => {
+      const s = await store.beginImport('contract');
+      for (let b = 0; b < 5; b++) {
+        await s.contracts(
+          Array.from({ length: 257 }, (_, i) => ({
+            e164: `+3361${String(b * 1000 + i).padStart(7, '0')}`,
+            professional: PRO,
+            categories: ['c'],
+            start: d('2026-01-01T00:00:00Z'),
+          })),
+        );
+      }
+      await s.commit();
+      expect((await facts('+33610004256')).contracts).toHaveLength(1);
+      expect((await facts('+33610000000')).contracts).toHaveLength(1);
+      expect((await facts('+33610000257')).contracts).toHaveLength(0);
+    });
+
+    test('the opposition list is replaced as a whole at commit, with its date', async () => {
+      await expectStoreError(store.beginImport('opposition'), 'CG_ERR_STORE_IMPORT');
+      const first = await store.beginImport('opposition', { asOf: d('2026-05-01T00:00:00Z') });
+      await first.opposition([NUM, OTHER, NUM]);
+      expect((await facts()).opposition).toEqual({ listed: false });
+      await first.commit();
+      expect((await facts()).opposition).toEqual({ listed: true, asOf: d('2026-05-01T00:00:00Z') });
+      expect((await facts('+33600000001')).opposition).toEqual({ listed: false, asOf: d('2026-05-01T00:00:00Z') });
+
+      const aborted = await store.beginImport('opposition', { asOf: d('2026-06-01T00:00:00Z') });
+      await aborted.opposition(['+33600000001']);
+      await aborted.rollback();
+      expect((await facts()).opposition).toEqual({ listed: true, asOf: d('2026-05-01T00:00:00Z') });
+
+      const second = await store.beginImport('opposition', { asOf: d('2026-06-01T00:00:00Z') });
+      await second.opposition([OTHER]);
+      await second.commit();
+      expect((await facts()).opposition).toEqual({ listed: false, asOf: d('2026-06-01T00:00:00Z') });
+      expect((await facts(OTHER)).opposition).toEqual({ listed: true, asOf: d('2026-06-01T00:00:00Z') });
+      expect((await store.history(OTHER)).opposition).toEqual({ listed: true, asOf: d('2026-06-01T00:00:00Z') });
+    });
+
+    test('a closed store refuses work with a StoreError', async () => {
+      await store.close();
+      await expectStoreError(facts(), 'CG_ERR_STORE_FAULT');
+      await expectStoreError(store.addRefusal(NUM, PRO, d('2026-01-01T00:00:00Z')), 'CG_ERR_STORE_FAULT');
+    });
+  });
+}
