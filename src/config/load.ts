@@ -84,7 +84,7 @@ export function parseConfig(yamlText: string, source: string): Config {
     throw new ConfigError(source, [{ path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' }]);
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossChecks(raw as Record<string, unknown>)];
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error, configSchema)), ...crossChecks(raw as Record<string, unknown>)];
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const c = parsed.data;

@@ -4,6 +4,7 @@
  * expected. Input values are not echoed for fields that may hold credentials.
  */
 import type { z } from 'zod';
+import { closest, knownKeys } from './suggest';
 
 export type Problem = { path: string; message: string };
 
@@ -32,12 +33,17 @@ function show(v: unknown, path: readonly PropertyKey[]): string {
   return kind(v);
 }
 
-function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
+function issueToProblems(issue: z.core.$ZodIssue, schema: unknown): Problem[] {
   const path = issue.path;
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((k) => ({ path: formatPath([...path, k]), message: 'unknown key (remove it or fix its spelling)' }));
+      return issue.keys.map((k) => {
+        const known = knownKeys(schema, path);
+        const hint = closest(k, known);
+        const message = hint ? `unknown key (did you mean ${hint}?)` : `unknown key (known keys here: ${known.join(', ')})`;
+        return { path: formatPath([...path, k]), message };
+      });
     case 'invalid_value':
       return [{ path: formatPath(path), message: `expected one of ${issue.values.map(String).join('|')}${input === undefined ? '' : `, got ${show(input, path)}`}` }];
     case 'invalid_type':
@@ -52,7 +58,7 @@ function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
       // Union of an id or a mapping (defaultCampaign): report the branch that went deepest.
       const branches = issue.errors.filter((e) => e.length > 0);
       const best = branches.find((b) => b.some((i) => i.path.length > 0)) ?? branches[0];
-      if (best) return best.flatMap((i) => issueToProblems({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue));
+      if (best) return best.flatMap((i) => issueToProblems({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, schema));
       return [{ path: formatPath(path), message: issue.message }];
     }
     case 'too_small':
@@ -67,6 +73,7 @@ function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
   }
 }
 
-export function zodProblems(error: z.ZodError): Problem[] {
-  return error.issues.flatMap(issueToProblems);
+/** `schema` is the one that produced the error (for the known keys of unknown-key problems). */
+export function zodProblems(error: z.ZodError, schema: unknown): Problem[] {
+  return error.issues.flatMap((i) => issueToProblems(i, schema));
 }
