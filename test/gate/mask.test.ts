@@ -1,0 +1,29 @@
+/** Number masking in logs (RGPD art. 5.1.c data minimisation). */
+import { maskNumber } from '../../src/gate/mask';
+
+describe('maskNumber', () => {
+  it.each([
+    ['+33612345678', '+336******78'],
+    ['+33162000001', '+331******01'],
+    ['+596696123456', '+5966******56'],
+    ['+262692123456', '+2626******56'],
+    ['+14155552671', '+14*******71'],
+    ['0612345678', '06******78'],
+    ['06 12 34 56 78', '06 ** ** ** 78'],
+  ])('%s → %s', (raw, masked) => {
+    expect(maskNumber(raw)).toBe(masked);
+  });
+
+  it('hides all but a few digits of any personal number', () => {
+    const m = maskNumber('+33612345678');
+    expect(m).not.toContain('1234');
+    expect(m.replace(/\D/g, '')).toHaveLength(5); // 33 + 6 + 78
+  });
+
+  it('leaves short service numbers and digit-less values alone', () => {
+    expect(maskNumber('112')).toBe('112');
+    expect(maskNumber('3179')).toBe('3179');
+    expect(maskNumber('anonymous')).toBe('anonymous');
+    expect(maskNumber('')).toBe('');
+  });
+});
