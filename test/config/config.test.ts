@@ -145,6 +145,19 @@ campaigns:
     expect(problems.map((p) => p.path)).toEqual(['professionals[0].callerIds[1]', 'professionals[0].callerIds[2]']);
   });
 
+  it('refuses declared caller IDs the gate could never present (mobile, emergency)', () => {
+    const problems = problemsOf(`professionals:\n  - id: acme\n    callerIds: ['0612345678', '112', '+596596123456']\n`);
+    expect(problems).toEqual([
+      { path: 'professionals[0].callerIds[0]', message: expect.stringMatching(/mobile number cannot be presented by a PBX \(CID-4\)/) },
+      { path: 'professionals[0].callerIds[1]', message: expect.stringMatching(/emergency number/) },
+    ]);
+  });
+
+  it('reads overseas national forms as the gate does', () => {
+    const c = parseConfig(`professionals:\n  - id: acme\n    callerIds: ['0596 12 34 56', '+33 596123456']\n`, 't');
+    expect(c.professionals[0]!.callerIds).toEqual(['+596596123456', '+596596123456']);
+  });
+
   it('accepts fixed and shifted clocks with an offset, rejects a bad clock', () => {
     expect(parseConfig(`${MINIMAL}\nclock: {mode: fixed, at: '2026-11-30T10:00:00+01:00'}\n`, 't').clock).toEqual({
       mode: 'fixed',
