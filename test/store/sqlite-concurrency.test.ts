@@ -1,0 +1,96 @@
+/**
+ * FREQ-1 (D. 223-9 al. 3) across gates: several processes on one SQLite file
+ * can never store a fifth attempt in the window.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { decision, NUM, PRO } from './contract';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-sqlite-conc-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const windowStart = new Date('2026-11-01T00:00:00Z');
+
+test('two connections that both read 3 attempts: only one may record the 4th, the other is refused', async () => {
+  const file = path.join(dir, 'two.db');
+  const a = SqliteStore.open(file);
+  const b = SqliteStore.open(file);
+  try {
+    for (let i = 0; i < 3; i++) {
+      await a.commitDecision(decision({ at: new Date(Date.UTC(2026, 10, 10 + i)) }), {
+        recordAttempt: true,
+        windowStart,
+        maxAttempts: 4,
+      });
+    }
+    const q = { e164: NUM, professional: PRO, at: new Date('2026-11-20T10:00:00Z'), windowStart };
+    expect((await a.getFacts(q)).recentAttempts).toHaveLength(3);
+    expect((await b.getFacts(q)).recentAttempts).toHaveLength(3);
+    expect(await a.commitDecision(decision(), { recordAttempt: true, windowStart, maxAttempts: 4 })).toEqual({
+      ok: true,
+    });
+    const late = await b.commitDecision(decision(), { recordAttempt: true, windowStart, maxAttempts: 4 });
+    expect(late.ok).toBe(false);
+    expect((await b.getFacts(q)).recentAttempts).toHaveLength(4);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+function child(
+  file: string,
+  barrier: string,
+  count: number,
+  tag: string,
+): { ready: Promise<void>; done: Promise<{ ok: number; refused: number; errorCount: number; errors: string[] }> } {
+  const p = spawn(
+    process.execPath,
+    [path.join(__dirname, 'fixtures', 'hammer.js'), file, barrier, String(count), tag],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  let readyResolve: () => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  p.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.startsWith('ready\n')) readyResolve();
+  });
+  p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const done = new Promise<{ ok: number; refused: number; errorCount: number; errors: string[] }>((resolve, reject) => {
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`hammer ${tag} exited ${code}: ${err}`));
+      resolve(JSON.parse(out.trim().split('\n').pop() as string));
+    });
+  });
+  return { ready, done };
+}
+
+test('four processes hammering one number never store a fifth attempt in the window', async () => {
+  const file = path.join(dir, 'hammer.db');
+  (await SqliteStore.open(file)).close(); // create + migrate once
+  const barrier = path.join(dir, 'go');
+  const kids = ['p1', 'p2', 'p3', 'p4'].map((tag) => child(file, barrier, 150, tag));
+  await Promise.all(kids.map((k) => k.ready));
+  fs.writeFileSync(barrier, 'go');
+  const results = await Promise.all(kids.map((k) => k.done));
+
+  expect(results.map((r) => r.errors).flat()).toEqual([]);
+  expect(results.reduce((n, r) => n + r.ok, 0)).toBe(4);
+  expect(results.reduce((n, r) => n + r.refused, 0)).toBe(4 * 150 - 4);
+  const store = SqliteStore.open(file);
+  try {
+    const h = await store.history(NUM);
+    expect(h.attempts).toHaveLength(4);
+    expect(h.decisions).toHaveLength(4); // refused commits write nothing
+  } finally {
+    await store.close();
+  }
+}, 60_000);

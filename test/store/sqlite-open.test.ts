@@ -1,0 +1,229 @@
+/**
+ * Opening the SQLite store: pragmas, migrations, and the clear errors for a
+ * path that cannot be a callgate database.
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StoreError } from '../../src/gate/store';
+import { openStore } from '../../src/store';
+import { migrate, SCHEMA_VERSION, type Migration } from '../../src/store/sqlite/migrations';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { decision, NUM, PRO } from './contract';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-sqlite-open-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function openError(cfg: Parameters<typeof openStore>[0]): StoreError {
+  try {
+    openStore(cfg);
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    return err as StoreError;
+  }
+  throw new Error('openStore did not throw');
+}
+
+test('a new file is created in WAL mode, synchronous NORMAL, with a busy timeout and the schema', async () => {
+  const file = path.join(dir, 'new.db');
+  const store = SqliteStore.open(file, { busyTimeoutMs: 1234 });
+  try {
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const applied = store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    expect(applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    const indexes = store.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all();
+    expect(indexes).toEqual([
+      'attempts_hot',
+      'consents_number',
+      'contracts_number',
+      'decisions_number',
+      'dnc_number',
+      'refusals_number',
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('the hot-path queries use their indexes', async () => {
+  const store = SqliteStore.open(path.join(dir, 'plan.db'));
+  try {
+    const plan = (sql: string) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(
+      plan("SELECT at FROM attempts WHERE e164 = '+1' AND professional = 'p' AND at >= 0 AND released = 0 ORDER BY at"),
+    ).toMatch(/USING COVERING INDEX attempts_hot/);
+    expect(plan("SELECT * FROM consents WHERE e164 = '+1' ORDER BY id")).toMatch(/USING INDEX consents_number/);
+    expect(plan("SELECT * FROM contracts WHERE e164 = '+1' AND professional = 'p'")).toMatch(
+      /USING INDEX contracts_number/,
+    );
+    expect(plan("SELECT * FROM dnc WHERE e164 = '+1'")).toMatch(/USING INDEX dnc_number/);
+    expect(plan("SELECT * FROM refusals WHERE e164 = '+1' AND professional = 'p'")).toMatch(
+      /USING INDEX refusals_number/,
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('data survives a close and reopen; reopening does not re-run migrations', async () => {
+  const file = path.join(dir, 'persist.db');
+  const a = openStore({ driver: 'sqlite', path: file });
+  await a.commitDecision(decision(), {
+    recordAttempt: true,
+    windowStart: new Date('2026-11-01T00:00:00Z'),
+    maxAttempts: 4,
+  });
+  await a.close();
+  const b = SqliteStore.open(file);
+  try {
+    expect((await b.history(NUM, PRO)).attempts).toHaveLength(1);
+    expect(b.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(1);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a later migration runs on open of an older file, in order', () => {
+  const db = new Database(':memory:');
+  const steps: Migration[] = [
+    {
+      version: 1,
+      name: 'one',
+      sql: 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL); CREATE TABLE t (a INTEGER);',
+    },
+    { version: 2, name: 'two', sql: 'ALTER TABLE t ADD COLUMN b TEXT;' },
+  ];
+  expect(migrate(db, ':memory:', steps.slice(0, 1))).toBe(1);
+  expect(migrate(db, ':memory:', steps)).toBe(2);
+  expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('t')).toEqual(['a', 'b']);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+  db.close();
+});
+
+test('a failing migration leaves the file at the previous version', () => {
+  const db = new Database(':memory:');
+  const steps: Migration[] = [
+    {
+      version: 1,
+      name: 'one',
+      sql: 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);',
+    },
+    { version: 2, name: 'broken', sql: 'CREATE TABLE ok (a); CREATE TABLE ok (a);' },
+  ];
+  expect(() => migrate(db, ':memory:', steps)).toThrow(/already exists/);
+  expect(db.pragma('user_version', { simple: true })).toBe(1);
+  expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
+  db.close();
+});
+
+test('a database with a newer schema is refused with CG_ERR_STORE_SCHEMA', () => {
+  const file = path.join(dir, 'future.db');
+  const db = new Database(file);
+  db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+  db.close();
+  const err = openError({ driver: 'sqlite', path: file });
+  expect(err.code).toBe('CG_ERR_STORE_SCHEMA');
+  expect(err.message).toContain(`schema version ${SCHEMA_VERSION + 5}`);
+  expect(err.message).toContain(`up to ${SCHEMA_VERSION}`);
+  expect(err.message).toMatch(/upgrade callgate/);
+});
+
+test('a text file is refused with CG_ERR_STORE_NOT_SQLITE and left byte for byte untouched', () => {
+  const file = path.join(dir, 'notes.txt');
+  const content = 'these are my notes\nnot a database\n';
+  fs.writeFileSync(file, content);
+  const before = fs.statSync(file);
+  const err = openError({ driver: 'sqlite', path: file });
+  expect(err.code).toBe('CG_ERR_STORE_NOT_SQLITE');
+  expect(err.message.startsWith(`CG_ERR_STORE_NOT_SQLITE: ${file} is not a SQLite database`)).toBe(true);
+  expect(fs.readFileSync(file, 'utf8')).toBe(content);
+  expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
+  expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  expect(fs.existsSync(`${file}-shm`)).toBe(false);
+});
+
+test('a directory, a missing folder and an empty path are refused with CG_ERR_STORE_OPEN', () => {
+  const d = openError({ driver: 'sqlite', path: dir });
+  expect(d.code).toBe('CG_ERR_STORE_OPEN');
+  expect(d.message).toContain(`${dir} is a directory`);
+  const missing = path.join(dir, 'no', 'such', 'folder', 'x.db');
+  const m = openError({ driver: 'sqlite', path: missing });
+  expect(m.code).toBe('CG_ERR_STORE_OPEN');
+  expect(m.message).toContain(`its folder ${path.dirname(missing)} does not exist`);
+  expect(fs.existsSync(path.join(dir, 'no'))).toBe(false);
+  expect(openError({ driver: 'sqlite', path: '' }).code).toBe('CG_ERR_STORE_OPEN');
+  expect(openError({ driver: 'postgres' } as never).message).toMatch(/not supported here/);
+});
+
+test('a path whose parent is a file is refused with CG_ERR_STORE_OPEN', () => {
+  const f = path.join(dir, 'plain');
+  fs.writeFileSync(f, 'x');
+  const err = openError({ driver: 'sqlite', path: path.join(f, 'x.db') });
+  expect(err.code).toBe('CG_ERR_STORE_OPEN');
+});
+
+test('an empty existing file becomes a new database', async () => {
+  const file = path.join(dir, 'empty.db');
+  fs.writeFileSync(file, '');
+  const store = SqliteStore.open(file);
+  expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  await store.close();
+});
+
+test('an import being staged does not hold the write lock another gate needs', async () => {
+  const file = path.join(dir, 'staged.db');
+  const importer = SqliteStore.open(file);
+  const gate = SqliteStore.open(file, { busyTimeoutMs: 50 });
+  try {
+    const s = await importer.beginImport('consent');
+    await s.consents([{ e164: NUM, professional: PRO, categories: [], collectedAt: new Date('2026-09-01T00:00:00Z') }]);
+    // while the session is open, another connection still commits at once
+    expect(
+      await gate.commitDecision(decision(), {
+        recordAttempt: true,
+        windowStart: new Date('2026-11-01T00:00:00Z'),
+        maxAttempts: 4,
+      }),
+    ).toEqual({ ok: true });
+    expect(
+      (await gate.getFacts({ e164: NUM, professional: PRO, at: new Date(), windowStart: new Date(0) })).consents,
+    ).toEqual([]);
+    await s.commit();
+    expect(
+      (await gate.getFacts({ e164: NUM, professional: PRO, at: new Date(), windowStart: new Date(0) })).consents,
+    ).toHaveLength(1);
+  } finally {
+    await importer.close();
+    await gate.close();
+  }
+});
+
+test('a write blocked past the busy timeout is a StoreError CG_ERR_STORE_FAULT, not a hang', async () => {
+  const file = path.join(dir, 'busy.db');
+  const gate = SqliteStore.open(file, { busyTimeoutMs: 20 });
+  const other = new Database(file);
+  try {
+    other.exec('BEGIN IMMEDIATE');
+    const err = await gate
+      .commitDecision(decision(), { recordAttempt: true, windowStart: new Date(0), maxAttempts: 4 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('CG_ERR_STORE_FAULT');
+    expect((err as StoreError).message).toMatch(/locked by another process longer than the busy timeout/);
+    other.exec('ROLLBACK');
+  } finally {
+    other.close();
+    await gate.close();
+  }
+});
