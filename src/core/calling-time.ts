@@ -15,7 +15,7 @@
  * Assumption: no zone changes its UTC offset between 10:00 and 20:00 local time (true of every current
  * tz database zone: DST transitions happen at night).
  */
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { dateKey, holidayOnKey, type Place, type HolidayOptions } from './holidays';
 
 export type TimeFailure = {
@@ -106,6 +106,22 @@ function localAt(zi: ZoneInfo, ts: number): Local {
     msOfDay,
     offset,
   };
+}
+
+/**
+ * The instant at which the local wall clock of a zone shows `wall` (given as if it were UTC milliseconds).
+ * Same resolution as luxon: an ambiguous time (clocks set back) takes the earlier offset's reading, a
+ * skipped time (clocks set forward) moves forward by the gap.
+ */
+function wallToInstant(zi: ZoneInfo, wall: number): number {
+  const o1 = offsetMinutes(zi, wall);
+  let ts = wall - o1 * MINUTE;
+  const o2 = offsetMinutes(zi, ts);
+  if (o1 === o2) return ts;
+  ts -= (o2 - o1) * MINUTE;
+  const o3 = offsetMinutes(zi, ts);
+  if (o2 === o3) return ts;
+  return wall - Math.min(o2, o3) * MINUTE;
 }
 
 function inWindow(msOfDay: number): boolean {
@@ -235,8 +251,7 @@ function nextForPlace(t: number, place: Place, zi: ZoneInfo, opts: TimeOptions):
       );
     }
   }
-  // Failure path only: luxon resolves the local wall time (a skipped hour moves forward).
-  const candidate = DateTime.fromObject({ year, month, day, hour }, { zone: zi.zone }).toMillis();
+  const candidate = wallToInstant(zi, Date.UTC(year, month - 1, day, hour));
   // Never go backwards; cannot happen unless a zone changes offset around 10:00/14:00 local.
   return candidate > t ? candidate : t + MINUTE;
 }
