@@ -21,7 +21,8 @@ export const ERRORS = {
     fix: 'Read every listed problem (each names its path, e.g. campaigns[2].dialing), correct callgate.yaml and run `callgate check` again; config/callgate.example.yaml documents every key.',
   },
   CG_ERR_STORE_OPEN: {
-    meaning: 'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist.',
+    meaning:
+      'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist.',
     fix: 'Check store.path (relative to the working directory), its permissions and free disk space.',
   },
   CG_ERR_STORE_NOT_SQLITE: {
@@ -45,7 +46,8 @@ export const ERRORS = {
     fix: 'Decision ids must be unique; if you supply an id generator, make it return a new id each time.',
   },
   CG_ERR_STORE_IMPORT: {
-    meaning: 'An import session was misused (wrong kind of rows, already committed or rolled back, opposition list without its date).',
+    meaning:
+      'An import session was misused (wrong kind of rows, already committed or rolled back, opposition list without its date).',
     fix: 'Start a new import of the right kind; give the opposition list its date (--as-of).',
   },
   CG_ERR_GATE_DEADLINE: {
@@ -65,7 +67,8 @@ export const ERRORS = {
     fix: 'Check freeswitch.listen.host and port: free the port or choose another, and use the same in the dialplan socket app.',
   },
   CG_ERR_FS_INBOUND_AUTH: {
-    meaning: 'FreeSWITCH refused the Event Socket password of the inbound connection; call outcomes are not recorded, calls are still gated.',
+    meaning:
+      'FreeSWITCH refused the Event Socket password of the inbound connection; call outcomes are not recorded, calls are still gated.',
     fix: 'Set freeswitch.inbound.password to the password of event_socket.conf.xml and restart.',
   },
   CG_ERR_FS_INBOUND_SUBSCRIBE: {
@@ -77,7 +80,8 @@ export const ERRORS = {
     fix: 'Add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 async full`) as in dialplan/freeswitch/.',
   },
   CG_ERR_FS_CHANNEL_DATA: {
-    meaning: 'The channel data FreeSWITCH sent cannot be turned into a call attempt (no destination number); the call was dropped.',
+    meaning:
+      'The channel data FreeSWITCH sent cannot be turned into a call attempt (no destination number); the call was dropped.',
     fix: 'Check the dialplan passes the dialled number (destination_number) to the socket app.',
   },
   CG_ERR_FS_COMMAND: {

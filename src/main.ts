@@ -76,7 +76,11 @@ export async function startGate(
 ): Promise<{ runtime: Runtime; adapters: PbxAdapter[]; stop(): Promise<void> }> {
   if (!config.asterisk && !config.freeswitch) {
     throw new ConfigError('(start)', [
-      { path: 'asterisk', message: 'no PBX to gate: configure asterisk: or freeswitch: in callgate.yaml (see the commented sections of config/callgate.yaml)' },
+      {
+        path: 'asterisk',
+        message:
+          'no PBX to gate: configure asterisk: or freeswitch: in callgate.yaml (see the commented sections of config/callgate.yaml)',
+      },
     ]);
   }
   const runtime = createRuntime(config, opts);
@@ -84,10 +88,14 @@ export async function startGate(
   const adapters: PbxAdapter[] = [];
   try {
     if (config.asterisk) {
-      adapters.push(createAsteriskAdapter({ gate, config: config.asterisk, logger: logger.child({ component: 'asterisk' }) }));
+      adapters.push(
+        createAsteriskAdapter({ gate, config: config.asterisk, logger: logger.child({ component: 'asterisk' }) }),
+      );
     }
     if (config.freeswitch) {
-      adapters.push(createFreeswitchAdapter({ gate, config: config.freeswitch, logger: logger.child({ component: 'freeswitch' }) }));
+      adapters.push(
+        createFreeswitchAdapter({ gate, config: config.freeswitch, logger: logger.child({ component: 'freeswitch' }) }),
+      );
     }
   } catch (err) {
     await runtime.close();
@@ -97,10 +105,14 @@ export async function startGate(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ adapters: adapters.map((a) => a.name) }, 'stopping: no new calls, letting in-flight decisions finish');
+      logger.info(
+        { adapters: adapters.map((a) => a.name) },
+        'stopping: no new calls, letting in-flight decisions finish',
+      );
       const results = await Promise.allSettled(adapters.map((a) => a.stop()));
       results.forEach((r, i) => {
-        if (r.status === 'rejected') logger.error({ err: r.reason, adapter: adapters[i]!.name }, 'adapter did not stop cleanly');
+        if (r.status === 'rejected')
+          logger.error({ err: r.reason, adapter: adapters[i]!.name }, 'adapter did not stop cleanly');
       });
       await runtime.close();
       logger.info('stopped');
@@ -120,7 +132,13 @@ export async function startGate(
     throw err;
   }
   logger.info(
-    { adapters: adapters.map((a) => a.name), store: config.store.driver, clock: runtime.clock.describe, failMode: config.policy.failMode, deadlineMs: config.gate.deadlineMs },
+    {
+      adapters: adapters.map((a) => a.name),
+      store: config.store.driver,
+      clock: runtime.clock.describe,
+      failMode: config.policy.failMode,
+      deadlineMs: config.gate.deadlineMs,
+    },
     'callgate started',
   );
   return { runtime, adapters, stop };

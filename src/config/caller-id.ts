@@ -9,7 +9,10 @@ import { normalizeCallerId } from './normalize';
 export function checkCallerId(raw: string, ctx: z.RefinementCtx): string {
   const r = normalizeCallerId(raw);
   if (!r.ok) {
-    ctx.addIssue({ code: 'custom', message: `'${raw}' is not a valid phone number (${r.error}); write it as +33162000001 or 0162000001` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${raw}' is not a valid phone number (${r.error}); write it as +33162000001 or 0162000001`,
+    });
     return raw;
   }
   return r.e164;

@@ -16,7 +16,8 @@ function ids(list: unknown, what: string, problems: Problem[]): Map<string, numb
   list.forEach((item, i) => {
     if (!isObj(item) || typeof item.id !== 'string') return;
     const first = seen.get(item.id);
-    if (first !== undefined) problems.push({ path: `${what}[${i}].id`, message: `duplicate id '${item.id}' (also ${what}[${first}].id)` });
+    if (first !== undefined)
+      problems.push({ path: `${what}[${i}].id`, message: `duplicate id '${item.id}' (also ${what}[${first}].id)` });
     else seen.set(item.id, i);
   });
   return seen;
@@ -31,7 +32,10 @@ export function crossChecks(raw: Raw): Problem[] {
   if (Array.isArray(raw.campaigns)) {
     raw.campaigns.forEach((c, i) => {
       if (isObj(c) && typeof c.professional === 'string' && pros.size > 0 && !pros.has(c.professional)) {
-        problems.push({ path: `campaigns[${i}].professional`, message: `unknown professional '${c.professional}' (declared: ${declared})` });
+        problems.push({
+          path: `campaigns[${i}].professional`,
+          message: `unknown professional '${c.professional}' (declared: ${declared})`,
+        });
       }
     });
   }
@@ -39,20 +43,32 @@ export function crossChecks(raw: Raw): Problem[] {
   const dc = raw.defaultCampaign;
   if (typeof dc === 'string') {
     if (!camps.has(dc)) {
-      problems.push({ path: 'defaultCampaign', message: `unknown campaign '${dc}' (declared: ${[...camps.keys()].join(', ') || 'none'}); name a campaign or write the default campaign inline` });
+      problems.push({
+        path: 'defaultCampaign',
+        message: `unknown campaign '${dc}' (declared: ${[...camps.keys()].join(', ') || 'none'}); name a campaign or write the default campaign inline`,
+      });
     }
   } else if (dc === undefined || isObj(dc)) {
     const d = dc ?? {};
     if (typeof d.professional === 'string') {
       if (pros.size > 0 && !pros.has(d.professional)) {
-        problems.push({ path: 'defaultCampaign.professional', message: `unknown professional '${d.professional}' (declared: ${declared})` });
+        problems.push({
+          path: 'defaultCampaign.professional',
+          message: `unknown professional '${d.professional}' (declared: ${declared})`,
+        });
       }
     } else if (d.professional === undefined && pros.size > 1) {
-      problems.push({ path: 'defaultCampaign.professional', message: `required when several professionals are declared (${declared})` });
+      problems.push({
+        path: 'defaultCampaign.professional',
+        message: `required when several professionals are declared (${declared})`,
+      });
     }
     const did = typeof d.id === 'string' ? d.id : 'default';
     if (camps.has(did)) {
-      problems.push({ path: 'defaultCampaign.id', message: `'${did}' is also a campaign id; give the inline default campaign another id, or write defaultCampaign: ${did}` });
+      problems.push({
+        path: 'defaultCampaign.id',
+        message: `'${did}' is also a campaign id; give the inline default campaign another id, or write defaultCampaign: ${did}`,
+      });
     }
   }
   return problems;

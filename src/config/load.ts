@@ -75,16 +75,24 @@ export function parseConfig(yamlText: string, source: string): Config {
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos ? `line ${pos.line}:${pos.col}` : 'YAML';
-        return { path: where, message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
+        return {
+          path: where,
+          message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        };
       }),
     );
   }
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(source, [{ path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' }]);
+    throw new ConfigError(source, [
+      { path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' },
+    ]);
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  const problems = [...(parsed.success ? [] : zodProblems(parsed.error, configSchema)), ...crossChecks(raw as Record<string, unknown>)];
+  const problems = [
+    ...(parsed.success ? [] : zodProblems(parsed.error, configSchema)),
+    ...crossChecks(raw as Record<string, unknown>),
+  ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const c = parsed.data;
@@ -110,10 +118,22 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((err as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : String((err as Error).message);
     throw new ConfigError(
       file,
-      [{ path: '(file)', message: `cannot read ${path.resolve(file)}: ${why}; pass --config FILE or set CALLGATE_CONFIG` }],
+      [
+        {
+          path: '(file)',
+          message: `cannot read ${path.resolve(file)}: ${why}; pass --config FILE or set CALLGATE_CONFIG`,
+        },
+      ],
       { cause: err },
     );
   }

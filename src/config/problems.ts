@@ -29,7 +29,8 @@ const SECRET = /password|secret|token/i;
 
 function show(v: unknown, path: readonly PropertyKey[]): string {
   if (path.some((p) => typeof p === 'string' && SECRET.test(p))) return kind(v);
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return `${kind(v)} ${JSON.stringify(v)}`;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    return `${kind(v)} ${JSON.stringify(v)}`;
   return kind(v);
 }
 
@@ -41,30 +42,54 @@ function issueToProblems(issue: z.core.$ZodIssue, schema: unknown): Problem[] {
       return issue.keys.map((k) => {
         const known = knownKeys(schema, path);
         const hint = closest(k, known);
-        const message = hint ? `unknown key (did you mean ${hint}?)` : `unknown key (known keys here: ${known.join(', ')})`;
+        const message = hint
+          ? `unknown key (did you mean ${hint}?)`
+          : `unknown key (known keys here: ${known.join(', ')})`;
         return { path: formatPath([...path, k]), message };
       });
     case 'invalid_value':
-      return [{ path: formatPath(path), message: `expected one of ${issue.values.map(String).join('|')}${input === undefined ? '' : `, got ${show(input, path)}`}` }];
+      return [
+        {
+          path: formatPath(path),
+          message: `expected one of ${issue.values.map(String).join('|')}${input === undefined ? '' : `, got ${show(input, path)}`}`,
+        },
+      ];
     case 'invalid_type':
       if (input === undefined) return [{ path: formatPath(path), message: `required (${issue.expected})` }];
-      return [{ path: formatPath(path), message: `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, got ${show(input, path)}` }];
+      return [
+        {
+          path: formatPath(path),
+          message: `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, got ${show(input, path)}`,
+        },
+      ];
     case 'invalid_union': {
       const disc = (issue as { discriminator?: string; options?: unknown[] }).discriminator;
       const options = (issue as { options?: unknown[] }).options;
       if (disc && options) {
-        return [{ path: formatPath(path), message: `expected one of ${options.map(String).join('|')}${input === undefined ? ' (required)' : ''}` }];
+        return [
+          {
+            path: formatPath(path),
+            message: `expected one of ${options.map(String).join('|')}${input === undefined ? ' (required)' : ''}`,
+          },
+        ];
       }
       // Union of an id or a mapping (defaultCampaign): report the branch that went deepest.
       const branches = issue.errors.filter((e) => e.length > 0);
       const best = branches.find((b) => b.some((i) => i.path.length > 0)) ?? branches[0];
-      if (best) return best.flatMap((i) => issueToProblems({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, schema));
+      if (best)
+        return best.flatMap((i) => issueToProblems({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, schema));
       return [{ path: formatPath(path), message: issue.message }];
     }
     case 'too_small':
-      return [{ path: formatPath(path), message: issue.origin === 'array' ? issue.message : `must be at least ${String(issue.minimum)}` }];
+      return [
+        {
+          path: formatPath(path),
+          message: issue.origin === 'array' ? issue.message : `must be at least ${String(issue.minimum)}`,
+        },
+      ];
     case 'invalid_format':
-      if (issue.format === 'url') return [{ path: formatPath(path), message: 'expected a URL, e.g. http://127.0.0.1:8088' }];
+      if (issue.format === 'url')
+        return [{ path: formatPath(path), message: 'expected a URL, e.g. http://127.0.0.1:8088' }];
       return [{ path: formatPath(path), message: issue.message }];
     case 'too_big':
       return [{ path: formatPath(path), message: `must be at most ${String(issue.maximum)}` }];

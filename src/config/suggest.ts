@@ -2,7 +2,14 @@
  * "Did you mean …?" for unknown keys: the known keys at a path are read from
  * the schema itself, so the suggestion can never drift from what is accepted.
  */
-type Def = { type: string; shape?: Record<string, Node>; innerType?: Node; element?: Node; options?: Node[]; in?: Node };
+type Def = {
+  type: string;
+  shape?: Record<string, Node>;
+  innerType?: Node;
+  element?: Node;
+  options?: Node[];
+  in?: Node;
+};
 type Node = { _zod: { def: Def } };
 
 /** Keys the schema accepts at `path` (an object path, numbers for list items). */
@@ -33,7 +40,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
   for (let i = 1; i <= x.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= y.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    for (let j = 1; j <= y.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[y.length]!;

@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EMPTY_FACTS, evaluate, failModeDecision, frequencyWindowStart, locateCallee } from '../core';
+import { regimeAt } from '../core/regime';
 import type { CallAttempt, Campaign, Decision, Facts, Policy, Professional } from '../core/types';
 import type { Config } from '../config/schema';
 import type { ErrorCode } from '../errors';
@@ -98,7 +99,16 @@ export class Gate implements GateService {
               if (settled) return;
               settled = true;
               run.expired = true;
-              resolve(this.failMode(attempt, ctx, record, started, 'CG_ERR_GATE_DEADLINE', `deadline of ${deadlineMs} ms passed during ${run.stage}`));
+              resolve(
+                this.failMode(
+                  attempt,
+                  ctx,
+                  record,
+                  started,
+                  'CG_ERR_GATE_DEADLINE',
+                  `deadline of ${deadlineMs} ms passed during ${run.stage}`,
+                ),
+              );
             }, deadlineMs)
           : undefined;
       work.then(
@@ -111,7 +121,10 @@ export class Gate implements GateService {
         },
         (err: unknown) => {
           if (settled) {
-            this.log.warn({ code: 'CG_ERR_STORE_FAULT', err, stage: run.stage }, 'late failure after the deadline (fail-mode decision already given)');
+            this.log.warn(
+              { code: 'CG_ERR_STORE_FAULT', err, stage: run.stage },
+              'late failure after the deadline (fail-mode decision already given)',
+            );
             return;
           }
           settled = true;
@@ -126,7 +139,8 @@ export class Gate implements GateService {
   async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<void> {
     try {
       const found = await this.store.recordOutcome(decisionId, outcome);
-      if (!found) this.log.warn({ code: 'CG_ERR_OUTCOME', decisionId }, 'outcome for an unknown decision id, not recorded');
+      if (!found)
+        this.log.warn({ code: 'CG_ERR_OUTCOME', decisionId }, 'outcome for an unknown decision id, not recorded');
     } catch (err) {
       this.log.error({ code: 'CG_ERR_OUTCOME', decisionId, err }, 'could not record the call outcome');
     }
@@ -211,7 +225,13 @@ export class Gate implements GateService {
       this.log.error({ code: 'CG_ERR_INTERNAL', err }, 'failModeDecision threw; blocking');
       decision = fallbackBlock(attempt, fctx, `${code}: ${why}`);
     }
-    const fields = { code, decisionId: decision.id, failMode: this.policy.failMode, err: cause, supersedes: ctx.decisionId };
+    const fields = {
+      code,
+      decisionId: decision.id,
+      failMode: this.policy.failMode,
+      err: cause,
+      supersedes: ctx.decisionId,
+    };
     if (code === 'CG_ERR_GATE_DEADLINE') this.log.warn(fields, `fail mode decided: ${why}`);
     else this.log.error(fields, `fail mode decided: ${why}`);
     this.logDecision(decision, attempt, started);
@@ -220,7 +240,11 @@ export class Gate implements GateService {
     const windowStart = frequencyWindowStart(attempt.at, this.policy);
     this.store.commitDecision(decision, { recordAttempt, windowStart, maxAttempts: Infinity }).then(
       () => undefined,
-      (err: unknown) => this.log.error({ code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err }, 'could not write the fail-mode decision to the audit'),
+      (err: unknown) =>
+        this.log.error(
+          { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err },
+          'could not write the fail-mode decision to the audit',
+        ),
     );
     return decision;
   }
@@ -250,24 +274,37 @@ export class Gate implements GateService {
   private warnUnknownCampaign(id: string): void {
     if (this.unknownCampaigns.has(id) || this.unknownCampaigns.size >= MAX_UNKNOWN_CAMPAIGNS_WARNED) return;
     this.unknownCampaigns.add(id);
-    this.log.warn({ campaignId: id, defaultCampaign: this.config.defaultCampaign.id }, `unknown campaign id '${id}': judged as the default campaign (add it to campaigns: in callgate.yaml)`);
+    this.log.warn(
+      { campaignId: id, defaultCampaign: this.config.defaultCampaign.id },
+      `unknown campaign id '${id}': judged as the default campaign (add it to campaigns: in callgate.yaml)`,
+    );
   }
 }
 
 /** Last resort when core itself fails: a GATE-1 block that says why. */
 function fallbackBlock(attempt: CallAttempt, ctx: EvalContext, why: string): Decision {
-  const p = ctx.policy;
-  const regime = p.regime !== 'auto' ? p.regime : attempt.at >= new Date(`${p.consentRegimeStart}T00:00:00+02:00`) ? 'consent' : 'opposition';
   return {
     id: ctx.decisionId,
     verdict: 'block',
-    reasons: [{ code: 'gate_unavailable', rule: 'GATE-1', message: `the gate could not decide (${why})`, legalRef: 'FR-RULES GATE-1 (policy failMode)' }],
+    reasons: [
+      {
+        code: 'gate_unavailable',
+        rule: 'GATE-1',
+        message: `the gate could not decide (${why})`,
+        legalRef: 'FR-RULES GATE-1 (policy failMode)',
+      },
+    ],
     tags: [],
-    regime,
+    regime: regimeAt(attempt.at, ctx.policy),
     basis: 'none',
     at: attempt.at,
     callerId: { number: attempt.callerId.number, presentation: attempt.callerId.presentation },
-    campaign: { id: ctx.campaign.id, professional: ctx.campaign.professional, dialing: ctx.campaign.dialing, purpose: ctx.campaign.purpose },
+    campaign: {
+      id: ctx.campaign.id,
+      professional: ctx.campaign.professional,
+      dialing: ctx.campaign.dialing,
+      purpose: ctx.campaign.purpose,
+    },
     rules: [{ rule: 'GATE-1', outcome: 'fail', note: why }],
     monitorOnly: false,
     source: attempt.source,

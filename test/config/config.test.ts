@@ -45,12 +45,18 @@ describe('parseConfig', () => {
   });
 
   it('keeps explicit policy values and defaults the others', () => {
-    const c = parseConfig(`${MINIMAL}\npolicy:\n  maxAttempts: 3\n  failMode: open\n  abandonRateThreshold: 0.03\n`, 't');
+    const c = parseConfig(
+      `${MINIMAL}\npolicy:\n  maxAttempts: 3\n  failMode: open\n  abandonRateThreshold: 0.03\n`,
+      't',
+    );
     expect(c.policy).toEqual({ ...DEFAULT_POLICY, maxAttempts: 3, failMode: 'open', abandonRateThreshold: 0.03 });
   });
 
   it('returns a deeply frozen config', () => {
-    const c = parseConfig(`${MINIMAL}\ncampaigns:\n  - {id: c1, professional: acme, dialing: manual, categories: [energy]}\n`, 't');
+    const c = parseConfig(
+      `${MINIMAL}\ncampaigns:\n  - {id: c1, professional: acme, dialing: manual, categories: [energy]}\n`,
+      't',
+    );
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.policy)).toBe(true);
     expect(Object.isFrozen(c.campaigns[0]!.categories)).toBe(true);
@@ -146,9 +152,14 @@ campaigns:
   });
 
   it('refuses declared caller IDs the gate could never present (mobile, emergency)', () => {
-    const problems = problemsOf(`professionals:\n  - id: acme\n    callerIds: ['0612345678', '112', '+596596123456']\n`);
+    const problems = problemsOf(
+      `professionals:\n  - id: acme\n    callerIds: ['0612345678', '112', '+596596123456']\n`,
+    );
     expect(problems).toEqual([
-      { path: 'professionals[0].callerIds[0]', message: expect.stringMatching(/mobile number cannot be presented by a PBX \(CID-4\)/) },
+      {
+        path: 'professionals[0].callerIds[0]',
+        message: expect.stringMatching(/mobile number cannot be presented by a PBX \(CID-4\)/),
+      },
       { path: 'professionals[0].callerIds[1]', message: expect.stringMatching(/emergency number/) },
     ]);
   });
@@ -171,22 +182,43 @@ campaigns:
       { path: 'clock.at', message: expect.stringMatching(/expected an ISO-8601 instant with an offset/) },
     ]);
     expect(problemsOf(`${MINIMAL}\nclock: {mode: fixed}\n`)[0]!.path).toBe('clock.at');
-    expect(problemsOf(`${MINIMAL}\nclock: {mode: warp}\n`)).toEqual([{ path: 'clock.mode', message: 'expected one of system|fixed|shifted' }]);
+    expect(problemsOf(`${MINIMAL}\nclock: {mode: warp}\n`)).toEqual([
+      { path: 'clock.mode', message: 'expected one of system|fixed|shifted' },
+    ]);
   });
 
   it('resolves the default campaign by id, inline, or refuses an ambiguous or unknown one', () => {
     const two = `professionals:\n  - {id: acme}\n  - {id: globex}\ncampaigns:\n  - {id: x, professional: globex, dialing: manual}\n`;
-    expect(parseConfig(`${two}defaultCampaign: x\n`, 't').defaultCampaign).toMatchObject({ id: 'x', professional: 'globex', dialing: 'manual' });
-    expect(problemsOf(two)).toEqual([{ path: 'defaultCampaign.professional', message: 'required when several professionals are declared (acme, globex)' }]);
-    expect(problemsOf(`${two}defaultCampaign: y\n`)[0]).toMatchObject({ path: 'defaultCampaign', message: expect.stringMatching(/unknown campaign 'y'/) });
-    expect(problemsOf(`${two}defaultCampaign: {professional: initech}\n`)[0]).toMatchObject({ path: 'defaultCampaign.professional' });
+    expect(parseConfig(`${two}defaultCampaign: x\n`, 't').defaultCampaign).toMatchObject({
+      id: 'x',
+      professional: 'globex',
+      dialing: 'manual',
+    });
+    expect(problemsOf(two)).toEqual([
+      {
+        path: 'defaultCampaign.professional',
+        message: 'required when several professionals are declared (acme, globex)',
+      },
+    ]);
+    expect(problemsOf(`${two}defaultCampaign: y\n`)[0]).toMatchObject({
+      path: 'defaultCampaign',
+      message: expect.stringMatching(/unknown campaign 'y'/),
+    });
+    expect(problemsOf(`${two}defaultCampaign: {professional: initech}\n`)[0]).toMatchObject({
+      path: 'defaultCampaign.professional',
+    });
   });
 
   it('validates the asterisk section with its own schema and never echoes a password', () => {
-    const problems = problemsOf(`${MINIMAL}\nasterisk: {url: 'not a url', username: u, password: 12345678, allowContext: out}\n`);
+    const problems = problemsOf(
+      `${MINIMAL}\nasterisk: {url: 'not a url', username: u, password: 12345678, allowContext: out}\n`,
+    );
     expect(problems.map((p) => p.path).sort()).toEqual(['asterisk.password', 'asterisk.url']);
     expect(JSON.stringify(problems)).not.toContain('12345678');
-    const c = parseConfig(`${MINIMAL}\nasterisk: {url: 'http://127.0.0.1:8088', username: u, password: p, allowContext: out}\n`, 't');
+    const c = parseConfig(
+      `${MINIMAL}\nasterisk: {url: 'http://127.0.0.1:8088', username: u, password: p, allowContext: out}\n`,
+      't',
+    );
     expect(c.asterisk).toMatchObject({ app: 'callgate', hangupReason: 'rejected' });
   });
 
@@ -221,7 +253,9 @@ describe('loadConfig', () => {
     try {
       loadConfig(file);
     } catch (e) {
-      expect((e as ConfigError).problems[0]!.message).toMatch(/file not found; pass --config FILE or set CALLGATE_CONFIG/);
+      expect((e as ConfigError).problems[0]!.message).toMatch(
+        /file not found; pass --config FILE or set CALLGATE_CONFIG/,
+      );
     }
   });
 

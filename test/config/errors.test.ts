@@ -9,8 +9,10 @@ function docsTable(): Map<string, { meaning: string; fix: string }> {
   const md = readFileSync(path.join(root, 'docs', 'errors.md'), 'utf8');
   const rows = new Map<string, { meaning: string; fix: string }>();
   for (const line of md.split('\n')) {
-    const m = /^\| (CG_ERR_[A-Z_]+) \| (.*) \| (.*) \|$/.exec(line);
-    if (m) rows.set(m[1]!, { meaning: m[2]!, fix: m[3]! });
+    const cells = line.split('|').map((c) => c.trim());
+    // '| code | meaning | fix |' → ['', code, meaning, fix, '']
+    if (cells.length === 5 && /^CG_ERR_[A-Z_]+$/.test(cells[1]!))
+      rows.set(cells[1]!, { meaning: cells[2]!, fix: cells[3]! });
   }
   return rows;
 }

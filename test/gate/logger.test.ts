@@ -10,7 +10,15 @@ function sink(): { stream: Writable; lines: () => Record<string, unknown>[] } {
       cb();
     },
   });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('createLogger', () => {
@@ -28,7 +36,15 @@ describe('createLogger', () => {
   it('never writes a password, token or secret, even nested', () => {
     const s = sink();
     const log = createLogger({ level: 'trace', maskNumbers: true }, s.stream);
-    log.child({ component: 'asterisk' }).info({ config: { url: 'http://127.0.0.1:8088', password: 'hunter2', inbound: { password: 'ClueCon' } }, token: 'abc' }, 'start');
+    log
+      .child({ component: 'asterisk' })
+      .info(
+        {
+          config: { url: 'http://127.0.0.1:8088', password: 'hunter2', inbound: { password: 'ClueCon' } },
+          token: 'abc',
+        },
+        'start',
+      );
     const text = JSON.stringify(s.lines());
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('ClueCon');
