@@ -1,0 +1,81 @@
+/** Shared set-up of the FreeSWITCH end-to-end tests: simulator + real adapter, captured logs. */
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import type { GateService } from '../../src/gate/service';
+import { createFreeswitchAdapter, type FreeswitchAdapter } from '../../src/pbx/freeswitch';
+import { freeswitchConfigSchema, type FreeswitchConfigInput } from '../../src/pbx/freeswitch/config';
+import { loadDialplan } from '../sim/esl/dialplan';
+import { EslSimulator, type SimOptions } from '../sim/esl/simulator';
+
+export const SHIPPED_DIALPLAN = join(__dirname, '..', '..', 'dialplan', 'freeswitch', 'callgate.xml');
+
+export type LogLine = { level: number; msg: string; code?: string; [k: string]: unknown };
+
+export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as LogLine);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+export type Rig = {
+  sim: EslSimulator;
+  adapter: FreeswitchAdapter;
+  lines: LogLine[];
+  gatePort: number;
+  close(): Promise<void>;
+};
+
+/** A free loopback port (bound then released). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export async function rig(opts: {
+  gate: GateService;
+  config?: Partial<FreeswitchConfigInput>;
+  sim?: Partial<SimOptions>;
+  /** Start the adapter (default true). */
+  startAdapter?: boolean;
+  deadlineS?: number;
+  inbound?: boolean;
+}): Promise<Rig> {
+  const gatePort = await freePort();
+  const dialplan = loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: `127.0.0.1:${gatePort}`, ...(opts.deadlineS ? { callgate_deadline_s: String(opts.deadlineS) } : {}) });
+  const sim = new EslSimulator({ dialplan, ...opts.sim });
+  const inboundPort = opts.inbound === false ? undefined : await sim.listenInbound();
+  const { logger, lines } = captureLogger();
+  const config = freeswitchConfigSchema.parse({
+    allowContext: 'callgate-allowed',
+    ...opts.config,
+    listen: { host: '127.0.0.1', port: gatePort },
+    ...(inboundPort !== undefined ? { inbound: { port: inboundPort, reconnectMinMs: 50, reconnectMaxMs: 200, ...(opts.config?.inbound ?? {}) } } : {}),
+  });
+  const adapter = createFreeswitchAdapter({ gate: opts.gate, config, logger });
+  if (opts.startAdapter !== false) {
+    await adapter.start();
+    if (adapter.outcomes && opts.config?.inbound?.password === undefined) await adapter.outcomes.ready(5000);
+  }
+  return {
+    sim,
+    adapter,
+    lines,
+    gatePort,
+    async close() {
+      await adapter.stop();
+      await sim.close();
+    },
+  };
+}
