@@ -60,7 +60,7 @@ export function checkTime(
       continue;
     }
     fail(acc, rule, f.code, {
-      message: `${f.message}: ${messageTail(f.code)}; next allowed at ${f.retryAfter.toISOString()}`,
+      message: `${f.message}${messageTail(f.code)}; next allowed at ${f.retryAfter.toISOString()}`,
       retryAfter: f.retryAfter,
       legalRef: LEGAL_REFS[rule],
     });
@@ -71,10 +71,10 @@ export function checkTime(
 function messageTail(code: 'non_working_day' | 'public_holiday' | 'outside_calling_hours'): string {
   switch (code) {
     case 'non_working_day':
-      return 'no prospecting calls on Saturdays and Sundays';
+      return ': no prospecting calls on Saturdays and Sundays';
     case 'public_holiday':
-      return 'no prospecting calls on public holidays';
+      return ': no prospecting calls on public holidays';
     case 'outside_calling_hours':
-      return 'prospecting calls only 10:00-13:00 and 14:00-20:00 local time';
+      return ''; // calling-time's message already states the windows
   }
 }

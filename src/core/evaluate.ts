@@ -1,0 +1,319 @@
+/**
+ * evaluate(attempt, facts, context) → Decision: every rule of /work/shared/rules/FR-RULES.md on one attempt.
+ *
+ * Order of judgement (each rule family cites its legal source in src/core/rules/):
+ *   SCOPE-1 emergency → allow, nothing else can block (rules/scope.ts)
+ *   SCOPE-3 invalid destination → block, caller-ID rules still checked
+ *   SCOPE-2 not consumer prospecting → only caller-ID rules (tag 'not_prospecting')
+ *   CID-1..6 (rules/caller-id.ts) — every gated call
+ *   SEC-1..3, CONS-1..6 or OPP-1..2 (regime from regime.ts), DNC-1/REF-1, TIME-1..4, FREQ-1, AUTO-1 — consumer prospecting
+ *   SIL-2 tag — every non-emergency call
+ * Every failed rule is listed in `reasons` (not only the first); `rules` lists each rule with pass/fail/skip/exempt.
+ * Monitor mode (policy.monitorOnly): verdict 'allow', reasons kept, tags 'monitor' and 'would_block:<code>'.
+ *
+ * Total: bad input yields a decision, never an exception (an unreadable attempt instant blocks with
+ * gate_unavailable whatever the fail mode: the gate cannot judge a call it cannot place in time).
+ * Pure: no clock, no I/O; independent of the host time zone.
+ */
+import { localTimeIso } from './calling-time';
+import type { Place } from './holidays';
+import { type NumberInfo, normalizeNumber } from './numbers';
+import { locatePostalCode, locateTimeZone, TERRITORY_ZONE } from './postal';
+import { regimeAt } from './regime';
+import { checkAbandonRate } from './rules/abandon';
+import { isValidDate } from './rules/calendar';
+import { checkCallerId } from './rules/caller-id';
+import { checkDnc } from './rules/dnc';
+import { checkFrequency } from './rules/frequency';
+import { checkLegalBasis } from './rules/legal-basis';
+import { type Acc, exempt, fail, newAcc, pass, skip, tag } from './rules/result';
+import { checkRobocall } from './rules/robocall';
+import { isConsumerProspecting, isEmergency } from './rules/scope';
+import { checkSector } from './rules/sector';
+import { checkTime } from './rules/time';
+import {
+  type CallAttempt,
+  type Callee,
+  type Campaign,
+  type Decision,
+  type Facts,
+  type LegalBasis,
+  type Policy,
+  type Professional,
+  type Regime,
+  RULE_IDS,
+  type RuleId,
+} from './types';
+
+export type EvaluationContext = {
+  decisionId: string;
+  /** Already resolved by the gate (the configured default campaign when the attempt has none). */
+  campaign: Campaign;
+  /** False when the attempt named no campaign or an unknown one (tag 'campaign:default' / 'campaign:unknown'). */
+  campaignKnown: boolean;
+  /** Undefined → callerIds treated as not declared. */
+  professional?: Professional;
+  policy: Policy;
+};
+
+export const EMPTY_FACTS: Facts = Object.freeze({
+  consents: Object.freeze([]) as unknown as Facts['consents'],
+  contracts: Object.freeze([]) as unknown as Facts['contracts'],
+  dnc: Object.freeze([]) as unknown as Facts['dnc'],
+  refusals: Object.freeze([]) as unknown as Facts['refusals'],
+  opposition: Object.freeze({ listed: false }),
+  recentAttempts: Object.freeze([]) as unknown as Facts['recentAttempts'],
+}) as Facts;
+
+export type ZoneSource = 'number' | 'postal-code' | 'contact-zone';
+export type Located =
+  { ok: true; number: NumberInfo; places: Place[]; zoneSource: ZoneSource } | { ok: false; error: string };
+
+/** Places (one per candidate zone). Each lists first the territories whose zone it is, so 'by-location' holidays
+ * judge Indian/Reunion as RE and Indian/Mayotte as YT for an ambiguous 09478 number. */
+function placesOf(
+  timeZones: readonly string[],
+  territories: readonly string[],
+  alsaceMoselle: boolean | 'unknown',
+): Place[] {
+  const places: Place[] = [];
+  for (const timeZone of timeZones) {
+    const own = territories.filter((t) => TERRITORY_ZONE[t] === timeZone);
+    const ordered =
+      own.length === 0 || own[0] === territories[0]
+        ? [...territories]
+        : [...own, ...territories.filter((t) => !own.includes(t))];
+    places.push({ timeZone, territories: ordered, alsaceMoselle });
+  }
+  return places;
+}
+
+function locate(attempt: CallAttempt): Located & { ignored?: string } {
+  const to = attempt?.to;
+  if (typeof to !== 'string') return { ok: false, error: 'the destination is missing (not a string)' };
+  const parsed = normalizeNumber(to);
+  if (!parsed.ok) return { ok: false, error: parsed.error };
+  const number = parsed.value;
+  const contact = attempt.contact;
+  let ignored: string | undefined;
+  if (contact && typeof contact.postalCode === 'string' && contact.postalCode.trim() !== '') {
+    const r = locatePostalCode(contact.postalCode);
+    if (r.ok) {
+      return {
+        ok: true,
+        number,
+        places: placesOf(r.value.timeZones, r.value.territories, r.value.alsaceMoselle),
+        zoneSource: 'postal-code',
+      };
+    }
+    ignored = `postal code ignored: ${r.error}`;
+  }
+  if (contact && typeof contact.timeZone === 'string' && contact.timeZone.trim() !== '') {
+    const r = locateTimeZone(contact.timeZone);
+    if (r.ok) {
+      return {
+        ok: true,
+        number,
+        places: placesOf(r.value.timeZones, r.value.territories, r.value.alsaceMoselle),
+        zoneSource: 'contact-zone',
+        ignored,
+      };
+    }
+    ignored = (ignored ? ignored + '; ' : '') + `time zone ignored: ${r.error}`;
+  }
+  if (number.timeZones.length === 0) return { ok: false, error: `no time zone is known for ${number.e164}` };
+  return {
+    ok: true,
+    number,
+    places: placesOf(number.timeZones, number.territories, number.alsaceMoselle),
+    zoneSource: 'number',
+    ignored,
+  };
+}
+
+/** Where the callee is: normalization + postal code / contact zone override (section 7). */
+export function locateCallee(
+  attempt: CallAttempt,
+): { ok: true; number: NumberInfo; places: Place[]; zoneSource: ZoneSource } | { ok: false; error: string } {
+  const r = locate(attempt);
+  if (!r.ok) return r;
+  return { ok: true, number: r.number, places: r.places, zoneSource: r.zoneSource };
+}
+
+function calleeOf(loc: Located, at: Date): Callee | undefined {
+  if (!loc.ok) return undefined;
+  const timeZones = loc.places.map((p) => p.timeZone);
+  const timeZone = timeZones[0];
+  let localTime: string;
+  try {
+    localTime = localTimeIso(at, timeZone);
+  } catch {
+    localTime = at.toISOString();
+  }
+  const territory =
+    loc.zoneSource === 'number' ? loc.number.territory : (loc.places[0]?.territories[0] ?? loc.number.territory);
+  return { e164: loc.number.e164, territory, timeZone, timeZones, localTime, zoneSource: loc.zoneSource };
+}
+
+function campaignTag(acc: Acc, attempt: CallAttempt, ctx: EvaluationContext): void {
+  if (!ctx.campaignKnown) tag(acc, attempt?.campaignId === undefined ? 'campaign:default' : 'campaign:unknown');
+}
+
+const ALL_BUT = (done: ReadonlySet<RuleId>): RuleId[] => RULE_IDS.filter((r) => !done.has(r) && r !== 'GATE-1');
+
+/** Rules the core evaluates; FREQ-2/3 and SIL-1 are applied by the store's count (see rules/frequency.ts). */
+const CONSUMER_RULES: readonly RuleId[] = [
+  'SEC-1',
+  'SEC-2',
+  'SEC-3',
+  'CONS-1',
+  'CONS-2',
+  'CONS-3',
+  'CONS-4',
+  'CONS-5',
+  'CONS-6',
+  'OPP-1',
+  'OPP-2',
+  'DNC-1',
+  'REF-1',
+  'TIME-1',
+  'TIME-2',
+  'TIME-3',
+  'TIME-4',
+  'FREQ-1',
+  'AUTO-1',
+];
+
+function finish(
+  acc: Acc,
+  attempt: CallAttempt,
+  ctx: EvaluationContext,
+  at: Date,
+  regime: Regime,
+  basis: LegalBasis,
+  callee: Callee | undefined,
+  callerE164: string | undefined,
+): Decision {
+  const monitorOnly = ctx.policy.monitorOnly === true;
+  let verdict: Decision['verdict'] = acc.reasons.length === 0 ? 'allow' : 'block';
+  if (monitorOnly && verdict === 'block') {
+    verdict = 'allow';
+    tag(acc, 'monitor');
+    for (const r of acc.reasons) tag(acc, `would_block:${r.code}`);
+  } else if (monitorOnly) {
+    tag(acc, 'monitor');
+  }
+  const c = ctx.campaign;
+  const cid = attempt?.callerId;
+  const callerId: Decision['callerId'] = {
+    number: typeof cid?.number === 'string' ? cid.number : '',
+    presentation: cid?.presentation === 'restricted' ? 'restricted' : 'allowed',
+  };
+  if (callerE164 !== undefined) callerId.e164 = callerE164;
+  const d: Decision = {
+    id: ctx.decisionId,
+    verdict,
+    reasons: acc.reasons,
+    tags: acc.tags,
+    regime,
+    basis,
+    at,
+    callerId,
+    campaign: { id: c.id, professional: c.professional, dialing: c.dialing, purpose: c.purpose },
+    rules: acc.rules,
+    monitorOnly,
+    source: attempt?.source ?? { pbx: 'api' },
+  };
+  if (callee) d.callee = callee;
+  return d;
+}
+
+export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationContext): Decision {
+  const { policy, campaign } = ctx;
+  const acc = newAcc();
+  const at = attempt?.at;
+  const loc = locate(attempt);
+  campaignTag(acc, attempt, ctx);
+
+  // SCOPE-1: nothing blocks an emergency call, not even a withheld caller ID or an unreadable instant.
+  if (isEmergency(attempt?.to, loc.ok ? loc.number : undefined)) {
+    const when = isValidDate(at) ? at : new Date(0);
+    exempt(acc, 'SCOPE-1', 'emergency number: never blocked');
+    skip(acc, ALL_BUT(new Set(['SCOPE-1'])), 'emergency number (SCOPE-1)');
+    tag(acc, 'emergency');
+    const d = finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', calleeOf(loc, when), undefined);
+    return d;
+  }
+  if (!isValidDate(at)) {
+    const when = new Date(0);
+    fail(acc, 'GATE-1', 'gate_unavailable', {
+      message: 'the attempt has no valid instant (attempt.at); the dialer or adapter must send one',
+    });
+    return finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', undefined, undefined);
+  }
+
+  const regime = regimeAt(at, policy);
+  const f = facts ?? EMPTY_FACTS;
+  const prospecting = isConsumerProspecting(campaign, ctx.campaignKnown);
+
+  pass(acc, 'SCOPE-1', 'not an emergency number');
+  if (prospecting) pass(acc, 'SCOPE-2', 'consumer prospecting');
+  else {
+    exempt(
+      acc,
+      'SCOPE-2',
+      `purpose '${campaign.purpose}', audience '${campaign.audience}': only caller-ID rules apply`,
+    );
+    tag(acc, 'not_prospecting');
+  }
+  if (loc.ok) {
+    pass(acc, 'SCOPE-3');
+    if (loc.ignored) tag(acc, 'contact_location_ignored');
+  } else {
+    fail(acc, 'SCOPE-3', 'invalid_destination', {
+      message: `the destination ${JSON.stringify(attempt?.to ?? '')} is not a valid dialable number (${loc.error}); fix the number in the contact file`,
+    });
+  }
+
+  const caller = checkCallerId(acc, attempt?.callerId, campaign, ctx.professional, policy);
+
+  let basis: LegalBasis = 'none';
+  if (!prospecting) {
+    skip(acc, CONSUMER_RULES, 'not consumer prospecting (SCOPE-2)');
+  } else {
+    checkSector(acc, at, f.contracts, campaign);
+    const legal = checkLegalBasis(acc, regime, at, f, campaign, policy);
+    basis = legal.basis;
+    checkDnc(acc, regime, at, f, campaign, policy);
+    if (loc.ok) checkTime(acc, at, loc.places, legal.validConsents, policy);
+    else skip(acc, ['TIME-1', 'TIME-2', 'TIME-3', 'TIME-4'], 'destination invalid: no time zone');
+    checkFrequency(acc, at, f, policy);
+    checkRobocall(acc, legal.validConsents, campaign, policy);
+  }
+  checkAbandonRate(acc, f, policy);
+  return finish(acc, attempt, ctx, at, regime, basis, calleeOf(loc, at), caller?.e164);
+}
+
+/** The fail-mode decision (GATE-1): closed → block gate_unavailable; open → allow with tag 'gate_unavailable'.
+ * Emergency numbers are allowed in both modes (SCOPE-1). */
+export function failModeDecision(attempt: CallAttempt, ctx: EvaluationContext, why: string): Decision {
+  const acc = newAcc();
+  const at = isValidDate(attempt?.at) ? attempt.at : new Date(0);
+  const loc = locate(attempt);
+  campaignTag(acc, attempt, ctx);
+  const emergency = isEmergency(attempt?.to, loc.ok ? loc.number : undefined);
+  if (emergency) {
+    exempt(acc, 'SCOPE-1', 'emergency number: never blocked');
+    exempt(acc, 'GATE-1', `gate unavailable (${why}); emergency call let through`);
+    tag(acc, 'emergency');
+    tag(acc, 'gate_unavailable');
+  } else if (ctx.policy.failMode === 'open') {
+    pass(acc, 'GATE-1', `gate unavailable (${why}); failMode open lets the call through unchecked`);
+    tag(acc, 'gate_unavailable');
+  } else {
+    fail(acc, 'GATE-1', 'gate_unavailable', {
+      message: `the gate could not decide (${why}) and fails closed (failMode: closed); fix the cause or set failMode: open`,
+    });
+  }
+  return finish(acc, attempt, ctx, at, regimeAt(at, ctx.policy), 'none', calleeOf(loc, at), undefined);
+}
