@@ -42,19 +42,6 @@ export type Holiday = {
 
 export type HolidayOptions = { localHolidays: boolean; localHolidaysMode: 'by-location' | 'strict' };
 
-/** Territories whose workers are under the French Code du travail (national days apply). */
-export const FRENCH_TERRITORIES: readonly string[] = Object.freeze([
-  'FR',
-  'GP',
-  'MF',
-  'BL',
-  'GF',
-  'MQ',
-  'RE',
-  'YT',
-  'PM',
-]);
-
 /** Abolition-of-slavery days (loi 83-550), month and day, per territory. */
 const ABOLITION_DAYS: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>> = {
   YT: [[4, 27]],
