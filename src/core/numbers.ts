@@ -1,0 +1,375 @@
+/**
+ * Number normalization: a number as dialled → E.164, French national form,
+ * territory, candidate time zones, kind, NPV and Alsace-Moselle.
+ *
+ * Legal sources (FR-RULES.md):
+ * - §1 SCOPE-1: emergency and public-safety numbers 15, 17, 18, 112, 114, 115,
+ *   116xxx, 119, 191, 196, 197 are never blocked (CPCE L. 33-1, arrêté du
+ *   5 juillet 2016 on short numbers). SCOPE-3: a destination that is not a
+ *   valid dialable number is blocked.
+ * - §2 CID-2..5: the kinds below feed callerid-ranges.ts (arrêté du 5 juillet
+ *   2016; ARCEP décision 2022-1583).
+ * - §7: overseas numbers have a French national form (0596…) that a naive parse
+ *   takes for metropolitan: national prefixes are mapped to their territory
+ *   BEFORE validating (ARCEP plan de numérotation; the extra overseas blocks
+ *   05987/05988/05989, 02688/02689, 0709x, 09395–09399, 0976x follow the ARCEP
+ *   allocations as recorded in libphonenumber-js 'max' metadata).
+ *
+ * Accepted input (decisions):
+ * - separators: spaces (incl. no-break), dots, dashes, slashes, parentheses;
+ *   a '(0)' after an international prefix is dropped ('+33 (0)6 12…').
+ * - national: '0' + 9 digits. International: '+' or '00' + country code.
+ *   '+33 0612…' (trunk 0 kept) is accepted. The wrong '+33 596…', '0033 596…'
+ *   forms of overseas numbers are mapped to '+596 596…' etc.
+ * - bare digits without '+'/'00'/'0' are accepted only when unambiguous:
+ *   '33' + 9 digits (11 digits) and '262'/'590'/'594'/'596' + 9 digits
+ *   (12 digits) — no French national or short number has those shapes
+ *   (bare '508…' is refused: it collides with '5 08…' missing its 0).
+ *   Bare short codes: the emergency list, 3BPQ (4 digits), 118xyz.
+ * - validation uses libphonenumber-js 'max' metadata: the 'min' metadata
+ *   accepts any 9 digits after +33 (e.g. the unassigned 070…); 'max' knows the
+ *   assigned ranges. Exception: the prefixes of the §7 table (0590, 0596,
+ *   0639, 09478…) are trusted whole, because 'max' is finer than the legal
+ *   table and lags allocations (it refuses 0596 12…, 0639 12…).
+ * - Guadeloupe/Saint-Martin/Saint-Barthélemy share +590: candidates are always
+ *   GP, MF, BL, the ones whose ranges hold the number first (0590 87… → MF).
+ * - other countries: territory = libphonenumber's ISO country; time zones from
+ *   countryTimeZones() (ICU's zones for the country, distinct ones only, main
+ *   first). A country with no known zone is an error, not a guess.
+ * - Alsace-Moselle: metropolitan geographic 0387/0388/0389/0390 → true; 0382
+ *   (Thionville, Moselle, shared with Meurthe-et-Moselle) → 'unknown'; other
+ *   metropolitan geographic → false; metropolitan non-geographic → 'unknown';
+ *   outside metropolitan France → false.
+ *
+ * Pure: no I/O, no clock, no process.env. Never throws on bad input.
+ */
+import { parsePhoneNumberFromString, PhoneNumber } from 'libphonenumber-js/max';
+import maxMetadata from 'libphonenumber-js/metadata.max.json';
+import { isNpvNumber } from './callerid-ranges';
+import { countryTimeZones, TERRITORY_ZONE } from './postal';
+
+export type NumberKind =
+  | 'emergency'
+  | 'mobile'
+  | 'fixed'
+  | 'voip'
+  | 'toll_free'
+  | 'shared_cost'
+  | 'premium'
+  | 'directory'
+  | 'short'
+  | 'other';
+
+export type NumberInfo = {
+  input: string;
+  /** '+33612345678', '+596596123456'; emergency/short codes: the bare digits, e.g. '112', '3010'. */
+  e164: string;
+  /** French national form when in the French plan: '0612345678', '0596123456'. */
+  national?: string;
+  /** Primary territory: 'FR' (metropolitan), 'GP','MF','BL','GF','MQ','RE','YT','PM', or another ISO country. */
+  territory: string;
+  /** Candidates, primary first: 0590 → ['GP','MF','BL']; 09478 → ['RE','YT']. */
+  territories: string[];
+  /** IANA zones, primary first, one per distinct zone: 09478 → ['Indian/Reunion','Indian/Mayotte']. */
+  timeZones: string[];
+  kind: NumberKind;
+  /** Numéro polyvalent vérifié (CID-5 list). */
+  npv: boolean;
+  /** See the header: true / false / 'unknown'. */
+  alsaceMoselle: boolean | 'unknown';
+};
+
+export type NormalizeResult = { ok: true; value: NumberInfo } | { ok: false; error: string };
+
+// ---------------------------------------------------------------- overseas plan
+
+type Place = { cc: string; territories: readonly string[]; name: string };
+
+const GP: Place = { cc: '590', territories: ['GP', 'MF', 'BL'], name: 'Guadeloupe, Saint-Martin, Saint-Barthélemy' };
+const GF: Place = { cc: '594', territories: ['GF'], name: 'Guyane' };
+const MQ: Place = { cc: '596', territories: ['MQ'], name: 'Martinique' };
+const RE: Place = { cc: '262', territories: ['RE'], name: 'La Réunion' };
+const YT: Place = { cc: '262', territories: ['YT'], name: 'Mayotte' };
+const RE_YT: Place = { cc: '262', territories: ['RE', 'YT'], name: 'La Réunion or Mayotte' };
+
+/** The FR-RULES §7 table: whole blocks trusted as assigned (a 0596 12… number is accepted). */
+const LEGAL_TABLE: ReadonlyMap<string, Place> = new Map<string, Place>([
+  ...['0590', '0690', '0691', '09475'].map((p) => [p, GP] as const),
+  ...['0594', '0694', '09476'].map((p) => [p, GF] as const),
+  ...['0596', '0696', '0697', '09477'].map((p) => [p, MQ] as const),
+  ...['0262', '0263', '0692', '0693'].map((p) => [p, RE] as const),
+  ...['0269', '0639'].map((p) => [p, YT] as const),
+  ...['09478', '09479'].map((p) => [p, RE_YT] as const),
+]);
+
+/** National prefixes of the overseas departments: the legal table, then the newer blocks. */
+const OVERSEAS_PREFIXES: ReadonlyMap<string, Place> = new Map<string, Place>([
+  ...LEGAL_TABLE,
+  // Newer overseas blocks (ARCEP allocations, as in libphonenumber-js max metadata): validated number by number.
+  ...['05987', '07090', '09395', '09760', '09761', '09768'].map((p) => [p, GP] as const),
+  ...['05988', '070930', '070931', '070932', '070933', '09396', '09764', '09765'].map((p) => [p, GF] as const),
+  ...['05989', '07091', '09397', '09766', '09767'].map((p) => [p, MQ] as const),
+  ...['02688', '07092', '09399', '09762', '09763'].map((p) => [p, RE] as const),
+  ...['02689', '070935', '070936', '070937', '09398', '09769'].map((p) => [p, YT] as const),
+]);
+
+const OVERSEAS_CODES: ReadonlyMap<string, Place> = new Map([
+  ['590', GP],
+  ['594', GF],
+  ['596', MQ],
+  ['262', RE_YT],
+]);
+
+function overseasPrefix(national: string): string | undefined {
+  for (let len = 6; len >= 4; len--) {
+    if (OVERSEAS_PREFIXES.has(national.slice(0, len))) return national.slice(0, len);
+  }
+  return undefined;
+}
+
+function overseasPlace(national: string): Place | undefined {
+  const prefix = overseasPrefix(national);
+  return prefix === undefined ? undefined : OVERSEAS_PREFIXES.get(prefix);
+}
+
+function inLegalTable(national: string): boolean {
+  return LEGAL_TABLE.has(national.slice(0, 4)) || LEGAL_TABLE.has(national.slice(0, 5));
+}
+
+/** libphonenumber's PhoneNumber, built for an explicit region (the runtime constructor takes it). */
+const RegionNumber = PhoneNumber as unknown as new (region: string, nsn: string, metadata: object) => PhoneNumber;
+
+/**
+ * +590 is shared by GP, MF and BL; the metadata tells them apart for some
+ * blocks (0590 87… is MF or BL, 0590 81… GP). Regions whose ranges hold the
+ * number come first, in the order GP, MF, BL; the others stay candidates.
+ * Only fixed lines (0590…, 05987…) differ: mobile and VoIP ranges are shared.
+ */
+function orderGuadeloupe(nsn: string): { ordered: string[]; holds: number } {
+  const holds = GP.territories.filter((t) => new RegionNumber(t, nsn, maxMetadata).isValid());
+  return { ordered: [...holds, ...GP.territories.filter((t) => !holds.includes(t))], holds: holds.length };
+}
+
+/** Parse a known calling code + national significant number without re-parsing a string (≈3× faster). */
+function planNumber(cc: string, nsn: string): PhoneNumber {
+  return new RegionNumber(cc, nsn, maxMetadata);
+}
+
+// ------------------------------------------------------------------ short codes
+
+const EMERGENCY = new Set(['15', '17', '18', '112', '114', '115', '119', '191', '196', '197']);
+
+function isEmergencyDigits(digits: string): boolean {
+  return EMERGENCY.has(digits) || /^116\d{3}$/.test(digits);
+}
+
+/** SCOPE-1: 15, 17, 18, 112, 114, 115, 116xxx, 119, 191, 196, 197 (separators allowed). Never throws. */
+export function isEmergencyNumber(raw: string): boolean {
+  if (typeof raw !== 'string') return false;
+  const s = raw.trim();
+  if (!/^[\d\s.\-]+$/.test(s)) return false;
+  return isEmergencyDigits(s.replace(/\D/g, ''));
+}
+
+function shortInfo(input: string, digits: string, kind: NumberKind): NormalizeResult {
+  return {
+    ok: true,
+    value: {
+      input,
+      e164: digits,
+      national: digits,
+      territory: 'FR',
+      territories: ['FR'],
+      timeZones: [TERRITORY_ZONE.FR],
+      kind,
+      npv: false,
+      alsaceMoselle: 'unknown',
+    },
+  };
+}
+
+// ---------------------------------------------------------------------- kinds
+
+const LP_KIND: Readonly<Record<string, NumberKind>> = {
+  FIXED_LINE: 'fixed',
+  MOBILE: 'mobile',
+  TOLL_FREE: 'toll_free',
+  PREMIUM_RATE: 'premium',
+  SHARED_COST: 'shared_cost',
+  VOIP: 'voip',
+};
+
+function lpKind(p: PhoneNumber): NumberKind {
+  const t = p.getType();
+  return (t && LP_KIND[t]) || 'other';
+}
+
+/** Kind of a French-plan number from its national prefix (arrêté du 5 juillet 2016, ARCEP plan). */
+function frenchKind(national: string, parsed: () => PhoneNumber): NumberKind {
+  const d = national[1];
+  if (d >= '1' && d <= '5') return 'fixed';
+  if (d === '6' || d === '7') return 'mobile';
+  if (d === '9') return 'voip';
+  const p3 = national.slice(0, 3);
+  if (p3 === '080') return national[3] <= '5' ? 'toll_free' : 'other'; // 0806–0809: ordinary-rate non-geographic
+  if (p3 === '081' || p3 === '082') return 'shared_cost';
+  if (p3 === '089') return 'premium';
+  return lpKind(parsed());
+}
+
+function alsaceMoselle(national: string, kind: NumberKind): boolean | 'unknown' {
+  if (kind !== 'fixed') return 'unknown';
+  const p4 = national.slice(0, 4);
+  if (p4 === '0387' || p4 === '0388' || p4 === '0389' || p4 === '0390') return true;
+  if (p4 === '0382') return 'unknown';
+  return false;
+}
+
+// ---------------------------------------------------------------- normalization
+
+const fail = (error: string): NormalizeResult => ({ ok: false, error });
+
+function frenchPlan(input: string, national: string, givenCc?: string): NormalizeResult {
+  const nsn = national.slice(1);
+  let place = overseasPlace(national);
+  let p: PhoneNumber | undefined;
+  if (givenCc && givenCc !== '33' && (!place || place.cc !== givenCc)) {
+    const code = OVERSEAS_CODES.get(givenCc) as Place;
+    p = planNumber(givenCc, nsn);
+    if (!p.isValid()) {
+      return fail(
+        place
+          ? `"${input}": prefix ${overseasPrefix(national)} belongs to ${place.name} (+${place.cc}), not +${givenCc}`
+          : `"${input}" is not an assigned number of ${code.name} (+${givenCc})`,
+      );
+    }
+    place = code;
+  }
+  const cc = place ? place.cc : '33';
+  const e164 = '+' + cc + nsn;
+  // +590 fixed lines: the three region checks are the validation (GP, MF, BL ranges differ).
+  const gpFixed = place === GP && nsn[0] === '5' ? orderGuadeloupe(nsn) : undefined;
+  // Blocks of the legal table are trusted whole (9 digits is always a possible length here);
+  // everything else must be an assigned range.
+  const assigned =
+    (place !== undefined && inLegalTable(national)) ||
+    (gpFixed ? gpFixed.holds > 0 : (p ??= planNumber(cc, nsn)).isValid());
+  if (!assigned) {
+    const where = place ? `${place.name} (+${cc})` : 'the French numbering plan';
+    return fail(`"${input}" (${e164}) is not an assigned number in ${where} (ARCEP plan)`);
+  }
+  const territories = gpFixed ? gpFixed.ordered : place ? [...place.territories] : ['FR'];
+  const timeZones = place === RE_YT ? [TERRITORY_ZONE.RE, TERRITORY_ZONE.YT] : [TERRITORY_ZONE[territories[0]]];
+  const kind = frenchKind(national, () => (p ??= planNumber(cc, nsn)));
+  return {
+    ok: true,
+    value: {
+      input,
+      e164,
+      national,
+      territory: territories[0],
+      territories,
+      timeZones,
+      kind,
+      npv: isNpvNumber(national, e164),
+      alsaceMoselle: place ? false : alsaceMoselle(national, kind),
+    },
+  };
+}
+
+function international(input: string, digits: string): NormalizeResult {
+  if (digits.length > 15) {
+    return fail(`"${input}" has ${digits.length} digits after the international prefix: E.164 allows at most 15`);
+  }
+  if (digits.startsWith('33')) {
+    let rest = digits.slice(2);
+    if (rest.length === 10 && rest[0] === '0') rest = rest.slice(1); // '+33 0612…', '+33 (0)6…'
+    if (rest.length !== 9 || rest[0] === '0') {
+      return fail(`"${input}": a French number has 9 digits after +33 (e.g. +33 6 12 34 56 78), got ${rest.length}`);
+    }
+    return frenchPlan(input, '0' + rest, '33');
+  }
+  const cc = digits.slice(0, 3);
+  if (OVERSEAS_CODES.has(cc)) {
+    let rest = digits.slice(3);
+    if (rest.length === 10 && rest[0] === '0') rest = rest.slice(1);
+    if (rest.length !== 9 || rest[0] === '0') {
+      return fail(`"${input}": a +${cc} number has 9 digits after +${cc} (e.g. +${cc} ${cc} 12 34 56), got ${rest.length}`);
+    }
+    return frenchPlan(input, '0' + rest, cc);
+  }
+  const p = parsePhoneNumberFromString('+' + digits);
+  if (!p || !p.isValid()) {
+    return fail(`"${input}" is not a valid international number (unknown country code or unassigned range)`);
+  }
+  const country = p.country;
+  if (!country) {
+    return fail(`"${input}" is an international non-geographic number (+${p.countryCallingCode}): no consumer location`);
+  }
+  const timeZones = country === 'PM' ? [TERRITORY_ZONE.PM] : [...countryTimeZones(country)];
+  if (timeZones.length === 0) {
+    return fail(`"${input}": no time zone is known for country ${country}; supply contact.timeZone`);
+  }
+  return {
+    ok: true,
+    value: {
+      input,
+      e164: p.number,
+      territory: country,
+      territories: [country],
+      timeZones,
+      kind: lpKind(p),
+      npv: false,
+      alsaceMoselle: false,
+    },
+  };
+}
+
+const ALLOWED = /^\+?[\d\s.\-/()]*$/;
+
+/**
+ * Normalize a number as dialled. Returns {ok:false, error} with a message
+ * saying what is wrong for anything that is not a dialable number; never throws.
+ */
+export function normalizeNumber(raw: string): NormalizeResult {
+  if (typeof raw !== 'string') return fail('number must be a string, e.g. "0612345678" or "+33612345678"');
+  let s = raw.replace(/[\u00a0\u2007\u2009\u202f]/g, ' ').trim();
+  if (s === '') return fail('number is empty: expected e.g. "0612345678" or "+33612345678"');
+  if (/[A-Za-z]/.test(s)) {
+    return fail(`"${raw}" contains letters: only digits, spaces, dots, dashes, parentheses and a leading + are allowed`);
+  }
+  if (/^(?:\+|00)/.test(s)) s = s.replace(/^(\+?[\d\s.\-]*?\d)\s*\(0\)/, '$1');
+  if (!ALLOWED.test(s)) {
+    const bad = [...s].find((c) => !/[\d\s.\-/()+]/.test(c)) ?? '+';
+    return fail(
+      bad === '+'
+        ? `"${raw}": '+' is only allowed at the start`
+        : `"${raw}" contains '${bad}': only digits, spaces, dots, dashes, parentheses and a leading + are allowed`,
+    );
+  }
+  const digits = s.replace(/\D/g, '');
+  if (digits === '') return fail(`"${raw}" has no digits`);
+  if (s.startsWith('+')) return international(raw, digits);
+  if (digits.startsWith('00')) return international(raw, digits.slice(2));
+  if (digits.startsWith('0')) {
+    if (digits.length !== 10) {
+      return fail(
+        `"${raw}" has ${digits.length} digits: a French national number has 10 (0 + 9 digits, e.g. 06 12 34 56 78)`,
+      );
+    }
+    return frenchPlan(raw, digits);
+  }
+  if (isEmergencyDigits(digits)) return shortInfo(raw, digits, 'emergency');
+  if (/^118\d{3}$/.test(digits)) return shortInfo(raw, digits, 'directory');
+  if (/^3\d{3}$/.test(digits)) return shortInfo(raw, digits, 'short');
+  if (/^33\d{9}$/.test(digits) || /^(?:262|590|594|596)\d{9}$/.test(digits)) return international(raw, digits);
+  if (digits.length === 9) {
+    return fail(`"${raw}" has 9 digits and no leading 0: write it 0${digits} or +33${digits}`);
+  }
+  if (digits.length <= 6) {
+    return fail(
+      `"${raw}" is not a known short number (emergency 15, 17, 18, 112, 114, 115, 116xxx, 119, 191, 196, 197; 3BPQ; 118xyz)`,
+    );
+  }
+  return fail(`"${raw}" is ambiguous: write a national number with its leading 0, or an international one with + or 00`);
+}
