@@ -79,6 +79,7 @@ export class AsteriskAdapter implements PbxAdapter {
       reconnectMinMs: c.reconnectMinMs,
       reconnectMaxMs: c.reconnectMaxMs,
       pingIntervalMs: c.pingIntervalMs,
+      maxConcurrentRequests: c.maxConcurrentRequests,
       logger: this.log,
     });
     this.rest = this.ari;

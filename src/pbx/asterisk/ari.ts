@@ -64,6 +64,8 @@ export type AriConnectionOptions = {
   reconnectMaxMs: number;
   /** WebSocket ping period; a missing pong by the next ping drops and reopens the socket. */
   pingIntervalMs: number;
+  /** At most this many REST requests in flight (Asterisk's http.conf sessionlimit defaults to 100). */
+  maxConcurrentRequests: number;
   logger: Logger;
 };
 
@@ -391,14 +393,25 @@ export class AriConnection extends EventEmitter implements AriRest {
 
   /* --------------------------------------------------------------------------- REST */
 
-  private op(resource: 'channels' | 'applications', name: string, params: Record<string, unknown>): Promise<unknown> {
-    const client = this.client;
-    if (!client) return Promise.reject(new Error(`ARI ${name}: not connected`));
-    const fn = client[resource][name];
-    if (typeof fn !== 'function') return Promise.reject(new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`));
-    return withTimeout(Promise.resolve(fn(params)), this.opts.requestTimeoutMs, name).catch((e: unknown) => {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  /** One REST call: queued under maxConcurrentRequests, then timed out after requestTimeoutMs. */
+  private async op(resource: 'channels' | 'applications', name: string, params: Record<string, unknown>): Promise<unknown> {
+    if (this.active >= this.opts.maxConcurrentRequests) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      const client = this.client;
+      if (!client) throw new Error(`ARI ${name}: not connected`);
+      const fn = client[resource][name];
+      if (typeof fn !== 'function') throw new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`);
+      return await withTimeout(Promise.resolve(fn(params)), this.opts.requestTimeoutMs, name);
+    } catch (e) {
       throw toAriError(name, e);
-    });
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
   }
 
   async continueInDialplan(channelId: string, to: { context: string; extension: string; priority: number }): Promise<void> {

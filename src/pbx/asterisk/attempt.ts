@@ -65,8 +65,5 @@ export function buildAttempt(args: StasisArgs, channelId: string, at: Date): Cal
   return attempt;
 }
 
-/** Masks a phone number for the logs: keeps the first 4 and last 2 characters. */
-export function maskNumber(n: string): string {
-  if (n.length <= 6) return '*'.repeat(n.length);
-  return n.slice(0, 4) + '*'.repeat(n.length - 6) + n.slice(-2);
-}
+/** Numbers in logs are masked the gate's way (RGPD art. 5.1.c). */
+export { maskNumber } from '../../gate/mask';

@@ -27,6 +27,8 @@ export const asteriskConfigSchema = z
      * (the gate normally applies policy.failMode itself; keep the two equal).
      */
     failMode: z.enum(['closed', 'open']).default('closed'),
+    /** At most this many ARI REST requests in flight; keep it under http.conf sessionlimit (default 100). */
+    maxConcurrentRequests: z.number().int().positive().default(32),
     /** WebSocket keep-alive: ping period, ms; no pong by the next ping = reconnect. */
     pingIntervalMs: z.number().int().positive().default(5000),
   })

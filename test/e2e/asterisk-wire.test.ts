@@ -1,0 +1,200 @@
+/**
+ * The Asterisk adapter against the ARI simulator, with a small in-test GateService so these
+ * tests pin the adapter's wire behaviour (variables, continue, hangup cause, reconnect, replace)
+ * independently of the rules. The rules end-to-end run in asterisk.test.ts with the real Gate.
+ */
+import { fixedClock } from '../../src/gate/clock';
+import type { DecideOptions, GateService } from '../../src/gate/service';
+import type { CallOutcome } from '../../src/gate/store';
+import type { CallAttempt, Decision } from '../../src/core/types';
+import { dial, startAdapter, startSim, until, type Running } from '../sim/ari/harness';
+import type { AriSimulator } from '../sim/ari/server';
+
+class ScriptedGate implements GateService {
+  readonly clock = fixedClock(new Date('2026-12-01T10:00:00+01:00'));
+  readonly attempts: CallAttempt[] = [];
+  readonly outcomes: Array<{ id: string; outcome: CallOutcome }> = [];
+  /** Numbers to block, with their reason code. */
+  block = new Map<string, string>();
+  /** Delay before answering, ms (a hung gate when Infinity). */
+  delayMs = 0;
+  private n = 0;
+
+  async decide(attempt: CallAttempt, _opts?: DecideOptions): Promise<Decision> {
+    this.attempts.push(attempt);
+    if (this.delayMs === Infinity) await new Promise(() => undefined);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const code = this.block.get(attempt.to);
+    return {
+      id: `d${++this.n}`,
+      verdict: code ? 'block' : 'allow',
+      reasons: code ? [{ code: code as never, rule: 'FREQ-1', message: 'm', legalRef: 'r' }] : [],
+      tags: code ? [] : ['basis:consent', 'recording_required'],
+      regime: 'consent',
+      basis: code ? 'none' : 'consent',
+      at: attempt.at,
+      callerId: { number: attempt.callerId.number, presentation: attempt.callerId.presentation },
+      campaign: { id: attempt.campaignId ?? 'default', professional: 'p', dialing: 'manual', purpose: 'prospecting' },
+      rules: [],
+      monitorOnly: false,
+      source: attempt.source,
+    };
+  }
+  async recordOutcome(id: string, outcome: CallOutcome): Promise<void> {
+    this.outcomes.push({ id, outcome });
+  }
+}
+
+let sim: AriSimulator;
+let gate: ScriptedGate;
+let run: Running | undefined;
+
+beforeEach(async () => {
+  sim = await startSim();
+  gate = new ScriptedGate();
+});
+afterEach(async () => {
+  await run?.stop();
+  run = undefined;
+  await sim.stop();
+});
+
+test('allowed call: variables set, continued in allowContext at the number, dialled, outcome recorded', async () => {
+  run = await startAdapter(sim, gate);
+  const call = dial(sim, '0612345678', { campaign: 'spring', vars: { CALLGATE_POSTCODE: '67000' } });
+  const r = await call.done;
+  expect(gate.attempts[0]).toMatchObject({
+    to: '0612345678',
+    campaignId: 'spring',
+    callerId: { number: '+33123456789', presentation: 'allowed' },
+    contact: { postalCode: '67000' },
+    source: { pbx: 'asterisk', channelId: call.channelId },
+  });
+  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'allow', CALLGATE_DECISION_ID: 'd1', CALLGATE_BASIS: 'consent', CALLGATE_TAGS: 'basis:consent,recording_required' });
+  expect(r.vars.CALLGATE_REASONS).toBeUndefined();
+  expect(r.trail).toContain('callgate-allowed:Dial');
+  expect(r.dialed).toEqual({ dialstring: '0612345678@trunk', status: 'ANSWER' });
+  await until(() => gate.outcomes.length === 1, 'outcome');
+  expect(gate.outcomes[0]).toMatchObject({ id: 'd1', outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' } });
+  expect(gate.outcomes[0]!.outcome.durationMs).toBeGreaterThan(0);
+});
+
+test('withheld caller ID is passed as restricted (CALLERID(pres) prohib*)', async () => {
+  run = await startAdapter(sim, gate);
+  await dial(sim, '0612345678', { pres: 'prohib_not_screened' }).done;
+  expect(gate.attempts[0]!.callerId.presentation).toBe('restricted');
+});
+
+test('blocked call: hung up with cause 21 and the reasons in CALLGATE_REASONS', async () => {
+  gate.block.set('0612345678', 'frequency_limit');
+  run = await startAdapter(sim, gate);
+  const r = await dial(sim, '0612345678').done;
+  expect(r.cause).toBe(21);
+  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'block', CALLGATE_REASONS: 'frequency_limit', CALLGATE_DECISION_ID: 'd1' });
+  expect(r.dialed).toBeUndefined();
+  expect(sim.rest.some((q) => q.method === 'DELETE' && q.query === '?reason=rejected')).toBe(true);
+});
+
+test('blocked call sent to the announcement context when blockContext is set', async () => {
+  gate.block.set('0612345678', 'outside_calling_hours');
+  run = await startAdapter(sim, gate, { blockContext: 'callgate-blocked' });
+  const r = await dial(sim, '0612345678').done;
+  expect(r.trail).toEqual(expect.arrayContaining(['callgate-blocked:Answer', 'callgate-blocked:Playback', 'callgate-blocked:Hangup']));
+  expect(r.cause).toBe(21);
+  expect(r.dialed).toBeUndefined();
+  expect(r.vars.CALLGATE_REASONS).toBe('outside_calling_hours');
+});
+
+test('gate down: the shipped dialplan refuses the call (STASISSTATUS=FAILED → cause 21)', async () => {
+  const r = await dial(sim, '0612345678').done;
+  expect(r.stasisStatus).toBe('FAILED');
+  expect(r.cause).toBe(21);
+  expect(r.dialed).toBeUndefined();
+  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'block', CALLGATE_REASONS: 'gate_unavailable' });
+});
+
+test('gate stopped: the app is unregistered and the next call is refused by the dialplan', async () => {
+  run = await startAdapter(sim, gate);
+  expect(sim.registeredApps()).toEqual(['callgate']);
+  await run.stop();
+  run = undefined;
+  await until(() => sim.registeredApps().length === 0, 'app unregistered');
+  const r = await dial(sim, '0612345678').done;
+  expect(r.stasisStatus).toBe('FAILED');
+  expect(r.cause).toBe(21);
+});
+
+test('a gate that does not answer at all: the adapter backstop applies asterisk.failMode (closed)', async () => {
+  gate.delayMs = Infinity;
+  run = await startAdapter(sim, gate, { deadlineMs: 50 });
+  const r = await dial(sim, '0612345678').done;
+  expect(r.cause).toBe(21);
+  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'block', CALLGATE_REASONS: 'gate_unavailable' });
+});
+
+test('backstop with failMode open continues the call', async () => {
+  gate.delayMs = Infinity;
+  run = await startAdapter(sim, gate, { deadlineMs: 50, failMode: 'open' });
+  const r = await dial(sim, '0612345678').done;
+  expect(r.dialed?.status).toBe('ANSWER');
+  expect(r.vars.CALLGATE_TAGS).toContain('gate_unavailable');
+});
+
+test('connection dropped mid-decision: the decision lands after the reconnect, decided once', async () => {
+  gate.delayMs = 100;
+  run = await startAdapter(sim, gate, { deadlineMs: 2000, requestTimeoutMs: 200 });
+  const call = dial(sim, '0612345678');
+  await until(() => gate.attempts.length === 1, 'decision started');
+  const blackout = sim.blackoutFor(400); // the decision completes while nothing answers
+  const r = await call.done;
+  await blackout;
+  expect(gate.attempts).toHaveLength(1);
+  expect(r.vars.CALLGATE_VERDICT).toBe('allow');
+  expect(r.dialed?.status).toBe('ANSWER');
+  expect(sim.registeredApps()).toEqual(['callgate']);
+});
+
+test('a channel that entered Stasis while the gate was disconnected is decided after the reconnect', async () => {
+  run = await startAdapter(sim, gate, { requestTimeoutMs: 200 });
+  sim.muteEvents = true; // its StasisStart is lost with the connection
+  const call = dial(sim, '0687654321');
+  await until(() => sim.inStasis() === 1, 'channel waiting in Stasis');
+  expect(gate.attempts).toHaveLength(0);
+  const blackout = sim.blackoutFor(100);
+  sim.muteEvents = false;
+  await blackout;
+  const r = await call.done;
+  expect(gate.attempts).toHaveLength(1);
+  expect(gate.attempts[0]!.to).toBe('0687654321');
+  expect(r.vars.CALLGATE_VERDICT).toBe('allow');
+  expect(r.dialed?.status).toBe('ANSWER');
+});
+
+test('wrong password: start() rejects with one clear error, no uncaught exception', async () => {
+  const { AsteriskAdapter } = await import('../../src/pbx/asterisk/adapter');
+  const { adapterConfig, testLogger } = await import('../sim/ari/harness');
+  const a = new AsteriskAdapter({ gate, config: adapterConfig(sim, { password: 'wrong' }), logger: testLogger() });
+  await expect(a.start()).rejects.toThrow(/refused user 'callgate'.*check asterisk.username\/password/);
+  await a.stop();
+});
+
+test('a second gate on the same app name: ApplicationReplaced is logged as an error', async () => {
+  const lines: string[] = [];
+  const pino = (await import('pino')).default;
+  const logger = pino({ level: 'error' }, { write: (s: string) => void lines.push(s) });
+  run = await startAdapter(sim, gate, {}, logger);
+  const second = await startAdapter(sim, new ScriptedGate());
+  await until(() => lines.some((l) => l.includes('ApplicationReplaced') || l.includes('another ARI client registered')), 'error logged');
+  expect(lines.join('\n')).toMatch(/another ARI client registered the Stasis app 'callgate'/);
+  await second.stop();
+});
+
+test('burst: 500 concurrent attempts for distinct numbers are all decided, none lost', async () => {
+  run = await startAdapter(sim, gate);
+  const calls = Array.from({ length: 500 }, (_, i) => dial(sim, `06${String(10000000 + i)}`));
+  const results = await Promise.all(calls.map((c) => c.done));
+  expect(gate.attempts).toHaveLength(500);
+  expect(new Set(gate.attempts.map((a) => a.to)).size).toBe(500);
+  expect(results.every((r) => r.vars.CALLGATE_VERDICT === 'allow' && r.dialed?.status === 'ANSWER')).toBe(true);
+  await until(() => gate.outcomes.length === 500, 'all outcomes');
+});
