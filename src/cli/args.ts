@@ -11,6 +11,7 @@
  * is refused rather than silently shifted.
  */
 import { DateTime } from 'luxon';
+import { normalizeNumber } from '../core';
 import { usage } from './errors';
 
 export const CLI_ZONE = 'Europe/Paris';
@@ -110,4 +111,18 @@ export function parseText(text: string, flag: string): string {
   const raw = text.trim();
   if (raw === '') throw usage(`${flag}: empty value`);
   return raw;
+}
+
+/**
+ * A consumer's number for the data commands, normalized to E.164 by the core
+ * (FR-RULES.md section 7: 0596… is Martinique +596596…). Short codes are refused:
+ * nobody consents or contracts through 112.
+ */
+export function parseNumber(text: string, flag: string): string {
+  const r = normalizeNumber(text);
+  if (!r.ok) throw usage(`${flag}: '${text}' is not a phone number: ${r.error}`);
+  if (!r.value.e164.startsWith('+')) {
+    throw usage(`${flag}: '${text}' is a short or special number (${r.value.kind}); give a subscriber number, e.g. 01 23 45 67 89`);
+  }
+  return r.value.e164;
 }

@@ -1,0 +1,50 @@
+/**
+ * `callgate check`: ask the gate about one call attempt, exactly as a PBX
+ * would, and print the Decision. Exit 0 allowed, 1 blocked, 2 bad input.
+ *
+ * The rules applied are those of FR-RULES.md (Code de la consommation
+ * L. 221-17, L. 223-1 and D. 223-9, among others); every reason printed
+ * carries its legal reference.
+ */
+import type { CallAttempt } from '../../core/types';
+import { decisionToJson, explainDecision } from '../../core';
+import { parseCallerId, parseDialled, parseInstant, parsePostalCode } from '../args';
+import { loadCliConfig, requireCampaign, withRuntime } from '../context';
+import { EXIT_BLOCKED, EXIT_OK } from '../errors';
+import type { Io } from '../io';
+
+export type CheckOptions = {
+  to: string;
+  callerId: string;
+  at?: string;
+  campaign?: string;
+  postalCode?: string;
+  record?: boolean;
+  json?: boolean;
+  config?: string;
+};
+
+export async function checkCommand(opts: CheckOptions, io: Io): Promise<number> {
+  // Every argument first: a bad one must not open (or create) the store.
+  const to = parseDialled(opts.to, '--to');
+  const callerId = parseCallerId(opts.callerId, '--caller-id');
+  const at = opts.at === undefined ? undefined : parseInstant(opts.at, '--at');
+  const postalCode = opts.postalCode === undefined ? undefined : parsePostalCode(opts.postalCode, '--postal-code');
+  const config = loadCliConfig(opts.config);
+  const campaignId = opts.campaign === undefined ? undefined : requireCampaign(config, opts.campaign);
+
+  return withRuntime(config, async (rt) => {
+    const attempt: CallAttempt = {
+      to,
+      callerId,
+      at: at ?? rt.clock.now(),
+      ...(campaignId !== undefined ? { campaignId } : {}),
+      ...(postalCode !== undefined ? { contact: { postalCode } } : {}),
+      source: { pbx: 'cli' },
+    };
+    const decision = await rt.gate.decide(attempt, { record: opts.record === true });
+    if (opts.json) io.out(JSON.stringify(decisionToJson(decision)) + '\n');
+    else io.out(explainDecision(decision).replace(/\n?$/, '\n'));
+    return decision.verdict === 'allow' ? EXIT_OK : EXIT_BLOCKED;
+  });
+}

@@ -1,0 +1,22 @@
+/** `callgate config check`: load the configuration as `start` would, print OK and a summary, or every problem (exit 2). */
+import { configPath, loadCliConfig } from '../context';
+import { EXIT_OK } from '../errors';
+import type { Io } from '../io';
+
+export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
+  const file = configPath(opts.config);
+  const c = loadCliConfig(opts.config);
+  const pbx = [c.asterisk ? `asterisk ${c.asterisk.url}` : '', c.freeswitch ? 'freeswitch' : ''].filter(Boolean);
+  const lines = [
+    `OK ${file}`,
+    `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}` : c.store.driver}`,
+    `  clock: ${c.clock.mode === 'system' ? 'system' : c.clock.mode === 'fixed' ? `fixed ${c.clock.at.toISOString()}` : `shifted, start ${c.clock.start.toISOString()}`}`,
+    `  professionals: ${c.professionals.map((p) => p.id).join(', ') || '(none)'}`,
+    `  campaigns: ${c.campaigns.map((k) => k.id).join(', ') || '(none)'} (default: ${c.defaultCampaign.id}, professional ${c.defaultCampaign.professional})`,
+    `  policy: regime ${c.policy.regime}, failMode ${c.policy.failMode}${c.policy.monitorOnly ? ', MONITOR ONLY' : ''}`,
+    `  pbx: ${pbx.join(', ') || '(none: `callgate start` needs asterisk: or freeswitch:)'}`,
+  ];
+  io.out(lines.join('\n') + '\n');
+  return EXIT_OK;
+}
+

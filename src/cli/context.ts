@@ -1,0 +1,76 @@
+/**
+ * Wiring for one CLI invocation: find and load the configuration, check the
+ * professional and campaign ids given on the command line against it, open
+ * the runtime (store + gate) with a quiet stderr logger, and always close it.
+ *
+ * Every argument is validated BEFORE the runtime opens the store, so a bad
+ * input never writes anything (not even a new empty database).
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig, resolveConfigPath } from '../config/load';
+import type { Config } from '../config/schema';
+import { createLogger, type Logger } from '../gate/logger';
+import { createRuntime, type Runtime } from '../main';
+import { CliError, usage } from './errors';
+
+/**
+ * One-shot commands log at warn on stderr (CALLGATE_LOG_LEVEL overrides), with
+ * the configured masking; stdout carries only the command's output.
+ */
+export function cliLogger(config: Config): Logger {
+  const level = (process.env.CALLGATE_LOG_LEVEL as Config['log']['level'] | undefined) ?? 'warn';
+  return createLogger({ ...config.log, level }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** `--config` flag, else CALLGATE_CONFIG, else ./config/callgate.yaml. */
+export function configPath(flag: string | undefined): string {
+  return resolveConfigPath(flag, process.env);
+}
+
+/** Load the configuration or fail with every problem listed (exit 2). */
+export function loadCliConfig(flag: string | undefined): Config {
+  const file = configPath(flag);
+  try {
+    return loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw configProblems(file, e);
+    }
+    throw e;
+  }
+}
+
+/** A ConfigError as a CliError: one headline, then one line per problem. */
+export function configProblems(file: string, e: ConfigError): CliError {
+  const n = e.problems.length;
+  const problems = e.problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`);
+  return new CliError(`config ${file}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`, 2, problems);
+}
+
+/** A professional id given on the command line must be declared in the config. */
+export function requireProfessional(config: Config, id: string, flag = '--professional'): string {
+  const known = config.professionals.map((p) => p.id);
+  if (!known.includes(id)) {
+    throw usage(`${flag}: unknown professional '${id}'; declared in the config: ${known.join(', ') || '(none)'}`);
+  }
+  return id;
+}
+
+/** An explicit --campaign must be declared in the config (a typo must not fall back to the default campaign). */
+export function requireCampaign(config: Config, id: string, flag = '--campaign'): string {
+  const known = [...new Set([...config.campaigns.map((c) => c.id), config.defaultCampaign.id])];
+  if (!known.includes(id)) {
+    throw usage(`${flag}: unknown campaign '${id}'; declared in the config: ${known.join(', ') || '(none)'}`);
+  }
+  return id;
+}
+
+/** Open the runtime, run `fn`, close the runtime whatever happens. */
+export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = createRuntime(config, { logger: cliLogger(config) });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry point of the `callgate` command (bin/callgate.js requires the built
+ * dist/src/cli/main.js and calls main()).
+ *
+ * Exit codes: 0 allowed / done, 1 blocked (check), 2 usage, configuration or
+ * data error. Errors are one line on stderr (plus one line per config
+ * problem); stdout carries only the command's output.
+ */
+import { CommanderError } from 'commander';
+import { ConfigError } from '../config/load';
+import { CallgateError } from '../errors';
+import { StoreError } from '../gate/store';
+import { configProblems } from './context';
+import { CliError, EXIT_OK, EXIT_USAGE } from './errors';
+import { processIo, type Io } from './io';
+import { buildProgram } from './program';
+
+/** Run the command line; resolves with the exit code (never rejects). */
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(error: unknown, io: Io): number {
+  let e = error;
+  if (e instanceof CommanderError) {
+    // commander already printed its message (and help) on stderr/stdout.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
+    return EXIT_USAGE;
+  }
+  if (e instanceof ConfigError) e = configProblems(e.source, e);
+  if (e instanceof CliError) {
+    io.err(`callgate: ${e.message}\n`);
+    for (const d of e.details) io.err(`${d}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof StoreError || e instanceof CallgateError) {
+    io.err(`callgate: ${e.message} [${e.code}]\n`);
+    return EXIT_USAGE;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`callgate: unexpected error: ${err.message} [CG_ERR_INTERNAL]\n`);
+  if (process.env.CALLGATE_DEBUG) io.err(`${err.stack ?? ''}\n`);
+  return EXIT_USAGE;
+}
+
+/** Called by bin/callgate.js. */
+export function main(argv: string[] = process.argv.slice(2)): void {
+  void run(argv).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,144 @@
+/**
+ * The `callgate` command line, declared with commander. Thin: each action
+ * parses its arguments (args.ts), calls the runtime, prints, and returns an
+ * exit code. See docs/cli.md for the full reference.
+ */
+import { Command, Option } from 'commander';
+import { checkCommand } from './commands/check';
+import { configCheck } from './commands/config';
+import { consentAdd, consentWithdraw, contractAdd, dncAdd, importCommand, refusalAdd } from './commands/data';
+import { historyCommand } from './commands/history';
+import { startCommand } from './commands/start';
+import type { Io } from './io';
+
+const CONFIG_HELP = 'configuration file (default: $CALLGATE_CONFIG, else ./config/callgate.yaml)';
+
+/** Build the program; `setCode` receives the exit code of the action that ran. */
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command('callgate')
+    .description('Compliance gate for outbound telephone prospecting under French law')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const withConfig = (cmd: Command): Command => cmd.addOption(new Option('--config <file>', CONFIG_HELP));
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      setCode(await fn(...args));
+    };
+
+  withConfig(
+    program
+      .command('check')
+      .description('decide one call attempt; exit 0 allowed, 1 blocked, 2 bad input')
+      .requiredOption('--to <number>', 'number dialled (national or E.164)')
+      .requiredOption('--caller-id <number>', "number presented, or 'anonymous' for a withheld presentation")
+      .option('--at <iso>', 'instant of the attempt, ISO-8601; without offset = Europe/Paris time (default: now per the configured clock)')
+      .option('--campaign <id>', 'campaign id declared in the config (default: the configured default campaign)')
+      .option('--postal-code <code>', "the consumer's postal code (time zone and local holidays)")
+      .option('--record', 'record the attempt when allowed (counts toward the 4 attempts / 30 days)')
+      .option('--json', 'print the Decision as one JSON object'),
+  ).action(run((opts) => checkCommand(opts, io)));
+
+  const consent = program.command('consent').description('consents to be called (consent regime, L. 223-1)');
+  withConfig(
+    consent
+      .command('add <number>')
+      .description('record a consent')
+      .requiredOption('--professional <id>', 'professional the consent was given to')
+      .option('--categories <list>', 'product categories covered, comma-separated (default: every category)')
+      .option('--collected-at <iso>', 'when the consent was collected (default: now)')
+      .option('--valid-until <iso>', 'end of validity (default: policy, at most 365 days)')
+      .option('--slot <iso>', 'a precise date and time the consumer agreed to be called at (TIME-4)')
+      .option('--source <text>', 'where the proof of consent is kept')
+      .option('--automated', 'the consent covers pre-recorded / robot calls (AUTO-1)'),
+  ).action(run((n: string, opts) => consentAdd(n, opts, io)));
+  withConfig(
+    consent
+      .command('withdraw <number>')
+      .description('withdraw every active consent of the number for a professional')
+      .requiredOption('--professional <id>', 'professional')
+      .option('--at <iso>', 'when it was withdrawn (default: now)'),
+  ).action(run((n: string, opts) => consentWithdraw(n, opts, io)));
+  withConfig(consent.command('import <file>').description('import consents from CSV')).action(
+    run((f: string, opts) => importCommand('consent', f, opts, io)),
+  );
+
+  const contract = program.command('contract').description('ongoing contracts (exception L. 223-1 al. 4, SEC-1)');
+  withConfig(
+    contract
+      .command('add <number>')
+      .description('record a contract')
+      .requiredOption('--professional <id>', 'professional')
+      .requiredOption('--categories <list>', 'product categories of the contract, comma-separated')
+      .option('--start <iso>', 'start (default: now)')
+      .option('--end <iso>', 'end (default: ongoing)'),
+  ).action(run((n: string, opts) => contractAdd(n, opts, io)));
+  withConfig(contract.command('import <file>').description('import contracts from CSV')).action(
+    run((f: string, opts) => importCommand('contract', f, opts, io)),
+  );
+
+  const dnc = program.command('dnc').description('internal do-not-call list (DNC-1)');
+  withConfig(
+    dnc
+      .command('add <number>')
+      .description('put a number on the do-not-call list')
+      .option('--professional <id>', 'only for this professional (default: every professional)')
+      .option('--reason <text>', 'why (complaint, withdrawal, …)'),
+  ).action(run((n: string, opts) => dncAdd(n, opts, io)));
+  withConfig(dnc.command('import <file>').description('import do-not-call entries from CSV')).action(
+    run((f: string, opts) => importCommand('dnc', f, opts, io)),
+  );
+
+  const refusal = program.command('refusal').description('refusals expressed during a call (REF-1)');
+  withConfig(
+    refusal
+      .command('add <number>')
+      .description('record a refusal')
+      .requiredOption('--professional <id>', 'professional refused')
+      .option('--at <iso>', 'when (default: now)'),
+  ).action(run((n: string, opts) => refusalAdd(n, opts, io)));
+
+  const opposition = program.command('opposition').description('legacy national opposition list (Bloctel, OPP-1)');
+  withConfig(
+    opposition
+      .command('import <file>')
+      .description('replace the opposition list with this file')
+      .requiredOption('--as-of <date>', 'date of the list, YYYY-MM-DD'),
+  ).action(run((f: string, opts) => importCommand('opposition', f, opts, io)));
+
+  withConfig(
+    program
+      .command('history <number>')
+      .description('attempts, decisions, consents, contracts and do-not-call entries of one number')
+      .option('--professional <id>', 'only this professional')
+      .option('--json', 'print as one JSON object'),
+  ).action(run((n: string, opts) => historyCommand(n, opts, io)));
+
+  const config = program.command('config').description('configuration');
+  withConfig(config.command('check').description('validate the configuration; OK + summary, or every problem')).action(
+    run((opts) => configCheck(opts, io)),
+  );
+
+  withConfig(program.command('start').description('run the gate beside the PBX until SIGTERM/SIGINT')).action(
+    run((opts) => startCommand(opts, io)),
+  );
+
+  return program;
+}
+
+/** package.json is two levels up from src/cli, three from dist/src/cli. */
+function version(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pkg = require(rel) as { name?: string; version?: string };
+      if (pkg.name === 'callgate' && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
+}
