@@ -1,0 +1,96 @@
+/** CSV imports through the command: reports with line numbers, whole-file rejection that writes nothing. */
+import { CALLEE, CALLEE_E164, CALLER, TUESDAY_11H, json, sandbox, type Sandbox } from './helpers';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = sandbox();
+});
+afterEach(() => sb.cleanup());
+
+/** Tuesday 16 June 2026, 11:00 Paris: the legacy opposition regime. */
+const JUNE_TUESDAY = '2026-06-16T11:00';
+
+describe('callgate … import', () => {
+  it('imports the good lines of a consent file and reports each broken line by its number', () => {
+    const file = sb.write(
+      'consents.csv',
+      [
+        'number,professional,categories,collected_at,source',
+        `${CALLEE},acme,energy,2026-11-01,web form 1`, // line 2
+        'not-a-number,acme,energy,2026-11-01,web form 2', // line 3: bad number
+        '0123456780,acme,energy|gas,2026-11-01T10:30,web form 3', // line 4
+        '0123456781,acme,energy,2026-13-45,web form 4', // line 5: bad date
+        '0123456782,acme,,2026-11-02,', // line 6
+      ].join('\n') + '\n',
+    );
+    const r = sb.run(['consent', 'import', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/5 line\(s\), 3 imported, 2 rejected/);
+    expect(r.stdout).toMatch(/WITHOUT the 2 rejected line\(s\)/);
+    expect(r.stdout).toMatch(/line 3: .*not-a-number/);
+    expect(r.stdout).toMatch(/line 5: .*collected_at/);
+    expect(r.stdout).not.toMatch(/line [246]:/);
+
+    // the imported consent is a legal basis; the rejected number has none
+    expect(sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H]).code).toBe(0);
+    expect(sb.run(['check', '--to', '0123456781', '--caller-id', CALLER, '--at', TUESDAY_11H]).code).toBe(1);
+    const h = json(sb.run(['history', '0123456780', '--json']));
+    expect(h.consents[0].categories).toEqual(['energy', 'gas']);
+  });
+
+  it('rejects a file with a bad header as a whole: exit 2, the store unchanged', () => {
+    expect(sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-01']).code).toBe(0);
+    const before = sb.run(['history', CALLEE, '--json']).stdout;
+    const file = sb.write('bad.csv', `telephone,pro,date\n${CALLEE},acme,2026-11-01\n0123456780,acme,2026-11-01\n`);
+    const r = sb.run(['consent', 'import', file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/rejected as a whole, nothing written/);
+    expect(r.stderr).toMatch(/number/);
+    expect(sb.run(['history', CALLEE, '--json']).stdout).toBe(before);
+    expect(json(sb.run(['history', '0123456780', '--json'])).consents).toEqual([]);
+  });
+
+  it('dnc import: numbers for every or one professional', () => {
+    const file = sb.write('dnc.csv', `number,professional,reason\n${CALLEE},,complaint\n0123456780,other-pro,\n`);
+    const r = sb.run(['dnc', 'import', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 imported, 0 rejected/);
+    const h = json(sb.run(['history', CALLEE, '--json']));
+    expect(h.dnc).toHaveLength(1);
+    expect(h.dnc[0].reason).toBe('complaint');
+  });
+
+  it('contract import gives the CONS-5 legal basis', () => {
+    const file = sb.write('contracts.csv', `number,professional,categories,start,end\n${CALLEE},acme,energy,2026-01-01,\n`);
+    expect(sb.run(['contract', 'import', file]).code).toBe(0);
+    const r = sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H, '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r).basis).toBe('contract');
+  });
+
+  it('opposition import --as-of: a listed number is blocked in the legacy regime, and the list dates the screening', () => {
+    const file = sb.write('bloctel.csv', `number\n${CALLEE_E164}\n`);
+    const r = sb.run(['opposition', 'import', file, '--as-of', '2026-06-01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 imported/);
+    const listed = sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', JUNE_TUESDAY, '--json']);
+    expect(listed.code).toBe(1);
+    const d = json(listed);
+    expect(d.regime).toBe('opposition');
+    expect(d.reasons.map((x: { code: string }) => x.code)).toEqual(['opposition_list']);
+    // another number passes while the list is fresh …
+    expect(sb.run(['check', '--to', '0123456780', '--caller-id', CALLER, '--at', JUNE_TUESDAY]).code).toBe(0);
+    // … and cannot be screened once it is more than 30 days old (OPP-2)
+    const stale = sb.run(['check', '--to', '0123456780', '--caller-id', CALLER, '--at', '2026-07-21T11:00', '--json']);
+    expect(stale.code).toBe(1);
+    expect(json(stale).reasons.map((x: { code: string }) => x.code)).toContain('opposition_list_stale');
+  });
+
+  it('opposition import with a bad --as-of is a usage error', () => {
+    const file = sb.write('bloctel.csv', `number\n${CALLEE_E164}\n`);
+    const r = sb.run(['opposition', 'import', file, '--as-of', '1 June']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--as-of: '1 June' is not a date/);
+  });
+});
