@@ -1,0 +1,506 @@
+/**
+ * Streaming CSV imports of the facts the rules need: consents (C. consom.
+ * L. 223-1 al. 1, R. 223-1..3: prior, specific, provable consent), contracts
+ * (L. 223-1 al. 4 exception), the internal do-not-call list (RGPD art. 21) and
+ * the legacy national opposition list (L. 223-1, 2020 wording; OPP-2 needs its
+ * date, hence `asOf`).
+ *
+ * The file is streamed (csv-parse), never held in memory; rows go to one
+ * ImportSession that is committed at the end, so a file that fails as a whole
+ * (unreadable, empty, wrong header, too many bad lines) changes nothing. A bad
+ * line is rejected with its line number and the rest is imported.
+ *
+ * Formats: header row required, columns by name in any order (opposition: one
+ * number per line, an optional `number` header). Dates are ISO-8601; a date
+ * alone means 00:00 Europe/Paris, a date-time without offset is Paris time.
+ * Lines are physical lines: a quoted field may hold commas but not a newline
+ * (a line with an unbalanced quote is rejected alone, not the rest of the file).
+ */
+import { parse } from 'csv-parse';
+import { DateTime } from 'luxon';
+import * as fs from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { normalizeNumber } from '../core/numbers';
+import type { ConsentRow, ContractRow, DncRow, ImportKind, ImportSession, Store } from '../gate/store';
+import { CATEGORY_SEPARATOR } from './memory/common';
+
+export type ImportReport = {
+  kind: ImportKind;
+  file: string;
+  /** Data lines read (blank lines and the header not counted) = imported + rejected. */
+  lines: number;
+  imported: number;
+  rejected: number;
+  /** The first 100 rejected lines. */
+  errors: { line: number; message: string }[];
+};
+
+export type ImportOptions = {
+  /** The import instant (consent/contract/dnc rows without a date of their own are dated by it). */
+  now: Date;
+  /** Opposition only, required: the date of the list (OPP-2 screens its age). */
+  asOf?: Date;
+  /** Above this share of rejected lines the whole file is rejected; default 0.5. */
+  maxRejectedRatio?: number;
+};
+
+/** The whole file was refused; the store is exactly as it was. */
+export class ImportError extends Error {
+  readonly code = 'CG_ERR_IMPORT';
+  constructor(
+    message: string,
+    /** The partial report when the file was read to the end (too many rejected lines). */
+    readonly report?: ImportReport,
+    options?: { cause?: unknown },
+  ) {
+    super(`CG_ERR_IMPORT: ${message}`, options);
+    this.name = 'ImportError';
+  }
+}
+
+const COLUMNS: Record<ImportKind, { all: string[]; required: string[] }> = {
+  consent: {
+    all: [
+      'number',
+      'professional',
+      'categories',
+      'collected_at',
+      'valid_until',
+      'slot',
+      'source',
+      'withdrawn_at',
+      'automated',
+    ],
+    required: ['number', 'professional', 'collected_at'],
+  },
+  contract: {
+    all: ['number', 'professional', 'categories', 'start', 'end'],
+    required: ['number', 'professional', 'start'],
+  },
+  dnc: { all: ['number', 'professional', 'reason'], required: ['number'] },
+  opposition: { all: ['number'], required: ['number'] },
+};
+
+const BATCH = 2000;
+const MAX_ERRORS = 100;
+const MAX_LINE_BYTES = 1 << 20;
+
+/** A bad field: the line is rejected with this message. */
+class LineError extends Error {}
+
+// ------------------------------------------------------------------ fields
+
+function e164Of(raw: string): string {
+  const r = normalizeNumber(raw);
+  if (!r.ok) throw new LineError(`number: ${r.error}`);
+  if (!r.value.e164.startsWith('+'))
+    throw new LineError(`number: "${raw}" is a short or emergency code, not a subscriber number`);
+  return r.value.e164;
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const parisMidnight = new Map<string, number>();
+
+function daysIn(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function checkYmd(y: string, m: string, d: string, raw: string, col: string): void {
+  const mm = Number(m);
+  const dd = Number(d);
+  if (mm < 1 || mm > 12 || dd < 1 || dd > daysIn(Number(y), mm))
+    throw new LineError(`${col}: "${raw}" is not a calendar date`);
+}
+
+/** Epoch ms of an ISO-8601 date or date-time; date alone = 00:00 Europe/Paris. */
+export function parseIsoDate(raw: string, col: string): number {
+  const s = raw.trim();
+  const dm = DATE_ONLY.exec(s);
+  if (dm) {
+    const cached = parisMidnight.get(s);
+    if (cached !== undefined) return cached;
+    checkYmd(dm[1], dm[2], dm[3], raw, col);
+    const t = DateTime.fromISO(s, { zone: 'Europe/Paris' }).toMillis();
+    if (parisMidnight.size > 100_000) parisMidnight.clear();
+    parisMidnight.set(s, t);
+    return t;
+  }
+  const m = DATE_TIME.exec(s);
+  if (!m)
+    throw new LineError(
+      `${col}: "${raw}" is not an ISO-8601 date (expected e.g. 2026-09-01 or 2026-09-01T10:30:00+02:00)`,
+    );
+  checkYmd(m[1], m[2], m[3], raw, col);
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || (m[6] !== undefined && Number(m[6]) > 59))
+    throw new LineError(`${col}: "${raw}" has an impossible time of day`);
+  if (m[7] === undefined) {
+    const local = DateTime.fromISO(s.replace(' ', 'T'), { zone: 'Europe/Paris' });
+    if (!local.isValid)
+      throw new LineError(
+        `${col}: "${raw}" is not a valid Paris local time (${local.invalidExplanation ?? local.invalidReason})`,
+      );
+    if (local.hour !== Number(m[4]) || local.minute !== Number(m[5])) {
+      throw new LineError(
+        `${col}: "${raw}" does not exist in Paris (skipped by the daylight-saving change); give an offset`,
+      );
+    }
+    return local.toMillis();
+  }
+  let iso = s.replace(' ', 'T');
+  if (/[+-]\d{4}$/.test(iso)) iso = `${iso.slice(0, -2)}:${iso.slice(-2)}`;
+  const t = Date.parse(iso.toUpperCase());
+  if (!Number.isFinite(t)) throw new LineError(`${col}: "${raw}" is not a valid ISO-8601 date-time`);
+  return t;
+}
+
+function categoriesOf(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const out: string[] = [];
+  for (const part of raw.split('|')) {
+    const c = part.trim();
+    if (c === '') continue;
+    if (c.includes(CATEGORY_SEPARATOR)) throw new LineError(`categories: "${c}" contains the control character U+001F`);
+    out.push(c);
+  }
+  return out;
+}
+
+function boolOf(raw: string, col: string): boolean | undefined {
+  switch (raw.trim().toLowerCase()) {
+    case '':
+      return undefined;
+    case 'true':
+    case 'yes':
+    case '1':
+      return true;
+    case 'false':
+    case 'no':
+    case '0':
+      return false;
+    default:
+      throw new LineError(`${col}: "${raw}" is not a boolean (true/false, yes/no, 1/0 or empty)`);
+  }
+}
+
+// ------------------------------------------------------------------ rows
+
+type Get = (col: string) => string | undefined;
+
+function required(get: Get, col: string): string {
+  const v = get(col)?.trim();
+  if (!v) throw new LineError(`${col} is required and empty`);
+  return v;
+}
+function optional(get: Get, col: string): string | undefined {
+  const v = get(col)?.trim();
+  return v ? v : undefined;
+}
+function optDate(get: Get, col: string): Date | undefined {
+  const v = optional(get, col);
+  return v === undefined ? undefined : new Date(parseIsoDate(v, col));
+}
+
+function consentOf(get: Get): ConsentRow {
+  const row: ConsentRow = {
+    e164: e164Of(required(get, 'number')),
+    professional: required(get, 'professional'),
+    categories: categoriesOf(get('categories')),
+    collectedAt: new Date(parseIsoDate(required(get, 'collected_at'), 'collected_at')),
+  };
+  const validUntil = optDate(get, 'valid_until');
+  if (validUntil) row.validUntil = validUntil;
+  const slot = optDate(get, 'slot');
+  if (slot) row.slot = slot;
+  const source = optional(get, 'source');
+  if (source) row.source = source;
+  const withdrawnAt = optDate(get, 'withdrawn_at');
+  if (withdrawnAt) row.withdrawnAt = withdrawnAt;
+  const automated = boolOf(get('automated') ?? '', 'automated');
+  if (automated !== undefined) row.automated = automated;
+  return row;
+}
+
+function contractOf(get: Get): ContractRow {
+  const row: ContractRow = {
+    e164: e164Of(required(get, 'number')),
+    professional: required(get, 'professional'),
+    categories: categoriesOf(get('categories')),
+    start: new Date(parseIsoDate(required(get, 'start'), 'start')),
+  };
+  const end = optDate(get, 'end');
+  if (end) {
+    if (end.getTime() < row.start.getTime())
+      throw new LineError(`end (${get('end')}) is before start (${get('start')})`);
+    row.end = end;
+  }
+  return row;
+}
+
+function dncOf(get: Get, now: Date): DncRow {
+  const row: DncRow = { e164: e164Of(required(get, 'number')), addedAt: now };
+  const professional = optional(get, 'professional');
+  if (professional) row.professional = professional;
+  const reason = optional(get, 'reason');
+  if (reason) row.reason = reason;
+  return row;
+}
+
+// ------------------------------------------------------------------ lines
+
+/** Messages of the lines QuoteGuard replaced, by the marker letter after U+0001. */
+const BAD_QUOTES: Record<string, string> = {
+  U: 'unterminated quoted field (a field opened with " is not closed on this line)',
+  C: 'a closing quote must be followed by a comma or the end of the line',
+  Q: 'a quote inside an unquoted field: quote the whole field and double the inner quotes ("a ""b"" c")',
+};
+const MARK = '\u0001';
+
+/** Checks the quoting of one physical line [start, end) per RFC 4180; returns a BAD_QUOTES key or undefined. */
+function quoteProblem(buf: Buffer, start: number, end: number): string | undefined {
+  let pos = start;
+  for (;;) {
+    if (pos < end && buf[pos] === 34) {
+      pos++;
+      for (;;) {
+        const q = buf.indexOf(34, pos);
+        if (q === -1 || q >= end) return 'U';
+        if (q + 1 < end && buf[q + 1] === 34) {
+          pos = q + 2;
+          continue;
+        }
+        pos = q + 1;
+        break;
+      }
+      if (pos === end) return undefined;
+      if (buf[pos] !== 44) return 'C';
+      pos++;
+    } else {
+      let comma = buf.indexOf(44, pos);
+      if (comma === -1 || comma > end) comma = end;
+      const q = buf.indexOf(34, pos);
+      if (q !== -1 && q < comma) return 'Q';
+      if (comma === end) return undefined;
+      pos = comma + 1;
+    }
+  }
+}
+
+/**
+ * Replaces every physical line whose quoting is broken (unterminated quote,
+ * text after a closing quote, a quote inside an unquoted field) by a one-field
+ * marker line, so csv-parse never swallows the rest of the file into one
+ * field; the importer rejects the marker with its message. Each replaced line
+ * keeps its line ending, so csv-parse's line numbers stay those of the file.
+ * Chunks without any double quote pass through untouched.
+ */
+class QuoteGuard extends Transform {
+  private carry: Buffer | undefined;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const last = buf.lastIndexOf(10);
+    if (last === -1) {
+      if (buf.length > MAX_LINE_BYTES)
+        return cb(new ImportError(`a line is longer than ${MAX_LINE_BYTES} bytes; is this a CSV file?`));
+      this.carry = buf;
+      return cb();
+    }
+    this.carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
+    cb(null, this.guard(buf.subarray(0, last + 1)));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.carry && this.carry.length > 0) cb(null, this.guard(this.carry));
+    else cb();
+  }
+
+  private guard(part: Buffer): Buffer {
+    if (part.indexOf(34) === -1) return part;
+    let pieces: Buffer[] | undefined;
+    let start = 0;
+    let kept = 0;
+    while (start < part.length) {
+      let nl = part.indexOf(10, start);
+      if (nl === -1) nl = part.length;
+      const end = nl > start && part[nl - 1] === 13 ? nl - 1 : nl;
+      const q = part.indexOf(34, start);
+      const problem = q !== -1 && q < end ? quoteProblem(part, start, end) : undefined;
+      if (problem !== undefined) {
+        pieces ??= [];
+        pieces.push(part.subarray(kept, start), Buffer.from(MARK + problem, 'latin1'));
+        kept = end;
+      }
+      start = nl + 1;
+    }
+    if (!pieces) return part;
+    pieces.push(part.subarray(kept));
+    return Buffer.concat(pieces);
+  }
+}
+
+// ------------------------------------------------------------------ import
+
+function checkHeader(kind: ImportKind, file: string, header: string[]): string[] {
+  const names = header.map((h) => h.trim().toLowerCase());
+  const spec = COLUMNS[kind];
+  const unknown = names.filter((n) => !spec.all.includes(n));
+  if (unknown.length > 0) {
+    throw new ImportError(
+      `${file}: unknown column(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')} in the header; a ${kind} file has the columns ${spec.all.join(',')} (required: ${spec.required.join(', ')})`,
+    );
+  }
+  const dup = names.filter((n, i) => names.indexOf(n) !== i);
+  if (dup.length > 0)
+    throw new ImportError(`${file}: column(s) ${[...new Set(dup)].join(', ')} appear twice in the header`);
+  const missing = spec.required.filter((r) => !names.includes(r));
+  if (missing.length > 0) {
+    throw new ImportError(
+      `${file}: the header lacks the required column(s) ${missing.join(', ')}; a ${kind} file needs ${spec.required.join(', ')}`,
+    );
+  }
+  return names;
+}
+
+async function writeBatch(session: ImportSession, kind: ImportKind, batch: unknown[]): Promise<void> {
+  switch (kind) {
+    case 'consent':
+      return session.consents(batch as ConsentRow[]);
+    case 'contract':
+      return session.contracts(batch as ContractRow[]);
+    case 'dnc':
+      return session.dnc(batch as DncRow[]);
+    case 'opposition':
+      return session.opposition(batch as string[]);
+  }
+}
+
+function openInput(file: string): fs.ReadStream {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    throw new ImportError(`cannot read ${file}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  if (!st.isFile()) throw new ImportError(`${file} is not a regular file`);
+  if (st.size === 0) throw new ImportError(`${file} is empty: expected a header line and at least one data line`);
+  return fs.createReadStream(file, { highWaterMark: 1 << 20 });
+}
+
+/** Streams `file` into the store in one transaction; see the header of this file for the formats. */
+export async function importFile(
+  store: Store,
+  kind: ImportKind,
+  file: string,
+  opts: ImportOptions,
+): Promise<ImportReport> {
+  if (!(kind in COLUMNS))
+    throw new ImportError(`unknown import kind ${JSON.stringify(kind)}; use consent, contract, dnc or opposition`);
+  if (kind === 'opposition' && !(opts.asOf instanceof Date && Number.isFinite(opts.asOf.getTime()))) {
+    throw new ImportError(
+      'an opposition list import needs its date (asOf, e.g. --as-of 2026-05-01): OPP-2 refuses to screen with a list older than 30 days',
+    );
+  }
+  const maxRatio = opts.maxRejectedRatio ?? 0.5;
+  const report: ImportReport = { kind, file, lines: 0, imported: 0, rejected: 0, errors: [] };
+  const reject = (line: number, message: string) => {
+    report.lines++;
+    report.rejected++;
+    if (report.errors.length < MAX_ERRORS) report.errors.push({ line, message });
+  };
+
+  const input = openInput(file);
+  const guard = new QuoteGuard();
+  const parser = parse({
+    bom: true,
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    info: true,
+    on_skip: (err) =>
+      void reject((err as { lines?: number } | undefined)?.lines ?? 0, err?.message ?? 'unreadable CSV line'),
+  });
+  input.on('error', (err) =>
+    parser.destroy(new ImportError(`cannot read ${file}: ${err.message}`, undefined, { cause: err })),
+  );
+  guard.on('error', (err) => parser.destroy(err));
+  input.pipe(guard).pipe(parser);
+
+  let session: ImportSession | undefined;
+  let header: string[] | undefined;
+  let index: Map<string, number> = new Map();
+  let batch: unknown[] = [];
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (record.length === 1 && record[0].charCodeAt(0) === 1) {
+        reject(info.lines, BAD_QUOTES[record[0].slice(1)] ?? 'malformed quotes');
+        continue;
+      }
+      if (header === undefined) {
+        if (kind === 'opposition') {
+          header = ['number'];
+          index = new Map([['number', 0]]);
+          session = await store.beginImport(kind, { asOf: opts.asOf });
+          if (record.length === 1 && record[0].trim().toLowerCase() === 'number') continue;
+        } else {
+          header = checkHeader(kind, file, record);
+          index = new Map(header.map((h, i) => [h, i]));
+          session = await store.beginImport(kind);
+          continue;
+        }
+      }
+      if (record.length !== header.length) {
+        reject(info.lines, `expected ${header.length} column(s) (${header.join(',')}), got ${record.length}`);
+        continue;
+      }
+      const get: Get = (col) => {
+        const i = index.get(col);
+        return i === undefined ? undefined : record[i];
+      };
+      let row: unknown;
+      try {
+        row =
+          kind === 'consent'
+            ? consentOf(get)
+            : kind === 'contract'
+              ? contractOf(get)
+              : kind === 'dnc'
+                ? dncOf(get, opts.now)
+                : e164Of(required(get, 'number'));
+      } catch (err) {
+        if (!(err instanceof LineError)) throw err;
+        reject(info.lines, err.message);
+        continue;
+      }
+      report.lines++;
+      report.imported++;
+      batch.push(row);
+      if (batch.length >= BATCH) {
+        await writeBatch(session as ImportSession, kind, batch);
+        batch = [];
+      }
+    }
+    if (header === undefined)
+      throw new ImportError(`${file} is empty: expected a header line and at least one data line`);
+    if (report.lines === 0) throw new ImportError(`${file} has a header but no data lines`);
+    if (report.rejected / report.lines > maxRatio) {
+      const first = report.errors
+        .slice(0, 3)
+        .map((e) => `line ${e.line}: ${e.message}`)
+        .join('; ');
+      throw new ImportError(
+        `${file}: ${report.rejected} of ${report.lines} lines are invalid (more than ${Math.round(maxRatio * 100)} %), so nothing was imported; first problems: ${first}`,
+        { ...report },
+      );
+    }
+    if (batch.length > 0) await writeBatch(session as ImportSession, kind, batch);
+    await (session as ImportSession).commit();
+    return report;
+  } catch (err) {
+    input.destroy();
+    if (session) await session.rollback().catch(() => undefined);
+    if (err instanceof ImportError) throw err;
+    throw new ImportError(`${file}: ${(err as Error).message}; nothing was imported`, undefined, { cause: err });
+  }
+}
