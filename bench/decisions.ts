@@ -1,0 +1,133 @@
+/**
+ * Check-and-record throughput and latency of the real Gate on the SQLite
+ * store, holding `consents` consents and `attempts` past attempts (default one
+ * million each). Sequential calls on one thread: what one core sustains.
+ * Also the pure core (evaluate) alone, for comparison.
+ *
+ * Usage: node dist/bench/decisions.js [consents] [attempts] [decisions]
+ */
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
+import pino from 'pino';
+import { evaluate, locateCallee, EMPTY_FACTS } from '../src/core';
+import type { CallAttempt, Campaign } from '../src/core/types';
+import { DEFAULT_POLICY } from '../src/core/types';
+import { Gate } from '../src/gate/gate';
+import { systemClock } from '../src/gate/clock';
+import type { ConsentRow } from '../src/gate/store';
+import { SqliteStore } from '../src/store';
+import { BENCH_AT, benchConfig } from './fixture-config';
+import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
+
+const DAY = 86_400_000;
+
+async function seed(dbPath: string, consents: number, attempts: number) {
+  const t0 = Date.now();
+  const store = SqliteStore.open(dbPath);
+  const session = await store.beginImport('consent');
+  const batch: ConsentRow[] = [];
+  for (let i = 0; i < consents; i++) {
+    batch.push({
+      e164: mobileE164(i),
+      professional: 'acme',
+      categories: ['energy-supply'],
+      collectedAt: new Date(BENCH_AT.getTime() - (10 + (i % 300)) * DAY),
+      source: `web form #${i}`,
+    });
+    if (batch.length === 10_000) await session.consents(batch.splice(0));
+  }
+  if (batch.length) await session.consents(batch.splice(0));
+  await session.commit();
+  await store.close();
+  const consentS = (Date.now() - t0) / 1000;
+
+  // Past attempts, written straight into the attempts table (the schema of
+  // src/store/sqlite/migrations.ts): two per number over the last 60 days,
+  // so a share of numbers sits inside the 30-day window.
+  const t1 = Date.now();
+  const db = new Database(dbPath);
+  db.pragma('journal_mode = WAL');
+  const ins = db.prepare(
+    'INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < attempts; i++) {
+      const n = i % Math.max(1, Math.floor(attempts / 2));
+      ins.run(`seed-${i}`, mobileE164(n % consents), 'acme', 'bench', BENCH_AT.getTime() - (1 + ((i * 7919) % 60)) * DAY);
+    }
+  })();
+  db.close();
+  return { consentSeedS: consentS, attemptSeedS: (Date.now() - t1) / 1000 };
+}
+
+function coreOnly(n: number) {
+  const campaign: Campaign = {
+    id: 'bench', professional: 'acme', purpose: 'prospecting', audience: 'consumer', dialing: 'manual', sector: 'other', categories: ['energy-supply'],
+  };
+  const professional = { id: 'acme', callerIds: ['+33162000001'] };
+  const facts = { ...EMPTY_FACTS, consents: [{ professional: 'acme', categories: ['energy-supply'], collectedAt: new Date(BENCH_AT.getTime() - 20 * DAY) }] };
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const attempt: CallAttempt = { to: mobileNational(i % 100_000), callerId: { number: '+33162000001', presentation: 'allowed' }, at: BENCH_AT, campaignId: 'bench', source: { pbx: 'bench' } };
+    locateCallee(attempt);
+    evaluate(attempt, facts, { decisionId: String(i), campaign, campaignKnown: true, professional, policy: DEFAULT_POLICY });
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { decisions: n, perSecond: Math.round(n / s) };
+}
+
+async function main() {
+  const consents = Number(process.argv[2] ?? 1_000_000);
+  const attempts = Number(process.argv[3] ?? 1_000_000);
+  const decisions = Number(process.argv[4] ?? 200_000);
+  const dir = tempDir('decisions');
+  const dbPath = path.join(dir, 'callgate.db');
+  const seeded = await seed(dbPath, consents, attempts);
+
+  const config = benchConfig(dbPath);
+  const store = SqliteStore.open(dbPath);
+  // Logging stays on (one info line per decision, as in production), to /dev/null.
+  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const gate = new Gate({ store, config, clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
+  void systemClock;
+
+  const attemptFor = (i: number): CallAttempt => ({
+    to: mobileNational((i * 104_729) % consents),
+    callerId: { number: '+33162000001', presentation: 'allowed' },
+    at: BENCH_AT,
+    campaignId: 'bench',
+    source: { pbx: 'bench' },
+  });
+  for (let i = 0; i < 5_000; i++) await gate.decide(attemptFor(i + decisions), { record: true });
+
+  const samples: number[] = new Array(decisions);
+  const verdicts: Record<string, number> = {};
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < decisions; i++) {
+    const s = process.hrtime.bigint();
+    const d = await gate.decide(attemptFor(i), { record: true });
+    samples[i] = Number(process.hrtime.bigint() - s);
+    const k = d.verdict === 'allow' ? 'allow' : d.reasons.map((r) => r.code).join('+');
+    verdicts[k] = (verdicts[k] ?? 0) + 1;
+  }
+  const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
+  await store.close();
+
+  emit({
+    store: { driver: 'sqlite', consents, attempts, ...seeded },
+    checkAndRecord: {
+      decisions,
+      perSecond: Math.round(decisions / totalS),
+      latencyMs: latencyMs(samples),
+      verdicts,
+      targets: { perSecond: 20_000, p99Ms: 1 },
+    },
+    coreEvaluateOnly: coreOnly(100_000),
+    peakRssMb: peakRssMb(),
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: every performance figure of callgate, printed as JSON.
+ * Each part runs in its own process so that its peak RSS and timings are its own.
+ *
+ *   npm run bench               full sizes (1M consents + 1M attempts, 5M-line import, 30 s at 200 calls/s)
+ *   npm run bench -- --quick    small sizes, to check the harness
+ *   npm run bench -- --only decisions,import,asterisk,freeswitch
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tempDir } from './util';
+
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',') : undefined;
+const want = (name: string) => !only || only.includes(name);
+
+function child(script: string, args: string[]): unknown {
+  const out = execFileSync(process.execPath, [path.join(__dirname, script), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
+  const lines = out.trim().split('\n').reverse();
+  for (const l of lines) {
+    try {
+      return JSON.parse(l);
+    } catch {
+      /* not the result line (e.g. a library printing to stdout) */
+    }
+  }
+  throw new Error(`${script} printed no JSON result`);
+}
+
+function main() {
+  const result: Record<string, unknown> = {
+    node: process.version,
+    cpu: require('node:os').cpus()[0]?.model,
+    quick,
+  };
+  const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  if (want('decisions')) {
+    progress('check-and-record against the SQLite store (seeding takes a while)…');
+    result.decisions = quick ? child('decisions.js', ['20000', '20000', '20000']) : child('decisions.js', []);
+  }
+  if (want('import')) {
+    const dir = tempDir('import');
+    const csv = path.join(dir, 'consents.csv');
+    const lines = quick ? 200_000 : 5_000_000;
+    progress(`generating a ${lines}-line consent CSV…`);
+    const gen = child('import.js', ['generate', csv, String(lines)]);
+    progress('importing it…');
+    result.import = { generated: gen, ...(child('import.js', ['import', csv, path.join(dir, 'import.db')]) as object) };
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const pbx of ['asterisk', 'freeswitch']) {
+    if (!want(pbx)) continue;
+    if (!fs.existsSync(path.join(__dirname, `${pbx}.js`))) {
+      result[pbx] = { skipped: `bench/${pbx}.ts not built` };
+      continue;
+    }
+    progress(`${pbx}: added latency at 200 new calls/s for ${quick ? 3 : 30} s…`);
+    result[pbx] = child('pbx.js', [pbx, quick ? '3' : '30', '200']);
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main();
