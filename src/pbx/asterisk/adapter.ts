@@ -69,7 +69,7 @@ export class AsteriskAdapter implements PbxAdapter {
 
   constructor(private readonly opts: AsteriskAdapterOptions) {
     const c = opts.config;
-    this.log = opts.logger.child({ component: 'asterisk' });
+    this.log = opts.logger; // the composition root passes a child with component: 'asterisk'
     this.ari = new AriConnection({
       url: c.url,
       username: c.username,
