@@ -41,7 +41,8 @@ function reportError(error: unknown, io: Io): number {
     return e.exitCode;
   }
   if (e instanceof StoreError || e instanceof CallgateError) {
-    io.err(`callgate: ${e.message} [${e.code}]\n`);
+    const msg = e.message.startsWith(`${e.code}:`) ? e.message.slice(e.code.length + 1).trim() : e.message;
+    io.err(`callgate: ${msg} [${e.code}]\n`);
     return EXIT_USAGE;
   }
   const err = e instanceof Error ? e : new Error(String(e));

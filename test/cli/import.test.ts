@@ -1,4 +1,5 @@
 /** CSV imports through the command: reports with line numbers, whole-file rejection that writes nothing. */
+import { existsSync } from 'node:fs';
 import { CALLEE, CALLEE_E164, CALLER, TUESDAY_11H, json, sandbox, type Sandbox } from './helpers';
 
 let sb: Sandbox;
@@ -49,6 +50,14 @@ describe('callgate … import', () => {
     expect(r.stderr).toMatch(/number/);
     expect(sb.run(['history', CALLEE, '--json']).stdout).toBe(before);
     expect(json(sb.run(['history', '0123456780', '--json'])).consents).toEqual([]);
+  });
+
+  it('a rejected import does not even create the database', () => {
+    const file = sb.write('bad.csv', `telephone\n${CALLEE}\n`);
+    const r = sb.run(['dnc', 'import', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown column/);
+    expect(existsSync(sb.db)).toBe(false);
   });
 
   it('dnc import: numbers for every or one professional', () => {

@@ -6,7 +6,7 @@ import type { Io } from '../io';
 export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
   const file = configPath(opts.config);
   const c = loadCliConfig(opts.config);
-  const pbx = [c.asterisk ? `asterisk ${c.asterisk.url}` : '', c.freeswitch ? 'freeswitch' : ''].filter(Boolean);
+  const pbx = [c.asterisk ? `asterisk ${c.asterisk.url}` : '', c.freeswitch ? `freeswitch socket ${c.freeswitch.listen.host}:${c.freeswitch.listen.port}` : ''].filter(Boolean);
   const lines = [
     `OK ${file}`,
     `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}` : c.store.driver}`,

@@ -7,7 +7,7 @@
  * contract exception L. 223-1 al. 4; internal do-not-call RGPD art. 21;
  * refusals R. 223-3 / D. 223-9; opposition list L. 223-1 (2020 wording).
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import type { ImportKind } from '../../gate/store';
 import { ImportError, importFile } from '../../store/csv-import';
 import { parseCategories, parseDay, parseInstant, parseNumber, parseText } from '../args';
@@ -138,20 +138,24 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
   }
   readableFile(file);
   const config = loadCliConfig(opts.config);
-  return withRuntime(config, async (rt) => {
-    try {
+  // A database this import creates is removed again if the file is rejected as a whole.
+  const dbFile = config.store.driver === 'sqlite' ? config.store.path : undefined;
+  const dbExisted = dbFile === undefined || existsSync(dbFile);
+  try {
+    return await withRuntime(config, async (rt) => {
       const report = await importFile(rt.store, kind, file, { now: rt.clock.now(), ...(asOf ? { asOf } : {}) });
       io.out(formatImportReport(kind, file, report));
       return EXIT_OK;
-    } catch (e) {
-      if (e instanceof ImportError) {
-        const why = e.message.replace(/^CG_ERR_IMPORT: /, '');
-        const lines = e.report ? e.report.errors.map((x) => `  line ${x.line}: ${x.message}`) : [];
-        throw new CliError(`${kind} import of ${file} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`, 2, lines);
-      }
-      throw e;
-    }
-  });
+    });
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    if (!dbExisted && dbFile !== undefined) for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+    const why = e.message.replace(/^CG_ERR_IMPORT: /, '');
+    const first = e.report?.errors[0];
+    // The importer's message already quotes the first problems; list them all only when it does not.
+    const lines = e.report && first && !why.includes(`line ${first.line}:`) ? e.report.errors.map((x) => `  line ${x.line}: ${x.message}`) : [];
+    throw new CliError(`${kind} import of ${file} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`, 2, lines);
+  }
 }
 
 /** Checked before the store opens, so a typo in the path writes nothing. */

@@ -1,0 +1,77 @@
+/** `callgate start`: runs the gate (FreeSWITCH outbound-socket listener on loopback) until SIGTERM/SIGINT, then exits 0. */
+import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { BASE_CONFIG, BIN, sandbox, type Sandbox } from './helpers';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function runUntilStarted(sb: Sandbox, port: number, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; listening: boolean }> {
+  const child = spawn(process.execPath, [BIN, 'start'], { cwd: sb.dir, env: { ...process.env, CALLGATE_CONFIG: sb.config } });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.includes('callgate started')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`callgate start exited before starting:\n${stderr}`)));
+  });
+  const listening = await canConnect(port);
+  child.kill(signal);
+  const code = await exited;
+  expect(stdout).toBe('');
+  return { code, stderr, listening };
+}
+
+describe('callgate start', () => {
+  let sb: Sandbox;
+  let port: number;
+  beforeEach(async () => {
+    port = await freePort();
+    sb = sandbox(
+      BASE_CONFIG.replace('level: warn', 'level: info') +
+        `freeswitch:\n  listen: { host: 127.0.0.1, port: ${port} }\n  allowContext: outbound-allowed\n`,
+    );
+  });
+  afterEach(() => sb.cleanup());
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('listens for the PBX and stops gracefully on %s with exit 0', async (signal) => {
+    const r = await runUntilStarted(sb, port, signal);
+    expect(r.listening).toBe(true);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`${signal} received, stopping`));
+    expect(await canConnect(port)).toBe(false);
+  });
+
+  it('refuses to start without a PBX section: exit 2 naming what to configure', () => {
+    const none = sandbox();
+    try {
+      const r = none.run(['start']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/asterisk: or freeswitch:/);
+    } finally {
+      none.cleanup();
+    }
+  });
+});
