@@ -19,12 +19,22 @@
 import type { NumberInfo } from './numbers';
 
 export type CallerIdRange =
-  | { forbidden: false }
-  | { forbidden: true; why: 'premium' | 'directory' | 'short' | 'shared_cost' };
+  { forbidden: false } | { forbidden: true; why: 'premium' | 'directory' | 'short' | 'shared_cost' };
 
 /** CID-5 metropolitan NPV prefixes (French national form). */
 export const NPV_METROPOLITAN_PREFIXES: readonly string[] = Object.freeze([
-  '0162', '0163', '0270', '0271', '0377', '0378', '0424', '0425', '0568', '0569', '0948', '0949',
+  '0162',
+  '0163',
+  '0270',
+  '0271',
+  '0377',
+  '0378',
+  '0424',
+  '0425',
+  '0568',
+  '0569',
+  '0948',
+  '0949',
 ]);
 
 /** CID-5 overseas NPV prefixes and the only E.164 calling code each may carry. */

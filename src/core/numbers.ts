@@ -49,16 +49,7 @@ import { isNpvNumber } from './callerid-ranges';
 import { countryTimeZones, TERRITORY_ZONE } from './postal';
 
 export type NumberKind =
-  | 'emergency'
-  | 'mobile'
-  | 'fixed'
-  | 'voip'
-  | 'toll_free'
-  | 'shared_cost'
-  | 'premium'
-  | 'directory'
-  | 'short'
-  | 'other';
+  'emergency' | 'mobile' | 'fixed' | 'voip' | 'toll_free' | 'shared_cost' | 'premium' | 'directory' | 'short' | 'other';
 
 export type NumberInfo = {
   input: string;
@@ -180,7 +171,7 @@ function isEmergencyDigits(digits: string): boolean {
 export function isEmergencyNumber(raw: string): boolean {
   if (typeof raw !== 'string') return false;
   const s = raw.trim();
-  if (!/^[\d\s.\-]+$/.test(s)) return false;
+  if (!/^[\d\s.-]+$/.test(s)) return false;
   return isEmergencyDigits(s.replace(/\D/g, ''));
 }
 
@@ -303,7 +294,9 @@ function international(input: string, digits: string): NormalizeResult {
     let rest = digits.slice(3);
     if (rest.length === 10 && rest[0] === '0') rest = rest.slice(1);
     if (rest.length !== 9 || rest[0] === '0') {
-      return fail(`"${input}": a +${cc} number has 9 digits after +${cc} (e.g. +${cc} ${cc} 12 34 56), got ${rest.length}`);
+      return fail(
+        `"${input}": a +${cc} number has 9 digits after +${cc} (e.g. +${cc} ${cc} 12 34 56), got ${rest.length}`,
+      );
     }
     return frenchPlan(input, '0' + rest, cc);
   }
@@ -313,7 +306,9 @@ function international(input: string, digits: string): NormalizeResult {
   }
   const country = p.country;
   if (!country) {
-    return fail(`"${input}" is an international non-geographic number (+${p.countryCallingCode}): no consumer location`);
+    return fail(
+      `"${input}" is an international non-geographic number (+${p.countryCallingCode}): no consumer location`,
+    );
   }
   const timeZones = country === 'PM' ? [TERRITORY_ZONE.PM] : [...countryTimeZones(country)];
   if (timeZones.length === 0) {
@@ -345,9 +340,11 @@ export function normalizeNumber(raw: string): NormalizeResult {
   let s = raw.replace(/[\u00a0\u2007\u2009\u202f]/g, ' ').trim();
   if (s === '') return fail('number is empty: expected e.g. "0612345678" or "+33612345678"');
   if (/[A-Za-z]/.test(s)) {
-    return fail(`"${raw}" contains letters: only digits, spaces, dots, dashes, parentheses and a leading + are allowed`);
+    return fail(
+      `"${raw}" contains letters: only digits, spaces, dots, dashes, parentheses and a leading + are allowed`,
+    );
   }
-  if (/^(?:\+|00)/.test(s)) s = s.replace(/^(\+?[\d\s.\-]*?\d)\s*\(0\)/, '$1');
+  if (/^(?:\+|00)/.test(s)) s = s.replace(/^(\+?[\d\s.-]*?\d)\s*\(0\)/, '$1');
   if (!ALLOWED.test(s)) {
     const bad = [...s].find((c) => !/[\d\s.\-/()+]/.test(c)) ?? '+';
     return fail(
@@ -380,5 +377,7 @@ export function normalizeNumber(raw: string): NormalizeResult {
       `"${raw}" is not a known short number (emergency 15, 17, 18, 112, 114, 115, 116xxx, 119, 191, 196, 197; 3BPQ; 118xyz)`,
     );
   }
-  return fail(`"${raw}" is ambiguous: write a national number with its leading 0, or an international one with + or 00`);
+  return fail(
+    `"${raw}" is ambiguous: write a national number with its leading 0, or an international one with + or 00`,
+  );
 }

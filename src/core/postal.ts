@@ -81,7 +81,10 @@ export function locatePostalCode(code: string): LocateResult {
   if (typeof code !== 'string') {
     return { ok: false, error: 'postal code must be a string of 5 digits, e.g. "75008"' };
   }
-  const compact = code.trim().replace(/^(?:F|FR)[-\s]?/i, '').replace(/[\s.]/g, '');
+  const compact = code
+    .trim()
+    .replace(/^FR?[-\s]?/i, '')
+    .replace(/[\s.]/g, '');
   if (compact === '') {
     return { ok: false, error: 'postal code is empty: expected 5 digits, e.g. "75008"' };
   }
@@ -183,30 +186,49 @@ function icuCountryZones(country: string): string[] {
   }
 }
 
-/** Main zone of countries where ICU lists several distinct ones. */
-const MAIN_ZONE: Readonly<Record<string, string>> = {
-  US: 'America/New_York',
-  CA: 'America/Toronto',
-  MX: 'America/Mexico_City',
-  BR: 'America/Sao_Paulo',
-  AR: 'America/Buenos_Aires',
-  CL: 'America/Santiago',
-  EC: 'America/Guayaquil',
-  RU: 'Europe/Moscow',
-  UA: 'Europe/Kiev',
-  ES: 'Europe/Madrid',
-  PT: 'Europe/Lisbon',
-  AU: 'Australia/Sydney',
-  NZ: 'Pacific/Auckland',
-  ID: 'Asia/Jakarta',
-  KZ: 'Asia/Almaty',
-  MN: 'Asia/Ulaanbaatar',
-  CD: 'Africa/Kinshasa',
-  CN: 'Asia/Shanghai',
-  GL: 'America/Godthab',
-  PF: 'Pacific/Tahiti',
-  KI: 'Pacific/Tarawa',
-  CY: 'Asia/Nicosia',
+/**
+ * Main zone first, then preferred names for the other groups, for countries
+ * where ICU lists several distinct zones (ICU lists them alphabetically).
+ */
+const MAIN_ZONES: Readonly<Record<string, readonly string[]>> = {
+  US: [
+    'America/New_York',
+    'America/Chicago',
+    'America/Denver',
+    'America/Phoenix',
+    'America/Los_Angeles',
+    'America/Anchorage',
+    'Pacific/Honolulu',
+  ],
+  CA: [
+    'America/Toronto',
+    'America/Vancouver',
+    'America/Edmonton',
+    'America/Winnipeg',
+    'America/Halifax',
+    'America/St_Johns',
+    'America/Regina',
+  ],
+  MX: ['America/Mexico_City', 'America/Tijuana', 'America/Cancun'],
+  BR: ['America/Sao_Paulo', 'America/Manaus'],
+  AR: ['America/Buenos_Aires'],
+  CL: ['America/Santiago'],
+  EC: ['America/Guayaquil'],
+  RU: ['Europe/Moscow'],
+  UA: ['Europe/Kiev'],
+  ES: ['Europe/Madrid'],
+  PT: ['Europe/Lisbon'],
+  AU: ['Australia/Sydney', 'Australia/Brisbane', 'Australia/Adelaide', 'Australia/Darwin', 'Australia/Perth'],
+  NZ: ['Pacific/Auckland'],
+  ID: ['Asia/Jakarta'],
+  KZ: ['Asia/Almaty'],
+  MN: ['Asia/Ulaanbaatar'],
+  CD: ['Africa/Kinshasa'],
+  CN: ['Asia/Shanghai'],
+  GL: ['America/Godthab'],
+  PF: ['Pacific/Tahiti'],
+  KI: ['Pacific/Tarawa'],
+  CY: ['Asia/Nicosia'],
 };
 
 const REFERENCE_INSTANTS = [Date.UTC(2026, 0, 15, 12), Date.UTC(2026, 6, 15, 12)];
@@ -220,16 +242,14 @@ const countryZonesCache = new Map<string, readonly string[]>();
 export function countryTimeZones(country: string): readonly string[] {
   const cached = countryZonesCache.get(country);
   if (cached) return cached;
-  const main = MAIN_ZONE[country] ?? TERRITORY_ZONE[country];
   const all = icuCountryZones(country);
+  const preferred = MAIN_ZONES[country] ?? (TERRITORY_ZONE[country] ? [TERRITORY_ZONE[country]] : []);
   const groups = new Map<string, string>();
   const signature = (z: string) => {
     const zone = IANAZone.create(z);
     return REFERENCE_INSTANTS.map((t) => zone.offset(t)).join(',');
   };
-  const mainSig = main && canonicalZone(main) ? signature(main) : undefined;
-  if (main && mainSig !== undefined) groups.set(mainSig, main);
-  for (const z of all) {
+  for (const z of [...preferred, ...all]) {
     if (!IANAZone.isValidZone(z)) continue;
     const sig = signature(z);
     if (!groups.has(sig)) groups.set(sig, z);

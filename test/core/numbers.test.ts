@@ -120,12 +120,15 @@ describe('Guadeloupe, Saint-Martin, Saint-Barthélemy share +590', () => {
 });
 
 describe('ambiguous Réunion/Mayotte 09478 and 09479', () => {
-  it.each(['09478 01234', '+262 9478 01234', '+33 9 47 80 12 34', '0947912345'])('%s → both territories and both zones', (s) => {
-    const n = ok(s);
-    expect(n.territories).toEqual(['RE', 'YT']);
-    expect(n.timeZones).toEqual(['Indian/Reunion', 'Indian/Mayotte']);
-    expect(n.npv).toBe(true);
-  });
+  it.each(['09478 01234', '+262 9478 01234', '+33 9 47 80 12 34', '0947912345'])(
+    '%s → both territories and both zones',
+    (s) => {
+      const n = ok(s);
+      expect(n.territories).toEqual(['RE', 'YT']);
+      expect(n.timeZones).toEqual(['Indian/Reunion', 'Indian/Mayotte']);
+      expect(n.npv).toBe(true);
+    },
+  );
 });
 
 describe('mismatched calling code and overseas prefix', () => {
@@ -216,7 +219,23 @@ describe('Alsace-Moselle from the geographic prefix', () => {
 });
 
 describe('emergency and short numbers (SCOPE-1)', () => {
-  const EMERGENCY = ['15', '17', '18', '112', '114', '115', '116000', '116006', '116111', '116117', '116123', '119', '191', '196', '197'];
+  const EMERGENCY = [
+    '15',
+    '17',
+    '18',
+    '112',
+    '114',
+    '115',
+    '116000',
+    '116006',
+    '116111',
+    '116117',
+    '116123',
+    '119',
+    '191',
+    '196',
+    '197',
+  ];
 
   it.each(EMERGENCY)('%s is an emergency number, normalized to its digits', (code) => {
     expect(isEmergencyNumber(code)).toBe(true);
@@ -232,12 +251,24 @@ describe('emergency and short numbers (SCOPE-1)', () => {
     expect(isEmergencyNumber(s)).toBe(true);
   });
 
-  it.each(['16', '113', '116', '1160', '11600', '1160000', '120', '198', '0112', '+33112', '112a', '', '3010', '0612345678'])(
-    '%j is not an emergency number',
-    (s) => {
-      expect(isEmergencyNumber(s)).toBe(false);
-    },
-  );
+  it.each([
+    '16',
+    '113',
+    '116',
+    '1160',
+    '11600',
+    '1160000',
+    '120',
+    '198',
+    '0112',
+    '+33112',
+    '112a',
+    '',
+    '3010',
+    '0612345678',
+  ])('%j is not an emergency number', (s) => {
+    expect(isEmergencyNumber(s)).toBe(false);
+  });
 
   it('isEmergencyNumber never throws on a non-string', () => {
     expect(isEmergencyNumber(undefined as unknown as string)).toBe(false);
@@ -264,7 +295,12 @@ describe('emergency and short numbers (SCOPE-1)', () => {
 describe('other countries', () => {
   it('United Kingdom: one zone', () => {
     const n = ok('+44 20 7946 0958');
-    expect(n).toMatchObject({ e164: '+442079460958', territory: 'GB', territories: ['GB'], timeZones: ['Europe/London'] });
+    expect(n).toMatchObject({
+      e164: '+442079460958',
+      territory: 'GB',
+      territories: ['GB'],
+      timeZones: ['Europe/London'],
+    });
     expect(n.kind).toBe('fixed');
     expect(n.national).toBeUndefined();
     expect(n.alsaceMoselle).toBe(false);
@@ -337,12 +373,15 @@ describe('invalid input is refused with a message saying what is wrong; never th
   });
 
   it('a non-string input is refused, not thrown', () => {
-    expect(normalizeNumber(null as unknown as string)).toEqual({ ok: false, error: expect.stringMatching(/must be a string/) });
+    expect(normalizeNumber(null as unknown as string)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/must be a string/),
+    });
   });
 
   it('random garbage never throws and always returns a well-formed result', () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const alphabet = '0123456789+ .-()/#*aZ\u00a0';
     for (let i = 0; i < 3000; i++) {
       const len = Math.floor(rand() * 18);
@@ -360,10 +399,20 @@ describe('invalid input is refused with a message saying what is wrong; never th
 });
 
 describe('every zone returned is a real IANA zone', () => {
-  it.each(['0612345678', '0590811234', '0590871234', '0594123456', '0596123456', '0262123456', '0639123456', '0947812345', '+508411234', '+1 212 555 1234', '+7 495 123 45 67', '+61 2 9876 5432'])(
-    '%s',
-    (input) => {
-      for (const z of ok(input).timeZones) expect(IANAZone.isValidZone(z)).toBe(true);
-    },
-  );
+  it.each([
+    '0612345678',
+    '0590811234',
+    '0590871234',
+    '0594123456',
+    '0596123456',
+    '0262123456',
+    '0639123456',
+    '0947812345',
+    '+508411234',
+    '+1 212 555 1234',
+    '+7 495 123 45 67',
+    '+61 2 9876 5432',
+  ])('%s', (input) => {
+    for (const z of ok(input).timeZones) expect(IANAZone.isValidZone(z)).toBe(true);
+  });
 });
