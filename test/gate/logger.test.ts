@@ -36,15 +36,13 @@ describe('createLogger', () => {
   it('never writes a password, token or secret, even nested', () => {
     const s = sink();
     const log = createLogger({ level: 'trace', maskNumbers: true }, s.stream);
-    log
-      .child({ component: 'asterisk' })
-      .info(
-        {
-          config: { url: 'http://127.0.0.1:8088', password: 'hunter2', inbound: { password: 'ClueCon' } },
-          token: 'abc',
-        },
-        'start',
-      );
+    log.child({ component: 'asterisk' }).info(
+      {
+        config: { url: 'http://127.0.0.1:8088', password: 'hunter2', inbound: { password: 'ClueCon' } },
+        token: 'abc',
+      },
+      'start',
+    );
     const text = JSON.stringify(s.lines());
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('ClueCon');

@@ -1,0 +1,281 @@
+/**
+ * The gate service (src/gate/gate.ts): FREQ-1 atomic check-and-record
+ * (C. consom. D. 223-9 al. 3), GATE-1 fail mode and deadline, one info log
+ * line per decision with masked numbers.
+ */
+import { fixedClock } from '../../src/gate/clock';
+import { Gate } from '../../src/gate/gate';
+import type { Store } from '../../src/gate/store';
+import { MemoryStore } from '../../src/store';
+import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, wrapStore } from './helpers';
+
+const WINDOW_START = new Date(AT.getTime() - 30 * 86_400_000);
+
+async function withConsent(store: Store): Promise<Store> {
+  await store.addConsent({
+    e164: CONSUMER,
+    professional: 'acme',
+    categories: [],
+    collectedAt: new Date('2026-10-01T10:00:00Z'),
+  });
+  return store;
+}
+
+function counter(): () => string {
+  let n = 0;
+  return () => `d${++n}`;
+}
+
+async function counted(store: Store): Promise<number> {
+  const f = await store.getFacts({ e164: CONSUMER, professional: 'acme', at: AT, windowStart: WINDOW_START });
+  return f.recentAttempts.length;
+}
+
+function gateWith(store: Store, extra = '', log = logSink()) {
+  const config = testConfig(extra);
+  const gate = new Gate({ store, config, clock: fixedClock(AT), logger: log.logger, idGenerator: counter() });
+  return { gate, log, config };
+}
+
+describe('Gate.decide', () => {
+  it('allows a lawful call and records its attempt and decision', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true });
+    expect(d.verdict).toBe('allow');
+    expect(d.id).toBe('d1');
+    expect(d.callee?.e164).toBe(CONSUMER);
+    const h = await store.history(CONSUMER);
+    expect(h.attempts.map((a) => a.decisionId)).toEqual(['d1']);
+    expect(h.decisions.map((x) => [x.id, x.verdict])).toEqual([['d1', 'allow']]);
+  });
+
+  it('records the decision but no attempt when told not to record (callgate check)', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store);
+    expect((await gate.decide(attempt(), { record: false })).verdict).toBe('allow');
+    expect(await counted(store)).toBe(0);
+    expect((await store.history(CONSUMER)).decisions).toHaveLength(1);
+  });
+
+  it('records a blocked call as a decision, never as an attempt', async () => {
+    const store = new MemoryStore(); // no consent: CONS-1
+    const { gate } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons.map((r) => r.code)).toContain('no_consent');
+    const h = await store.history(CONSUMER);
+    expect(h.attempts).toEqual([]);
+    expect(h.decisions.map((x) => x.verdict)).toEqual(['block']);
+  });
+
+  it('judges an unknown campaign as the default campaign', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate, log } = gateWith(store);
+    const d = await gate.decide(attempt({ campaignId: 'nope' }));
+    expect(d.campaign.id).toBe('default');
+    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id 'nope'/.test(l.msg))).toHaveLength(1);
+  });
+
+  it('blocks the 5th attempt in sequence (FREQ-1)', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store);
+    const verdicts = [];
+    for (let i = 0; i < 5; i++) verdicts.push((await gate.decide(attempt(), { record: true })).verdict);
+    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow', 'block']);
+    expect(await counted(store)).toBe(4);
+  });
+
+  it('blocks the 5th of 5 concurrent attempts through the commit check, and says frequency_limit', async () => {
+    const inner = await withConsent(new MemoryStore());
+    // Hold every read until all five have read: each sees 0 attempts, as five gates racing would.
+    const allRead = deferred();
+    let reads = 0;
+    let refused = 0;
+    const store = wrapStore(
+      inner,
+      async (name) => {
+        if (name !== 'getFacts') return;
+        if (++reads === 5) allRead.resolve();
+        await allRead.promise;
+      },
+      (name, result) => {
+        if (name === 'commitDecision' && (result as { ok: boolean }).ok === false) refused++;
+      },
+    );
+    const { gate } = gateWith(store);
+    const ds = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        gate.decide(attempt({ source: { pbx: 'asterisk', channelId: `c${i}` } }), { record: true }),
+      ),
+    );
+    expect(ds.filter((d) => d.verdict === 'allow')).toHaveLength(4);
+    const blocked = ds.filter((d) => d.verdict === 'block');
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]!.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
+    expect(refused).toBe(1);
+    expect(await counted(inner)).toBe(4);
+    // The blocked decision is in the audit under its own id, once.
+    const h = await inner.history(CONSUMER);
+    expect(h.decisions.filter((x) => x.verdict === 'block').map((x) => x.id)).toEqual([blocked[0]!.id]);
+  });
+
+  it('in monitor mode records every allowed call without the limit check', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store, 'policy: {monitorOnly: true}');
+    for (let i = 0; i < 5; i++) expect((await gate.decide(attempt(), { record: true })).verdict).toBe('allow');
+    expect(await counted(store)).toBe(5);
+  });
+});
+
+describe('Gate fail mode (GATE-1)', () => {
+  function failing(inner: Store, method: keyof Store): Store {
+    return wrapStore(inner, (name) => {
+      if (name === method) throw new Error('disk I/O error');
+    });
+  }
+
+  it.each(['getFacts', 'commitDecision'] as const)(
+    'fail closed: %s throwing → block gate_unavailable, no attempt',
+    async (method) => {
+      const inner = await withConsent(new MemoryStore());
+      const { gate, log } = gateWith(failing(inner, method));
+      const d = await gate.decide(attempt(), { record: true });
+      expect(d.verdict).toBe('block');
+      expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
+      expect(await counted(inner)).toBe(0);
+      const errors = log.lines().filter((l) => l.level === 'error' && l.code === 'CG_ERR_STORE_FAULT');
+      expect(errors.length).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(errors[0])).toContain('disk I/O error');
+    },
+  );
+
+  it('fail open: store throwing → allow tagged gate_unavailable', async () => {
+    const inner = await withConsent(new MemoryStore());
+    const { gate } = gateWith(failing(inner, 'getFacts'), 'policy: {failMode: open}');
+    const d = await gate.decide(attempt(), { record: true });
+    expect(d.verdict).toBe('allow');
+    expect(d.tags).toContain('gate_unavailable');
+  });
+
+  it('deadline passed while reading facts: fail-mode block, and the late work writes nothing of its own', async () => {
+    const inner = await withConsent(new MemoryStore());
+    const hold = deferred();
+    const commits: string[] = [];
+    const store = wrapStore(inner, async (name, args) => {
+      if (name === 'getFacts') await hold.promise;
+      if (name === 'commitDecision') commits.push((args[0] as { id: string }).id);
+    });
+    const { gate, log } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
+    expect(d.id).toBe('d2'); // the fail-mode decision has its own id; d1 was the abandoned one
+    expect(log.lines().some((l) => l.level === 'warn' && l.code === 'CG_ERR_GATE_DEADLINE')).toBe(true);
+    hold.resolve();
+    await until(() => commits.length >= 1, 'fail-mode decision committed');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual(['d2']);
+    expect(await counted(inner)).toBe(0);
+  });
+
+  it('deadline passed during the commit: the late allowed attempt is released, so the caller told "block" is not charged', async () => {
+    const inner = await withConsent(new MemoryStore());
+    const holdCommit = deferred();
+    const released: string[] = [];
+    const store = wrapStore(inner, async (name, args) => {
+      if (name === 'commitDecision' && (args[0] as { id: string }).id === 'd1') await holdCommit.promise;
+      if (name === 'releaseAttempt') released.push(args[0] as string);
+    });
+    const { gate, log } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
+    holdCommit.resolve(); // the slow commit now lands, recording an allowed attempt for d1…
+    await until(() => released.length === 1, 'late attempt released');
+    expect(released).toEqual(['d1']);
+    expect(await counted(inner)).toBe(0); // …which no longer counts
+    await until(
+      () => log.lines().some((l) => /after the deadline; its attempt was released/.test(l.msg)),
+      'warn logged',
+    );
+    // Exactly one decision line: the one the PBX was given.
+    expect(
+      log
+        .lines()
+        .filter((l) => l.msg === 'decision')
+        .map((l) => l.decisionId),
+    ).toEqual(['d2']);
+  });
+});
+
+describe('Gate logging', () => {
+  it('writes exactly one info line per decision, with masked numbers and the fields an operator needs', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate, log } = gateWith(store);
+    const a = await gate.decide(attempt(), { record: true });
+    const b = await gate.decide(
+      attempt({
+        callerId: { number: '', presentation: 'restricted' },
+        source: { pbx: 'freeswitch', channelId: 'uuid-2' },
+      }),
+    );
+    const infos = log.lines().filter((l) => l.level === 'info');
+    expect(infos.map((l) => l.decisionId)).toEqual([a.id, b.id]);
+    expect(infos[0]).toMatchObject({
+      msg: 'decision',
+      component: 'gate',
+      decisionId: a.id,
+      verdict: 'allow',
+      reasons: [],
+      to: '+336******78',
+      callerId: '+331******01',
+      campaign: 'acme-energy',
+      pbx: 'asterisk',
+      channelId: 'chan-1',
+    });
+    expect(typeof infos[0]!.latencyUs).toBe('number');
+    expect(infos[1]).toMatchObject({ verdict: 'block', pbx: 'freeswitch', channelId: 'uuid-2' });
+    expect(infos[1]!.reasons).toContain('caller_id_withheld');
+    expect(log.text()).not.toContain('612345678');
+  });
+
+  it('logs full numbers when log.maskNumbers is false', async () => {
+    const store = await withConsent(new MemoryStore());
+    const log = logSink('info', false);
+    const config = testConfig('log: {maskNumbers: false}');
+    const gate = new Gate({ store, config, clock: fixedClock(AT), logger: log.logger });
+    await gate.decide(attempt());
+    expect(log.lines().filter((l) => l.msg === 'decision')[0]).toMatchObject({ to: CONSUMER });
+  });
+});
+
+describe('Gate.recordOutcome', () => {
+  it('records the outcome on the decision and its attempt', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true });
+    await gate.recordOutcome(d.id, {
+      answered: true,
+      dialStatus: 'ANSWER',
+      durationMs: 1000,
+      endedAt: new Date(AT.getTime() + 60_000),
+    });
+    const h = await store.history(CONSUMER);
+    expect(h.attempts[0]!.outcome).toMatchObject({ answered: true, dialStatus: 'ANSWER' });
+  });
+
+  it('never rejects: an unknown id is a warn, a store fault an error', async () => {
+    const inner = new MemoryStore();
+    const { gate, log } = gateWith(
+      wrapStore(inner, (name) => {
+        if (name === 'recordOutcome') throw new Error('database is locked');
+      }),
+    );
+    await expect(gate.recordOutcome('x', { answered: false, endedAt: AT })).resolves.toBeUndefined();
+    const ok = gateWith(inner);
+    await expect(ok.gate.recordOutcome('unknown', { answered: false, endedAt: AT })).resolves.toBeUndefined();
+    expect(log.lines().filter((l) => l.code === 'CG_ERR_OUTCOME' && l.level === 'error')).toHaveLength(1);
+    expect(ok.log.lines().filter((l) => l.code === 'CG_ERR_OUTCOME' && l.level === 'warn')).toHaveLength(1);
+  });
+});

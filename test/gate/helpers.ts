@@ -1,0 +1,97 @@
+/** Test helpers for the gate: a config, an attempt, a log sink, a Store wrapper whose calls can be held or made to fail. */
+import { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { parseConfig, type Config } from '../../src/config';
+import type { CallAttempt } from '../../src/core/types';
+import { createLogger } from '../../src/gate/logger';
+import type { Store } from '../../src/gate/store';
+
+export const CONSUMER = '+33612345678';
+/** Monday 30 November 2026, 10:30 in Paris: consent regime, inside calling hours, not a holiday. */
+export const AT = new Date('2026-11-30T09:30:00Z');
+
+export function testConfig(extra = ''): Config {
+  return parseConfig(
+    `
+store: {driver: memory}
+professionals:
+  - id: acme
+    callerIds: ['+33162000001']
+campaigns:
+  - {id: acme-energy, professional: acme, dialing: manual, categories: [energy-supply]}
+clock: {mode: fixed, at: '2026-11-30T09:30:00Z'}
+${extra}`,
+    'test',
+  );
+}
+
+export function attempt(over: Partial<CallAttempt> = {}): CallAttempt {
+  return {
+    to: '06 12 34 56 78',
+    callerId: { number: '+33162000001', presentation: 'allowed' },
+    at: AT,
+    campaignId: 'acme-energy',
+    source: { pbx: 'asterisk', channelId: 'chan-1' },
+    ...over,
+  };
+}
+
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+export function logSink(
+  level: Config['log']['level'] = 'info',
+  maskNumbers = true,
+): { logger: Logger; lines: () => LogLine[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger({ level, maskNumbers }, stream);
+  const text = () => chunks.join('');
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LogLine),
+  };
+}
+
+export type Deferred = { promise: Promise<void>; resolve: () => void };
+export function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+type Hook = (name: keyof Store, args: unknown[]) => Promise<void> | void;
+
+/** A Store that delegates to `inner`, calling `before` first for every method (to hold or fail it). */
+export function wrapStore(inner: Store, before: Hook, after?: (name: keyof Store, result: unknown) => void): Store {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        await before(prop as keyof Store, args);
+        const result = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        after?.(prop as keyof Store, result);
+        return result;
+      };
+    },
+  });
+}
+
+/** Waits until `cond` holds, yielding to timers and I/O between checks (no timing assertion). */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`never happened: ${what}`);
+}

@@ -1,0 +1,97 @@
+/** The composition root: runtime wiring, start-up warnings, startGate/stop with a real FreeSWITCH adapter on loopback. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, parseConfig } from '../../src/config';
+import { createRuntime, startGate } from '../../src/main';
+import { AT, logSink } from './helpers';
+
+const BASE = `
+professionals:
+  - id: acme
+    callerIds: ['+33162000001']
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+describe('createRuntime', () => {
+  it('builds clock, store and gate from the config and warns loudly when the clock is not the system clock', async () => {
+    const log = logSink();
+    const rt = createRuntime(
+      parseConfig(`${BASE}store: {driver: memory}\nclock: {mode: fixed, at: '2026-11-30T09:30:00Z'}\n`, 't'),
+      { logger: log.logger },
+    );
+    expect(rt.clock.now()).toEqual(AT);
+    expect(rt.gate.clock).toBe(rt.clock);
+    expect(rt.store.driver).toBe('memory');
+    expect(log.lines().filter((l) => l.level === 'warn' && /CLOCK IS NOT THE SYSTEM CLOCK/.test(l.msg))).toHaveLength(
+      1,
+    );
+    await rt.close();
+    await rt.close(); // idempotent
+  });
+
+  it('opens the SQLite store at the configured path, and no warning with the system clock', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const file = path.join(dir, 'gate.db');
+    const log = logSink();
+    const rt = createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't'), {
+      logger: log.logger,
+    });
+    expect(rt.store.driver).toBe('sqlite');
+    expect(existsSync(file)).toBe(true);
+    expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
+    await rt.close();
+  });
+});
+
+describe('startGate', () => {
+  it('refuses to start without a PBX section, before opening anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const file = path.join(dir, 'never.db');
+    const config = parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't');
+    await expect(startGate(config, { logger: logSink().logger })).rejects.toThrow(ConfigError);
+    await expect(startGate(config, { logger: logSink().logger })).rejects.toThrow(/configure asterisk: or freeswitch:/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('starts the FreeSWITCH adapter on loopback; stop() stops it, then closes the store', async () => {
+    const port = await freePort();
+    const log = logSink();
+    const config = parseConfig(
+      `${BASE}store: {driver: memory}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+      't',
+    );
+    const g = await startGate(config, { logger: log.logger });
+    expect(g.adapters.map((a) => a.name)).toEqual(['freeswitch']);
+    expect(await connects(port)).toBe(true);
+    expect(log.lines().some((l) => l.msg === 'callgate started')).toBe(true);
+    await g.stop();
+    await g.stop(); // idempotent
+    expect(await connects(port)).toBe(false);
+    await expect(
+      g.runtime.store.getFacts({ e164: '+33612345678', professional: 'acme', at: AT, windowStart: AT }),
+    ).rejects.toThrow(/closed/);
+  });
+});
