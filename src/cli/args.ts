@@ -97,7 +97,10 @@ export function parseDialled(text: string, flag: string): string {
 const WITHHELD = new Set(['anonymous', 'restricted', 'unknown', 'unavailable', 'private', 'withheld']);
 
 /** `--caller-id N|anonymous`: a number presented, or a withheld presentation. */
-export function parseCallerId(text: string, flag = '--caller-id'): { number: string; presentation: 'allowed' | 'restricted' } {
+export function parseCallerId(
+  text: string,
+  flag = '--caller-id',
+): { number: string; presentation: 'allowed' | 'restricted' } {
   const raw = text.trim();
   if (WITHHELD.has(raw.toLowerCase())) return { number: raw.toLowerCase(), presentation: 'restricted' };
   if (!PHONE_SYNTAX.test(raw) || !/\d/.test(raw)) {
@@ -122,7 +125,9 @@ export function parseNumber(text: string, flag: string): string {
   const r = normalizeNumber(text);
   if (!r.ok) throw usage(`${flag}: '${text}' is not a phone number: ${r.error}`);
   if (!r.value.e164.startsWith('+')) {
-    throw usage(`${flag}: '${text}' is a short or special number (${r.value.kind}); give a subscriber number, e.g. 01 23 45 67 89`);
+    throw usage(
+      `${flag}: '${text}' is a short or special number (${r.value.kind}); give a subscriber number, e.g. 01 23 45 67 89`,
+    );
   }
   return r.value.e164;
 }

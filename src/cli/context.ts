@@ -44,7 +44,11 @@ export function loadCliConfig(flag: string | undefined): Config {
 export function configProblems(file: string, e: ConfigError): CliError {
   const n = e.problems.length;
   const problems = e.problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`);
-  return new CliError(`${file.startsWith('(') ? 'configuration' : `config ${file}`}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`, 2, problems);
+  return new CliError(
+    `${file.startsWith('(') ? 'configuration' : `config ${file}`}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`,
+    2,
+    problems,
+  );
 }
 
 /** A professional id given on the command line must be declared in the config. */

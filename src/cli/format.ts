@@ -21,14 +21,19 @@ export function formatHistory(h: History): string {
   for (const c of h.consents) {
     const cats = c.categories.length ? c.categories.join(',') : 'every category';
     const state = c.withdrawnAt ? `withdrawn ${iso(c.withdrawnAt)}` : `valid until ${iso(c.validUntil)}`;
-    out.push(`  ${c.professional}  ${cats}  collected ${iso(c.collectedAt)}  ${state}${c.source ? `  source: ${c.source}` : ''}`);
+    out.push(
+      `  ${c.professional}  ${cats}  collected ${iso(c.collectedAt)}  ${state}${c.source ? `  source: ${c.source}` : ''}`,
+    );
   }
   out.push(`contracts (${h.contracts.length}):`);
   for (const c of h.contracts) {
-    out.push(`  ${c.professional}  ${c.categories.join(',')}  from ${iso(c.start)}  ${c.end ? `to ${iso(c.end)}` : 'ongoing'}`);
+    out.push(
+      `  ${c.professional}  ${c.categories.join(',')}  from ${iso(c.start)}  ${c.end ? `to ${iso(c.end)}` : 'ongoing'}`,
+    );
   }
   out.push(`do-not-call (${h.dnc.length}):`);
-  for (const d of h.dnc) out.push(`  ${d.professional ?? 'every professional'}  since ${iso(d.addedAt)}${d.reason ? `  ${d.reason}` : ''}`);
+  for (const d of h.dnc)
+    out.push(`  ${d.professional ?? 'every professional'}  since ${iso(d.addedAt)}${d.reason ? `  ${d.reason}` : ''}`);
   out.push(`refusals (${h.refusals.length}):`);
   for (const r of h.refusals) out.push(`  ${r.professional}  ${iso(r.at)}`);
   out.push(`attempts (${h.attempts.length}):`);

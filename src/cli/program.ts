@@ -35,7 +35,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .description('decide one call attempt; exit 0 allowed, 1 blocked, 2 bad input')
       .requiredOption('--to <number>', 'number dialled (national or E.164)')
       .requiredOption('--caller-id <number>', "number presented, or 'anonymous' for a withheld presentation")
-      .option('--at <iso>', 'instant of the attempt, ISO-8601; without offset = Europe/Paris time (default: now per the configured clock)')
+      .option(
+        '--at <iso>',
+        'instant of the attempt, ISO-8601; without offset = Europe/Paris time (default: now per the configured clock)',
+      )
       .option('--campaign <id>', 'campaign id declared in the config (default: the configured default campaign)')
       .option('--postal-code <code>', "the consumer's postal code (time zone and local holidays)")
       .option('--record', 'record the attempt when allowed (counts toward the 4 attempts / 30 days)')

@@ -45,7 +45,18 @@ describe('callgate check', () => {
   });
 
   it('blocks a withheld caller ID given as anonymous', () => {
-    const r = sb.run(['check', '--to', CALLEE, '--caller-id', 'anonymous', '--at', TUESDAY_11H, '--campaign', 'news', '--json']);
+    const r = sb.run([
+      'check',
+      '--to',
+      CALLEE,
+      '--caller-id',
+      'anonymous',
+      '--at',
+      TUESDAY_11H,
+      '--campaign',
+      'news',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     expect(json(r).reasons.map((x: { code: string }) => x.code)).toContain('caller_id_withheld');
   });
@@ -65,7 +76,9 @@ describe('callgate check', () => {
     }
     const fifth = check('--at', '2026-11-25T11:00', '--campaign', 'news', '--record', '--json');
     expect(fifth.code).toBe(1);
-    const freq = (json(fifth).reasons as { code: string; retryAfter?: string }[]).find((x) => x.code === 'frequency_limit');
+    const freq = (json(fifth).reasons as { code: string; retryAfter?: string }[]).find(
+      (x) => x.code === 'frequency_limit',
+    );
     expect(freq).toBeDefined();
     // The oldest counted attempt (24 Nov 10:00 Paris) + 30 days.
     expect(new Date(freq!.retryAfter!).toISOString()).toBe('2026-12-24T09:00:00.000Z');
@@ -76,7 +89,17 @@ describe('callgate check', () => {
   });
 
   it('allows after a consent is added, in the consent regime', () => {
-    const add = sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--categories', 'energy', '--collected-at', '2026-11-01T09:00']);
+    const add = sb.run([
+      'consent',
+      'add',
+      CALLEE,
+      '--professional',
+      'acme',
+      '--categories',
+      'energy',
+      '--collected-at',
+      '2026-11-01T09:00',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     const r = check('--at', TUESDAY_11H, '--json');
@@ -90,10 +113,26 @@ describe('callgate check', () => {
 
 describe('callgate check: bad input → exit 2, one line naming what to fix, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
-    ['a malformed destination', ['check', '--to', 'abc', '--caller-id', CALLER, '--at', TUESDAY_11H], /--to: 'abc' is not a phone number/],
-    ['a malformed caller ID', ['check', '--to', CALLEE, '--caller-id', 'hello', '--at', TUESDAY_11H], /--caller-id: 'hello'/],
-    ['a bad date', ['check', '--to', CALLEE, '--caller-id', CALLER, '--at', '2026-02-30T11:00'], /--at: '2026-02-30T11:00' is not an ISO-8601/],
-    ['an unknown campaign', ['check', '--to', CALLEE, '--caller-id', CALLER, '--campaign', 'nope'], /--campaign: unknown campaign 'nope'/],
+    [
+      'a malformed destination',
+      ['check', '--to', 'abc', '--caller-id', CALLER, '--at', TUESDAY_11H],
+      /--to: 'abc' is not a phone number/,
+    ],
+    [
+      'a malformed caller ID',
+      ['check', '--to', CALLEE, '--caller-id', 'hello', '--at', TUESDAY_11H],
+      /--caller-id: 'hello'/,
+    ],
+    [
+      'a bad date',
+      ['check', '--to', CALLEE, '--caller-id', CALLER, '--at', '2026-02-30T11:00'],
+      /--at: '2026-02-30T11:00' is not an ISO-8601/,
+    ],
+    [
+      'an unknown campaign',
+      ['check', '--to', CALLEE, '--caller-id', CALLER, '--campaign', 'nope'],
+      /--campaign: unknown campaign 'nope'/,
+    ],
     ['a bad postal code', ['check', '--to', CALLEE, '--caller-id', CALLER, '--postal-code', 'x'], /--postal-code: 'x'/],
     ['a missing --caller-id', ['check', '--to', CALLEE], /caller-id/],
     ['an unknown option', ['check', '--to', CALLEE, '--caller-id', CALLER, '--bogus'], /--bogus/],

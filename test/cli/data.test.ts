@@ -9,11 +9,14 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 const codes = (d: Record<string, any>): string[] => d.reasons.map((x: { code: string }) => x.code); // eslint-disable-line @typescript-eslint/no-explicit-any
-const check = (...extra: string[]) => sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H, '--json', ...extra]);
+const check = (...extra: string[]) =>
+  sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H, '--json', ...extra]);
 
 describe('data commands', () => {
   it('consent withdraw makes the next check blocked with consent_withdrawn', () => {
-    expect(sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-01T09:00']).code).toBe(0);
+    expect(
+      sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-01T09:00']).code,
+    ).toBe(0);
     expect(check().code).toBe(0);
     const w = sb.run(['consent', 'withdraw', CALLEE, '--professional', 'acme', '--at', '2026-11-20T09:00']);
     expect(w.code).toBe(0);
@@ -24,14 +27,26 @@ describe('data commands', () => {
   });
 
   it('a consent to another professional does not count (CONS-2)', () => {
-    expect(sb.run(['consent', 'add', CALLEE, '--professional', 'other-pro', '--collected-at', '2026-11-01T09:00']).code).toBe(0);
+    expect(
+      sb.run(['consent', 'add', CALLEE, '--professional', 'other-pro', '--collected-at', '2026-11-01T09:00']).code,
+    ).toBe(0);
     const r = check();
     expect(r.code).toBe(1);
     expect(codes(json(r))).toContain('no_consent');
   });
 
   it('an ongoing contract related to the offer is a legal basis (CONS-5)', () => {
-    const add = sb.run(['contract', 'add', CALLEE, '--professional', 'acme', '--categories', 'energy', '--start', '2026-01-01']);
+    const add = sb.run([
+      'contract',
+      'add',
+      CALLEE,
+      '--professional',
+      'acme',
+      '--categories',
+      'energy',
+      '--start',
+      '2026-01-01',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     const r = check();
@@ -59,7 +74,9 @@ describe('data commands', () => {
   });
 
   it('a refusal in the consent regime puts the number on do-not-call', () => {
-    expect(sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-01T09:00']).code).toBe(0);
+    expect(
+      sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-01T09:00']).code,
+    ).toBe(0);
     expect(sb.run(['refusal', 'add', CALLEE, '--professional', 'acme', '--at', '2026-11-23T15:00']).code).toBe(0);
     const r = check();
     expect(r.code).toBe(1);
@@ -67,7 +84,19 @@ describe('data commands', () => {
   });
 
   it('history --json gives attempts, decisions, consents, contracts and DNC of the number', () => {
-    sb.run(['consent', 'add', CALLEE, '--professional', 'acme', '--categories', 'energy', '--collected-at', '2026-11-01T09:00', '--source', 'web form 42']);
+    sb.run([
+      'consent',
+      'add',
+      CALLEE,
+      '--professional',
+      'acme',
+      '--categories',
+      'energy',
+      '--collected-at',
+      '2026-11-01T09:00',
+      '--source',
+      'web form 42',
+    ]);
     sb.run(['contract', 'add', CALLEE, '--professional', 'acme', '--categories', 'energy']);
     sb.run(['dnc', 'add', CALLEE, '--professional', 'other-pro']);
     expect(check('--record').code).toBe(0);
@@ -104,8 +133,26 @@ describe('data commands: bad input → exit 2 and nothing written', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown professional', ['consent', 'add', CALLEE, '--professional', 'ghost'], /unknown professional 'ghost'/],
     ['a malformed number', ['consent', 'add', 'abc', '--professional', 'acme'], /NUMBER: 'abc'/],
-    ['a bad --collected-at', ['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', 'yesterday'], /--collected-at: 'yesterday'/],
-    ['--valid-until before --collected-at', ['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', '2026-11-02', '--valid-until', '2026-11-01'], /--valid-until/],
+    [
+      'a bad --collected-at',
+      ['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', 'yesterday'],
+      /--collected-at: 'yesterday'/,
+    ],
+    [
+      '--valid-until before --collected-at',
+      [
+        'consent',
+        'add',
+        CALLEE,
+        '--professional',
+        'acme',
+        '--collected-at',
+        '2026-11-02',
+        '--valid-until',
+        '2026-11-01',
+      ],
+      /--valid-until/,
+    ],
     ['empty categories', ['contract', 'add', CALLEE, '--professional', 'acme', '--categories', 'a,,b'], /--categories/],
     ['a missing --categories', ['contract', 'add', CALLEE, '--professional', 'acme'], /categories/],
     ['a missing --professional', ['refusal', 'add', CALLEE], /professional/],

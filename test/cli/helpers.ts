@@ -74,7 +74,12 @@ export function sandbox(configYaml: string = BASE_CONFIG): Sandbox {
     run(args, env = {}) {
       const childEnv: NodeJS.ProcessEnv = { ...process.env, TZ: 'Pacific/Auckland', CALLGATE_CONFIG: config, ...env };
       delete childEnv.CALLGATE_LOG_LEVEL;
-      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv, encoding: 'utf8', timeout: 20000 });
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: dir,
+        env: childEnv,
+        encoding: 'utf8',
+        timeout: 20000,
+      });
       if (r.error) throw r.error;
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },

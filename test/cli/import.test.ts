@@ -71,7 +71,10 @@ describe('callgate … import', () => {
   });
 
   it('contract import gives the CONS-5 legal basis', () => {
-    const file = sb.write('contracts.csv', `number,professional,categories,start,end\n${CALLEE},acme,energy,2026-01-01,\n`);
+    const file = sb.write(
+      'contracts.csv',
+      `number,professional,categories,start,end\n${CALLEE},acme,energy,2026-01-01,\n`,
+    );
     expect(sb.run(['contract', 'import', file]).code).toBe(0);
     const r = sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H, '--json']);
     expect(r.code).toBe(0);

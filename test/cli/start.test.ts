@@ -24,8 +24,15 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function runUntilStarted(sb: Sandbox, port: number, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; listening: boolean }> {
-  const child = spawn(process.execPath, [BIN, 'start'], { cwd: sb.dir, env: { ...process.env, CALLGATE_CONFIG: sb.config } });
+async function runUntilStarted(
+  sb: Sandbox,
+  port: number,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stderr: string; listening: boolean }> {
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    cwd: sb.dir,
+    env: { ...process.env, CALLGATE_CONFIG: sb.config },
+  });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -56,13 +63,16 @@ describe('callgate start', () => {
   });
   afterEach(() => sb.cleanup());
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('listens for the PBX and stops gracefully on %s with exit 0', async (signal) => {
-    const r = await runUntilStarted(sb, port, signal);
-    expect(r.listening).toBe(true);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`${signal} received, stopping`));
-    expect(await canConnect(port)).toBe(false);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'listens for the PBX and stops gracefully on %s with exit 0',
+    async (signal) => {
+      const r = await runUntilStarted(sb, port, signal);
+      expect(r.listening).toBe(true);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`${signal} received, stopping`));
+      expect(await canConnect(port)).toBe(false);
+    },
+  );
 
   it('refuses to start without a PBX section: exit 2 naming what to configure', () => {
     const none = sandbox();

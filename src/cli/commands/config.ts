@@ -6,7 +6,10 @@ import type { Io } from '../io';
 export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
   const file = configPath(opts.config);
   const c = loadCliConfig(opts.config);
-  const pbx = [c.asterisk ? `asterisk ${c.asterisk.url}` : '', c.freeswitch ? `freeswitch socket ${c.freeswitch.listen.host}:${c.freeswitch.listen.port}` : ''].filter(Boolean);
+  const pbx = [
+    c.asterisk ? `asterisk ${c.asterisk.url}` : '',
+    c.freeswitch ? `freeswitch socket ${c.freeswitch.listen.host}:${c.freeswitch.listen.port}` : '',
+  ].filter(Boolean);
   const lines = [
     `OK ${file}`,
     `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}` : c.store.driver}`,
@@ -19,4 +22,3 @@ export async function configCheck(opts: { config?: string }, io: Io): Promise<nu
   io.out(lines.join('\n') + '\n');
   return EXIT_OK;
 }
-

@@ -36,7 +36,9 @@ export async function consentAdd(number: string, opts: ConsentAddOptions, io: Io
   const slot = opts.slot === undefined ? undefined : parseInstant(opts.slot, '--slot');
   const source = opts.source === undefined ? undefined : parseText(opts.source, '--source');
   if (collectedAt && validUntil && validUntil.getTime() <= collectedAt.getTime()) {
-    throw new CliError(`--valid-until: ${validUntil.toISOString()} is not after --collected-at ${collectedAt.toISOString()}`);
+    throw new CliError(
+      `--valid-until: ${validUntil.toISOString()} is not after --collected-at ${collectedAt.toISOString()}`,
+    );
   }
   const config = loadCliConfig(opts.config);
   const professional = requireProfessional(config, opts.professional);
@@ -93,7 +95,9 @@ export async function contractAdd(number: string, opts: ContractAddOptions, io: 
     const from = start ?? rt.clock.now();
     await rt.store.addContract({ e164, professional, categories, start: from, ...(end ? { end } : {}) });
     const until = end ? `until ${end.toISOString()}` : 'ongoing';
-    io.out(`contract recorded: ${e164} ↔ ${professional} (${categories.join(',')}), from ${from.toISOString()}, ${until}\n`);
+    io.out(
+      `contract recorded: ${e164} ↔ ${professional} (${categories.join(',')}), from ${from.toISOString()}, ${until}\n`,
+    );
     return EXIT_OK;
   });
 }
@@ -134,7 +138,9 @@ export type ImportOptions = Common & { asOf?: string };
 export async function importCommand(kind: ImportKind, file: string, opts: ImportOptions, io: Io): Promise<number> {
   const asOf = opts.asOf === undefined ? undefined : parseDay(opts.asOf, '--as-of');
   if (kind === 'opposition' && asOf === undefined) {
-    throw new CliError('--as-of: required for the opposition list (the date of the list, YYYY-MM-DD), e.g. --as-of 2026-05-04');
+    throw new CliError(
+      '--as-of: required for the opposition list (the date of the list, YYYY-MM-DD), e.g. --as-of 2026-05-04',
+    );
   }
   readableFile(file);
   const config = loadCliConfig(opts.config);
@@ -149,12 +155,20 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
     });
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
-    if (!dbExisted && dbFile !== undefined) for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+    if (!dbExisted && dbFile !== undefined)
+      for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
     const why = e.message.replace(/^CG_ERR_IMPORT: /, '');
     const first = e.report?.errors[0];
     // The importer's message already quotes the first problems; list them all only when it does not.
-    const lines = e.report && first && !why.includes(`line ${first.line}:`) ? e.report.errors.map((x) => `  line ${x.line}: ${x.message}`) : [];
-    throw new CliError(`${kind} import of ${file} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`, 2, lines);
+    const lines =
+      e.report && first && !why.includes(`line ${first.line}:`)
+        ? e.report.errors.map((x) => `  line ${x.line}: ${x.message}`)
+        : [];
+    throw new CliError(
+      `${kind} import of ${file} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`,
+      2,
+      lines,
+    );
   }
 }
 
