@@ -131,11 +131,19 @@ export function locatePostalCode(code: string): LocateResult {
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
-/** Canonical spelling of a valid IANA zone, or undefined. */
+const canonicalCache = new Map<string, string>();
+const CANONICAL_CACHE_MAX = 2048; // there are ~600 zone names; the cap only guards against odd spellings
+
+/** Canonical spelling of a valid IANA zone, or undefined. Memoized: building an Intl formatter costs ~0.1–0.5 ms. */
 export function canonicalZone(zone: string): string | undefined {
-  if (typeof zone !== 'string' || !ZONE_NAME.test(zone) || !IANAZone.isValidZone(zone)) return undefined;
+  if (typeof zone !== 'string') return undefined;
+  const cached = canonicalCache.get(zone);
+  if (cached) return cached;
+  if (!ZONE_NAME.test(zone) || !IANAZone.isValidZone(zone)) return undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    const canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    if (canonicalCache.size < CANONICAL_CACHE_MAX) canonicalCache.set(zone, canonical);
+    return canonical;
   } catch {
     return undefined;
   }
