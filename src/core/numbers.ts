@@ -4,9 +4,11 @@
  *
  * Legal sources (FR-RULES.md):
  * - §1 SCOPE-1: emergency and public-safety numbers 15, 17, 18, 112, 114, 115,
- *   116xxx, 119, 191, 196, 197 are never blocked (CPCE L. 33-1, arrêté du
- *   5 juillet 2016 on short numbers). SCOPE-3: a destination that is not a
- *   valid dialable number is blocked.
+ *   116xxx, 119, 191, 196, 197 are never blocked (list as in FR-RULES §1).
+ *   SCOPE-3: a destination that is not a valid dialable number is blocked.
+ * - kinds: 01–05 fixed, 06/07 mobile, 09 VoIP, 0800–0805 toll-free, 0806–0809
+ *   'other' (ordinary-rate non-geographic, not free), 081x/082x shared cost,
+ *   089x premium, other 08 ranges as libphonenumber classifies them.
  * - §2 CID-2..5: the kinds below feed callerid-ranges.ts (arrêté du 5 juillet
  *   2016; ARCEP décision 2022-1583).
  * - §7: overseas numbers have a French national form (0596…) that a naive parse
