@@ -109,7 +109,10 @@ export class OutboundServer {
     this.closing = true;
     const closed = this.listening ? this.server.close() : Promise.resolve();
     this.listening = false;
-    await Promise.allSettled([...this.inFlight]);
+    // Let in-flight decisions finish, but never wait on a gate that does not answer.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (grace = setTimeout(r, this.deps.config.commandTimeoutMs)))]);
+    clearTimeout(grace);
     for (const call of this.calls) call.end();
     for (const [socket, timer] of this.rawSockets) {
       clearTimeout(timer);
@@ -158,22 +161,18 @@ export class OutboundServer {
       return drop('unusable channel data', { code: 'CG_ERR_FS_CHANNEL_DATA', err: (e as Error).message });
     }
 
-    let backstopFired = false;
-    const backstop = setTimeout(() => {
-      backstopFired = true;
-      drop(`no decision within ${config.backstopMs} ms`);
-    }, config.backstopMs);
-    let decision: Decision;
-    try {
-      decision = await gate.decide(attempt, config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true });
-    } catch (e) {
-      // GateService.decide never rejects; if it does anyway, fail closed through the dialplan.
-      clearTimeout(backstop);
-      if (!backstopFired) drop('the gate failed', { err: (e as Error).message });
-      return;
-    }
+    // The gate promises a decision within its deadline; the backstop covers a gate that breaks that promise.
+    let backstop: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (backstop = setTimeout(() => resolve('late'), config.backstopMs)));
+    const decided = gate
+      .decide(attempt, config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true })
+      .then((d) => ({ d }), (e: unknown) => ({ e }));
+    const first = await Promise.race([decided, late]);
     clearTimeout(backstop);
-    if (backstopFired) return;
+    if (first === 'late') return drop(`no decision within ${config.backstopMs} ms`);
+    // GateService.decide never rejects; if it does anyway, fail closed through the dialplan.
+    if ('e' in first) return drop('the gate failed', { err: (first.e as Error)?.message });
+    const decision = first.d;
     const decideMs = performance.now() - t0;
     const plan = planFor(decision, attempt.to, config);
     try {

@@ -118,12 +118,12 @@ class Session {
     this.socket.end();
   }
 
-  wants(e: SimEvent): boolean {
+  wants(e: SimEvent, index: () => Map<string, string>): boolean {
     if (this.closed || (!this.events.has(e.name) && !this.events.has('ALL'))) return false;
     if (this.filters.length === 0) return true;
     let pass = false;
     for (const f of this.filters) {
-      const v = e.headers.find(([k]) => k.toLowerCase() === f.header.toLowerCase())?.[1];
+      const v = index().get(f.header.toLowerCase());
       if (v === undefined) continue;
       const m = f.value.startsWith('/') ? new RegExp(f.value.replace(/^\/(.*)\/([is]*)$/, '$1'), /\/[is]*i[is]*$/.test(f.value) ? 'i' : '').test(v) : v.toLowerCase() === f.value.toLowerCase();
       if (m && f.negative) return false;
@@ -139,6 +139,8 @@ export class EslSimulator {
   private readonly channels = new Map<string, SimChannel>();
   private readonly sched = new Map<string, NodeJS.Timeout[]>();
   readonly records: CallRecord[] = [];
+  /** Every inbound connection's traffic, in accept order. */
+  readonly inboundLog: Array<{ received: Command[]; written: Buffer[] }> = [];
   readonly opts: Required<Omit<SimOptions, 'inject' | 'callee'>> & Pick<SimOptions, 'inject' | 'callee'>;
 
   constructor(opts: SimOptions) {
@@ -180,6 +182,7 @@ export class EslSimulator {
   private acceptInbound(socket: net.Socket): void {
     const session = new Session(socket, false);
     this.sessions.add(session);
+    this.inboundLog.push({ received: session.received, written: session.written });
     socket.on('close', () => {
       session.closed = true;
       this.sessions.delete(session);
@@ -193,8 +196,10 @@ export class EslSimulator {
   // ───────────────────────── events ─────────────────────────
 
   private fire(e: SimEvent): void {
+    let idx: Map<string, string> | undefined;
+    const index = (): Map<string, string> => (idx ??= new Map(e.headers.map(([k, v]) => [k.toLowerCase(), v])));
     for (const s of this.sessions) {
-      if (!s.wants(e)) continue;
+      if (!s.wants(e, index)) continue;
       if (s.format === 'xml') continue;
       s.write(eventFrame(s.format, e.headers, e.body));
     }
