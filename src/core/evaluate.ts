@@ -88,10 +88,28 @@ function placesOf(
   return places;
 }
 
+/**
+ * normalizeNumber is pure and costs ~7 µs (libphonenumber 'max' metadata); the gate normalizes each destination
+ * twice (locateCallee, then evaluate) and caller IDs repeat on every call. A bounded cache of recent results
+ * (cleared when full) keeps evaluate() cheap. Cached NumberInfo objects are shared: treat them as read-only.
+ */
+const NORMALIZE_CACHE_SIZE = 4096;
+const normalized = new Map<string, ReturnType<typeof normalizeNumber>>();
+
+export function normalizeCached(raw: string): ReturnType<typeof normalizeNumber> {
+  let r = normalized.get(raw);
+  if (r === undefined) {
+    r = normalizeNumber(raw);
+    if (normalized.size >= NORMALIZE_CACHE_SIZE) normalized.clear();
+    normalized.set(raw, r);
+  }
+  return r;
+}
+
 function locate(attempt: CallAttempt): Located & { ignored?: string } {
   const to = attempt?.to;
   if (typeof to !== 'string') return { ok: false, error: 'the destination is missing (not a string)' };
-  const parsed = normalizeNumber(to);
+  const parsed = normalizeCached(to);
   if (!parsed.ok) return { ok: false, error: parsed.error };
   const number = parsed.value;
   const contact = attempt.contact;
@@ -275,7 +293,7 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
     });
   }
 
-  const caller = checkCallerId(acc, attempt?.callerId, campaign, ctx.professional, policy);
+  const caller = checkCallerId(acc, attempt?.callerId, campaign, ctx.professional, policy, normalizeCached);
 
   let basis: LegalBasis = 'none';
   if (!prospecting) {

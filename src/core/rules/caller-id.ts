@@ -58,6 +58,7 @@ export function checkCallerId(
   campaign: Pick<Campaign, 'dialing'>,
   professional: Professional | undefined,
   policy: Pick<Policy, 'blockSharedCostCallerId'>,
+  normalize: (raw: string) => ReturnType<typeof normalizeNumber> = normalizeNumber,
 ): NumberInfo | undefined {
   const raw = callerId?.number;
   const placeholder = isWithheldNumber(raw);
@@ -74,7 +75,7 @@ export function checkCallerId(
     skip(acc, ['CID-2', 'CID-3', 'CID-4', 'CID-5', 'CID-6'], 'no caller ID number');
     return undefined;
   }
-  const parsed = normalizeNumber(raw as string);
+  const parsed = normalize(raw as string);
   if (!parsed.ok) {
     fail(acc, 'CID-2', 'caller_id_invalid', {
       message: `the presented caller ID ${JSON.stringify(raw)} is not a valid number (${parsed.error}); configure a valid number to present`,
