@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import type { Campaign } from '../core/types';
 import { crossChecks } from './checks';
+import { expandEnv } from './env';
 import { formatPath, type Problem, zodProblems } from './problems';
 import { type Config, configSchema, DEFAULT_CAMPAIGN_ID, type RawConfig } from './schema';
 
@@ -66,8 +67,11 @@ function resolveDefaultCampaign(c: RawConfig): Campaign {
   };
 }
 
-/** Parse and validate YAML text. `source` names it in errors (a file path, '<inline>'). */
-export function parseConfig(yamlText: string, source: string): Config {
+/**
+ * Parse and validate YAML text. `source` names it in errors (a file path, '<inline>').
+ * String values may reference the environment: ${NAME} or ${NAME:-default} (see ./env.ts).
+ */
+export function parseConfig(yamlText: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
   const doc = YAML.parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -82,17 +86,20 @@ export function parseConfig(yamlText: string, source: string): Config {
       }),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const problems: Problem[] = [];
+  const raw = expandEnv(doc.toJS() ?? {}, env, problems);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(source, [
       { path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' },
     ]);
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  const problems = [
-    ...(parsed.success ? [] : zodProblems(parsed.error, configSchema)),
-    ...crossChecks(raw as Record<string, unknown>),
-  ];
+  if (!parsed.success) {
+    // A value whose environment variable is unset is reported once, for that reason.
+    const reported = new Set(problems.map((p) => p.path));
+    problems.push(...zodProblems(parsed.error, configSchema).filter((p) => !reported.has(p.path)));
+  }
+  problems.push(...crossChecks(raw as Record<string, unknown>));
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const c = parsed.data;
@@ -112,7 +119,7 @@ export function parseConfig(yamlText: string, source: string): Config {
 }
 
 /** Read and parse a config file. Unreadable file or YAML syntax error → ConfigError. */
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -137,5 +144,5 @@ export function loadConfig(file: string): Config {
       { cause: err },
     );
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }

@@ -81,6 +81,7 @@ function issueToProblems(issue: z.core.$ZodIssue, schema: unknown): Problem[] {
       return [{ path: formatPath(path), message: issue.message }];
     }
     case 'too_small':
+      if (issue.origin === 'string') return [{ path: formatPath(path), message: 'must not be empty' }];
       return [
         {
           path: formatPath(path),

@@ -228,6 +228,30 @@ campaigns:
   });
 });
 
+describe('environment references', () => {
+  const ast = (pw: string) =>
+    `${MINIMAL}\nasterisk: {url: '\${ARI_URL:-http://127.0.0.1:8088}', username: cg, password: '${pw}', allowContext: out}\n`;
+
+  it('expands ${NAME} and ${NAME:-default} in string values', () => {
+    const c = parseConfig(ast('${ARI_PASSWORD}'), 't', { ARI_PASSWORD: 's3cret' });
+    expect(c.asterisk).toMatchObject({ url: 'http://127.0.0.1:8088', password: 's3cret' });
+    expect(parseConfig(ast('x'), 't', { ARI_URL: 'http://10.0.0.1:8088' }).asterisk!.url).toBe('http://10.0.0.1:8088');
+    expect(parseConfig(ast('a$${b}'), 't', {}).asterisk!.password).toBe('a${b}');
+  });
+
+  it('reports an unset variable at its path, with the other problems', () => {
+    try {
+      parseConfig(`${ast('${ARI_PASSWORD}')}gate: {deadlineMs: 0}\n`, 't', {});
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        { path: 'asterisk.password', message: expect.stringMatching(/^environment variable ARI_PASSWORD is not set/) },
+        { path: 'gate.deadlineMs', message: 'must be at least 1' },
+      ]);
+    }
+  });
+});
+
 describe('loadConfig', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'callgate-config-'));
 
