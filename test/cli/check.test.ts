@@ -111,6 +111,56 @@ describe('callgate check', () => {
   });
 });
 
+describe('callgate check: contact data and agreed slots', () => {
+  it('--postal-code locates the consumer: Good Friday is a holiday in Alsace-Moselle only', () => {
+    const goodFriday = '2027-03-26T11:00';
+    const paris = check('--at', goodFriday, '--campaign', 'news', '--json');
+    expect(paris.code).toBe(0);
+    const strasbourg = check('--at', goodFriday, '--campaign', 'news', '--postal-code', '67000', '--json');
+    expect(strasbourg.code).toBe(1);
+    expect(json(strasbourg).reasons.map((x: { code: string }) => x.code)).toEqual(['public_holiday']);
+  });
+
+  it('an overseas number is judged in its own zone: 11:00 Paris is 06:00 in Martinique', () => {
+    const r = sb.run([
+      'check',
+      '--to',
+      '0596 12 34 56',
+      '--caller-id',
+      CALLER,
+      '--at',
+      TUESDAY_11H,
+      '--campaign',
+      'news',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const d = json(r);
+    expect(d.callee.timeZone).toBe('America/Martinique');
+    expect(d.callee.localTime).toMatch(/^2026-11-24T06:00:00(\.000)?-04:00$/);
+    expect(d.reasons.map((x: { code: string }) => x.code)).toEqual(['outside_calling_hours']);
+  });
+
+  it('consent add --slot lets the consumer be called at the agreed time, even on a Saturday (TIME-4)', () => {
+    const add = sb.run([
+      'consent',
+      'add',
+      CALLEE,
+      '--professional',
+      'acme',
+      '--collected-at',
+      '2026-11-20T10:00',
+      '--slot',
+      SATURDAY_11H,
+    ]);
+    expect(add.code).toBe(0);
+    expect(check('--at', SATURDAY_11H, '--json').code).toBe(0);
+    const later = check('--at', '2026-11-28T15:00', '--json');
+    expect(later.code).toBe(1);
+    expect(json(later).reasons.map((x: { code: string }) => x.code)).toEqual(['non_working_day']);
+  });
+});
+
 describe('callgate check: bad input → exit 2, one line naming what to fix, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
     [
