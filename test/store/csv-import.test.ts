@@ -2,8 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemoryStore } from '../../src/store/memory/memory-store';
-import { ImportError, importFile, parseIsoDate } from '../../src/store/csv-import';
+import { ImportError, importFile as importWith, parseIsoDate } from '../../src/store/csv-import';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+
+let engine: 'builtin' | 'csv-parse' = 'builtin';
+/** Every import test runs with both tokenizers: they must give the same reports and rows. */
+const importFile = (...[st, kind, file, opts]: Parameters<typeof importWith>) =>
+  importWith(st, kind, file, { ...opts, engine });
 
 let dir: string;
 let store: SqliteStore;
@@ -67,240 +72,248 @@ async function seed(): Promise<void> {
   await s.commit();
 }
 
-describe('consent files', () => {
-  test('all columns, any order, BOM, CRLF, quoted fields with commas, national and international numbers', async () => {
-    const csv =
-      '\ufeffprofessional,number,categories,collected_at,valid_until,slot,source,withdrawn_at,automated\r\n' +
-      'acme,06 12 34 56 78,energy|isolation,2026-09-01,2027-03-01T12:00:00Z,2026-10-05T10:30:00+02:00,"web form, page 2",,yes\r\n' +
-      'acme,+33698765432,,2026-09-02T09:00:00Z,,,,2026-09-20,0\r\n' +
-      '"acme",0596 12 34 56,"a|b",2026-09-03T10:00,,,"said ""yes""",,\r\n';
-    const report = await importFile(store, 'consent', write('c.csv', csv), { now });
-    expect(report).toEqual({
-      kind: 'consent',
-      file: path.join(dir, 'c.csv'),
-      lines: 3,
-      imported: 3,
-      rejected: 0,
-      errors: [],
+describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
+  beforeAll(() => {
+    engine = e;
+  });
+
+  describe('consent files', () => {
+    test('all columns, any order, BOM, CRLF, quoted fields with commas, national and international numbers', async () => {
+      const csv =
+        '\ufeffprofessional,number,categories,collected_at,valid_until,slot,source,withdrawn_at,automated\r\n' +
+        'acme,06 12 34 56 78,energy|isolation,2026-09-01,2027-03-01T12:00:00Z,2026-10-05T10:30:00+02:00,"web form, page 2",,yes\r\n' +
+        'acme,+33698765432,,2026-09-02T09:00:00Z,,,,2026-09-20,0\r\n' +
+        '"acme",0596 12 34 56,"a|b",2026-09-03T10:00,,,"said ""yes""",,\r\n';
+      const report = await importFile(store, 'consent', write('c.csv', csv), { now });
+      expect(report).toEqual({
+        kind: 'consent',
+        file: path.join(dir, 'c.csv'),
+        lines: 3,
+        imported: 3,
+        rejected: 0,
+        errors: [],
+      });
+      expect((await facts('+33612345678')).consents).toEqual([
+        {
+          professional: 'acme',
+          categories: ['energy', 'isolation'],
+          collectedAt: new Date('2026-08-31T22:00:00Z'), // 00:00 Paris (CEST)
+          validUntil: new Date('2027-03-01T12:00:00Z'),
+          slot: new Date('2026-10-05T08:30:00Z'),
+          source: 'web form, page 2',
+          automated: true,
+        },
+      ]);
+      expect((await facts('+33698765432')).consents).toEqual([
+        {
+          professional: 'acme',
+          categories: [],
+          collectedAt: new Date('2026-09-02T09:00:00Z'),
+          withdrawnAt: new Date('2026-09-19T22:00:00Z'),
+          automated: false,
+        },
+      ]);
+      // 0596 is Martinique (FR-RULES section 7), local date-time without offset = Paris time
+      expect((await facts('+596596123456')).consents).toEqual([
+        {
+          professional: 'acme',
+          categories: ['a', 'b'],
+          collectedAt: new Date('2026-09-03T08:00:00Z'),
+          source: 'said "yes"',
+        },
+      ]);
     });
-    expect((await facts('+33612345678')).consents).toEqual([
-      {
-        professional: 'acme',
-        categories: ['energy', 'isolation'],
-        collectedAt: new Date('2026-08-31T22:00:00Z'), // 00:00 Paris (CEST)
-        validUntil: new Date('2027-03-01T12:00:00Z'),
-        slot: new Date('2026-10-05T08:30:00Z'),
-        source: 'web form, page 2',
-        automated: true,
-      },
-    ]);
-    expect((await facts('+33698765432')).consents).toEqual([
-      {
-        professional: 'acme',
-        categories: [],
-        collectedAt: new Date('2026-09-02T09:00:00Z'),
-        withdrawnAt: new Date('2026-09-19T22:00:00Z'),
-        automated: false,
-      },
-    ]);
-    // 0596 is Martinique (FR-RULES section 7), local date-time without offset = Paris time
-    expect((await facts('+596596123456')).consents).toEqual([
-      {
-        professional: 'acme',
-        categories: ['a', 'b'],
-        collectedAt: new Date('2026-09-03T08:00:00Z'),
-        source: 'said "yes"',
-      },
-    ]);
-  });
 
-  test('bad lines are rejected with their line number and the rest is imported', async () => {
-    const csv = [
-      'number,professional,collected_at,automated',
-      '0612345678,acme,2026-09-01,', // 2 ok
-      'not-a-number,acme,2026-09-01,', // 3 bad number
-      '0612345679,acme,2026-02-30,', // 4 bad date
-      '0612345680,,2026-09-01,', // 5 missing professional
-      '0612345681,acme,2026-09-01', // 6 wrong column count
-      '0612345682,"acme,2026-09-01,', // 7 unterminated quote
-      '0612345683,acme,2026-09-01,maybe', // 8 bad boolean
-      '',
-      '0612345684,acme,2026-09-01T10:00:00+02:00,true', // 10 ok
-      '112,acme,2026-09-01,', // 11 emergency code
-      '0612345685,acme,2026-09-01,', // 12 ok
-      '0612345686,acme,2026-09-01,', // 13 ok
-      '0612345687,acme,2026-09-01,', // 14 ok
-      '0612345688,acme,2026-09-01,', // 15 ok
-      '0612345689,acme,2026-09-01,', // 16 ok, no final newline
-    ].join('\n');
-    const report = await importFile(store, 'consent', write('bad.csv', csv), { now });
-    expect(report.lines).toBe(14);
-    expect(report.imported).toBe(7);
-    expect(report.rejected).toBe(7);
-    expect(report.errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8, 11]);
-    const msg = (line: number) => report.errors.find((e) => e.line === line)?.message ?? '';
-    expect(msg(3)).toMatch(/^number: /);
-    expect(msg(4)).toMatch(/collected_at: "2026-02-30" is not a calendar date/);
-    expect(msg(5)).toMatch(/professional is required/);
-    expect(msg(6)).toMatch(/expected 4 column\(s\).*got 3/);
-    expect(msg(7)).toMatch(/unterminated quoted field/);
-    expect(msg(8)).toMatch(/automated: "maybe" is not a boolean/);
-    expect(msg(11)).toMatch(/not a subscriber number/);
-    expect((await facts('+33612345678')).consents).toHaveLength(1);
-    expect((await facts('+33612345682')).consents).toHaveLength(0);
-    expect((await facts('+33612345684')).consents).toEqual([
-      { professional: 'acme', categories: [], collectedAt: new Date('2026-09-01T08:00:00Z'), automated: true },
-    ]);
-    expect((await facts('+33612345689')).consents).toHaveLength(1);
-  });
+    test('bad lines are rejected with their line number and the rest is imported', async () => {
+      const csv = [
+        'number,professional,collected_at,automated',
+        '0612345678,acme,2026-09-01,', // 2 ok
+        'not-a-number,acme,2026-09-01,', // 3 bad number
+        '0612345679,acme,2026-02-30,', // 4 bad date
+        '0612345680,,2026-09-01,', // 5 missing professional
+        '0612345681,acme,2026-09-01', // 6 wrong column count
+        '0612345682,"acme,2026-09-01,', // 7 unterminated quote
+        '0612345683,acme,2026-09-01,maybe', // 8 bad boolean
+        '',
+        '0612345684,acme,2026-09-01T10:00:00+02:00,true', // 10 ok
+        '112,acme,2026-09-01,', // 11 emergency code
+        '0612345685,acme,2026-09-01,', // 12 ok
+        '0612345686,acme,2026-09-01,', // 13 ok
+        '0612345687,acme,2026-09-01,', // 14 ok
+        '0612345688,acme,2026-09-01,', // 15 ok
+        '0612345689,acme,2026-09-01,', // 16 ok, no final newline
+      ].join('\n');
+      const report = await importFile(store, 'consent', write('bad.csv', csv), { now });
+      expect(report.lines).toBe(14);
+      expect(report.imported).toBe(7);
+      expect(report.rejected).toBe(7);
+      expect(report.errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8, 11]);
+      const msg = (line: number) => report.errors.find((e) => e.line === line)?.message ?? '';
+      expect(msg(3)).toMatch(/^number: /);
+      expect(msg(4)).toMatch(/collected_at: "2026-02-30" is not a calendar date/);
+      expect(msg(5)).toMatch(/professional is required/);
+      expect(msg(6)).toMatch(/expected 4 column\(s\).*got 3/);
+      expect(msg(7)).toMatch(/unterminated quoted field/);
+      expect(msg(8)).toMatch(/automated: "maybe" is not a boolean/);
+      expect(msg(11)).toMatch(/not a subscriber number/);
+      expect((await facts('+33612345678')).consents).toHaveLength(1);
+      expect((await facts('+33612345682')).consents).toHaveLength(0);
+      expect((await facts('+33612345684')).consents).toEqual([
+        { professional: 'acme', categories: [], collectedAt: new Date('2026-09-01T08:00:00Z'), automated: true },
+      ]);
+      expect((await facts('+33612345689')).consents).toHaveLength(1);
+    });
 
-  test('an invalid closing quote is rejected alone too', async () => {
-    const csv =
-      'number,professional,collected_at\n0612345678,"acme"x,2026-09-01\n0612345679,acme,2026-09-01\n0612345680,acme,2026-09-01\n';
-    const report = await importFile(store, 'consent', write('q.csv', csv), { now });
-    expect(report).toMatchObject({ lines: 3, imported: 2, rejected: 1 });
-    expect(report.errors).toEqual([
-      { line: 2, message: 'a closing quote must be followed by a comma or the end of the line' },
-    ]);
-    const inner =
-      'number,professional,collected_at\r\n0612345678,ac"me,2026-09-01\r\n0612345679,acme,2026-09-01\r\n0612345680,acme,2026-09-01\r\n';
-    const r2 = await importFile(store, 'consent', write('q2.csv', inner), { now });
-    expect(r2).toMatchObject({
-      lines: 3,
-      imported: 2,
-      rejected: 1,
-      errors: [{ line: 2, message: expect.stringMatching(/a quote inside an unquoted field/) }],
+    test('an invalid closing quote is rejected alone too', async () => {
+      const csv =
+        'number,professional,collected_at\n0612345678,"acme"x,2026-09-01\n0612345679,acme,2026-09-01\n0612345680,acme,2026-09-01\n';
+      const report = await importFile(store, 'consent', write('q.csv', csv), { now });
+      expect(report).toMatchObject({ lines: 3, imported: 2, rejected: 1 });
+      expect(report.errors).toEqual([
+        { line: 2, message: 'a closing quote must be followed by a comma or the end of the line' },
+      ]);
+      const inner =
+        'number,professional,collected_at\r\n0612345678,ac"me,2026-09-01\r\n0612345679,acme,2026-09-01\r\n0612345680,acme,2026-09-01\r\n';
+      const r2 = await importFile(store, 'consent', write('q2.csv', inner), { now });
+      expect(r2).toMatchObject({
+        lines: 3,
+        imported: 2,
+        rejected: 1,
+        errors: [{ line: 2, message: expect.stringMatching(/a quote inside an unquoted field/) }],
+      });
+    });
+
+    test('only the first 100 errors are listed', async () => {
+      const lines = ['number,professional,collected_at'];
+      for (let i = 0; i < 150; i++) lines.push(`bad${i},acme,2026-09-01`);
+      for (let i = 0; i < 200; i++) lines.push(`+336100${String(i).padStart(5, '0')},acme,2026-09-01`);
+      const report = await importFile(store, 'consent', write('many.csv', lines.join('\n')), { now });
+      expect(report).toMatchObject({ lines: 350, imported: 200, rejected: 150 });
+      expect(report.errors).toHaveLength(100);
+      expect(report.errors[99].line).toBe(101);
     });
   });
 
-  test('only the first 100 errors are listed', async () => {
-    const lines = ['number,professional,collected_at'];
-    for (let i = 0; i < 150; i++) lines.push(`bad${i},acme,2026-09-01`);
-    for (let i = 0; i < 200; i++) lines.push(`+336100${String(i).padStart(5, '0')},acme,2026-09-01`);
-    const report = await importFile(store, 'consent', write('many.csv', lines.join('\n')), { now });
-    expect(report).toMatchObject({ lines: 350, imported: 200, rejected: 150 });
-    expect(report.errors).toHaveLength(100);
-    expect(report.errors[99].line).toBe(101);
-  });
-});
+  describe('whole-file failures change nothing', () => {
+    beforeEach(seed);
 
-describe('whole-file failures change nothing', () => {
-  beforeEach(seed);
-
-  test('missing file, directory, empty file, blank file, header only', async () => {
-    expect((await importFails('consent', path.join(dir, 'nope.csv'))).message).toMatch(/cannot read .*nope\.csv/);
-    expect((await importFails('consent', dir)).message).toMatch(/is not a regular file/);
-    expect((await importFails('consent', write('empty.csv', ''))).message).toMatch(/is empty/);
-    expect((await importFails('consent', write('blank.csv', '\n\r\n\n'))).message).toMatch(/is empty/);
-    expect((await importFails('dnc', write('header.csv', 'number,reason\n'))).message).toMatch(
-      /has a header but no data lines/,
-    );
-  });
-
-  test('unknown columns are all listed; a missing required column is named', async () => {
-    const err = await importFails(
-      'consent',
-      write('h.csv', 'number,professional,collected_at,phone,Email\n0612345678,acme,2026-09-01,x,y\n'),
-    );
-    expect(err.message).toMatch(/unknown column\(s\) "phone", "email"/);
-    expect(err.message).toContain(
-      'number,professional,categories,collected_at,valid_until,slot,source,withdrawn_at,automated',
-    );
-    const missing = await importFails('contract', write('m.csv', 'number,categories\n0612345678,a\n'));
-    expect(missing.message).toMatch(/lacks the required column\(s\) professional, start/);
-    expect((await importFails('dnc', write('d.csv', 'number,number\n1,2\n'))).message).toMatch(/appear twice/);
-  });
-
-  test('more bad lines than maxRejectedRatio rejects the whole file, with the report', async () => {
-    const csv = 'number\n0612345678\nbad\nworse\n';
-    const err = await importFails('dnc', write('r.csv', csv));
-    expect(err.message).toMatch(/2 of 3 lines are invalid/);
-    expect(err.report).toMatchObject({ lines: 3, imported: 1, rejected: 2 });
-    // the same file passes with a laxer ratio
-    const ok = await importFile(store, 'dnc', write('r2.csv', csv), { now, maxRejectedRatio: 0.7 });
-    expect(ok).toMatchObject({ imported: 1, rejected: 2 });
-  });
-
-  test('a failing file in the memory store changes nothing either', async () => {
-    const mem = new MemoryStore();
-    await expect(
-      importFile(mem, 'dnc', write('r.csv', 'number\n0612345678\nbad\nworse\n'), { now }),
-    ).rejects.toBeInstanceOf(ImportError);
-    expect((await mem.history('+33612345678')).dnc).toEqual([]);
-    const ok = await importFile(
-      mem,
-      'dnc',
-      write('ok.csv', 'number,professional,reason\n0612345678,,asked\n0612345679,acme,\n'),
-      { now },
-    );
-    expect(ok).toMatchObject({ imported: 2, rejected: 0 });
-    expect((await mem.history('+33612345678')).dnc).toEqual([{ e164: '+33612345678', addedAt: now, reason: 'asked' }]);
-  });
-
-  test('opposition without asOf is refused before reading', async () => {
-    expect((await importFails('opposition', write('o.csv', '0612345678\n'))).message).toMatch(/needs its date/);
-  });
-});
-
-describe('contract, dnc and opposition files', () => {
-  test('contracts: end before start is a bad line', async () => {
-    const csv =
-      'number,professional,categories,start,end\n0612345678,acme,energy,2026-01-01,\n0612345679,acme,,2026-05-01,2026-04-01\n0612345680,acme,,2026-05-01,2026-06-01\n';
-    const report = await importFile(store, 'contract', write('k.csv', csv), { now });
-    expect(report).toMatchObject({
-      imported: 2,
-      rejected: 1,
-      errors: [{ line: 3, message: expect.stringMatching(/end .* is before start/) }],
+    test('missing file, directory, empty file, blank file, header only', async () => {
+      expect((await importFails('consent', path.join(dir, 'nope.csv'))).message).toMatch(/cannot read .*nope\.csv/);
+      expect((await importFails('consent', dir)).message).toMatch(/is not a regular file/);
+      expect((await importFails('consent', write('empty.csv', ''))).message).toMatch(/is empty/);
+      expect((await importFails('consent', write('blank.csv', '\n\r\n\n'))).message).toMatch(/is empty/);
+      expect((await importFails('dnc', write('header.csv', 'number,reason\n'))).message).toMatch(
+        /has a header but no data lines/,
+      );
     });
-    expect((await facts('+33612345678')).contracts).toEqual([
-      { professional: 'acme', categories: ['energy'], start: new Date('2025-12-31T23:00:00Z') },
+
+    test('unknown columns are all listed; a missing required column is named', async () => {
+      const err = await importFails(
+        'consent',
+        write('h.csv', 'number,professional,collected_at,phone,Email\n0612345678,acme,2026-09-01,x,y\n'),
+      );
+      expect(err.message).toMatch(/unknown column\(s\) "phone", "email"/);
+      expect(err.message).toContain(
+        'number,professional,categories,collected_at,valid_until,slot,source,withdrawn_at,automated',
+      );
+      const missing = await importFails('contract', write('m.csv', 'number,categories\n0612345678,a\n'));
+      expect(missing.message).toMatch(/lacks the required column\(s\) professional, start/);
+      expect((await importFails('dnc', write('d.csv', 'number,number\n1,2\n'))).message).toMatch(/appear twice/);
+    });
+
+    test('more bad lines than maxRejectedRatio rejects the whole file, with the report', async () => {
+      const csv = 'number\n0612345678\nbad\nworse\n';
+      const err = await importFails('dnc', write('r.csv', csv));
+      expect(err.message).toMatch(/2 of 3 lines are invalid/);
+      expect(err.report).toMatchObject({ lines: 3, imported: 1, rejected: 2 });
+      // the same file passes with a laxer ratio
+      const ok = await importFile(store, 'dnc', write('r2.csv', csv), { now, maxRejectedRatio: 0.7 });
+      expect(ok).toMatchObject({ imported: 1, rejected: 2 });
+    });
+
+    test('a failing file in the memory store changes nothing either', async () => {
+      const mem = new MemoryStore();
+      await expect(
+        importFile(mem, 'dnc', write('r.csv', 'number\n0612345678\nbad\nworse\n'), { now }),
+      ).rejects.toBeInstanceOf(ImportError);
+      expect((await mem.history('+33612345678')).dnc).toEqual([]);
+      const ok = await importFile(
+        mem,
+        'dnc',
+        write('ok.csv', 'number,professional,reason\n0612345678,,asked\n0612345679,acme,\n'),
+        { now },
+      );
+      expect(ok).toMatchObject({ imported: 2, rejected: 0 });
+      expect((await mem.history('+33612345678')).dnc).toEqual([
+        { e164: '+33612345678', addedAt: now, reason: 'asked' },
+      ]);
+    });
+
+    test('opposition without asOf is refused before reading', async () => {
+      expect((await importFails('opposition', write('o.csv', '0612345678\n'))).message).toMatch(/needs its date/);
+    });
+  });
+
+  describe('contract, dnc and opposition files', () => {
+    test('contracts: end before start is a bad line', async () => {
+      const csv =
+        'number,professional,categories,start,end\n0612345678,acme,energy,2026-01-01,\n0612345679,acme,,2026-05-01,2026-04-01\n0612345680,acme,,2026-05-01,2026-06-01\n';
+      const report = await importFile(store, 'contract', write('k.csv', csv), { now });
+      expect(report).toMatchObject({
+        imported: 2,
+        rejected: 1,
+        errors: [{ line: 3, message: expect.stringMatching(/end .* is before start/) }],
+      });
+      expect((await facts('+33612345678')).contracts).toEqual([
+        { professional: 'acme', categories: ['energy'], start: new Date('2025-12-31T23:00:00Z') },
+      ]);
+    });
+
+    test('dnc: global and per-professional entries dated by the import', async () => {
+      const report = await importFile(
+        store,
+        'dnc',
+        write('d.csv', 'reason,number,professional\ncomplaint,0612345678,\n,0612345678,globex\n'),
+        { now },
+      );
+      expect(report).toMatchObject({ imported: 2, rejected: 0 });
+      expect((await facts('+33612345678')).dnc).toEqual([{ addedAt: now, reason: 'complaint' }]);
+      expect((await facts('+33612345678', 'globex')).dnc).toHaveLength(2);
+    });
+
+    test('opposition: one number per line, optional header, replaces the list with its date', async () => {
+      await seed();
+      const asOf = new Date('2026-09-15T00:00:00Z');
+      const report = await importFile(
+        store,
+        'opposition',
+        write('o.csv', 'number\r\n06 12 34 56 78\r\n+33698765432\r\nxx\r\n'),
+        { now, asOf },
+      );
+      expect(report).toMatchObject({ kind: 'opposition', lines: 3, imported: 2, rejected: 1, errors: [{ line: 4 }] });
+      expect((await facts('+33612345678')).opposition).toEqual({ listed: true, asOf });
+      expect((await facts('+33600000003')).opposition).toEqual({ listed: false, asOf });
+      const noHeader = await importFile(store, 'opposition', write('o2.csv', '0600000003\n'), {
+        now,
+        asOf: new Date('2026-09-20T00:00:00Z'),
+      });
+      expect(noHeader).toMatchObject({ lines: 1, imported: 1 });
+      expect((await facts('+33600000003')).opposition.listed).toBe(true);
+      expect((await facts('+33612345678')).opposition.listed).toBe(false);
+    });
+  });
+
+  test('a big file is streamed in batches (more rows than one batch, two chunks with quotes)', async () => {
+    const lines = ['number,professional,collected_at,source'];
+    for (let i = 0; i < 25_000; i++) lines.push(`+336${String(10_000_000 + i)},acme,2026-09-01T10:00:00Z,"src, ${i}"`);
+    lines[12_345] = '+33600000000,acme,2026-09-01,"broken';
+    const report = await importFile(store, 'consent', write('big.csv', lines.join('\n') + '\n'), { now });
+    expect(report).toMatchObject({ lines: 25_000, imported: 24_999, rejected: 1, errors: [{ line: 12_346 }] });
+    expect(counts().consents).toBe(24_999);
+    expect((await facts('+33610024999')).consents).toEqual([
+      { professional: 'acme', categories: [], collectedAt: new Date('2026-09-01T10:00:00Z'), source: 'src, 24999' },
     ]);
   });
-
-  test('dnc: global and per-professional entries dated by the import', async () => {
-    const report = await importFile(
-      store,
-      'dnc',
-      write('d.csv', 'reason,number,professional\ncomplaint,0612345678,\n,0612345678,globex\n'),
-      { now },
-    );
-    expect(report).toMatchObject({ imported: 2, rejected: 0 });
-    expect((await facts('+33612345678')).dnc).toEqual([{ addedAt: now, reason: 'complaint' }]);
-    expect((await facts('+33612345678', 'globex')).dnc).toHaveLength(2);
-  });
-
-  test('opposition: one number per line, optional header, replaces the list with its date', async () => {
-    await seed();
-    const asOf = new Date('2026-09-15T00:00:00Z');
-    const report = await importFile(
-      store,
-      'opposition',
-      write('o.csv', 'number\r\n06 12 34 56 78\r\n+33698765432\r\nxx\r\n'),
-      { now, asOf },
-    );
-    expect(report).toMatchObject({ kind: 'opposition', lines: 3, imported: 2, rejected: 1, errors: [{ line: 4 }] });
-    expect((await facts('+33612345678')).opposition).toEqual({ listed: true, asOf });
-    expect((await facts('+33600000003')).opposition).toEqual({ listed: false, asOf });
-    const noHeader = await importFile(store, 'opposition', write('o2.csv', '0600000003\n'), {
-      now,
-      asOf: new Date('2026-09-20T00:00:00Z'),
-    });
-    expect(noHeader).toMatchObject({ lines: 1, imported: 1 });
-    expect((await facts('+33600000003')).opposition.listed).toBe(true);
-    expect((await facts('+33612345678')).opposition.listed).toBe(false);
-  });
-});
-
-test('a big file is streamed in batches (more rows than one batch, two chunks with quotes)', async () => {
-  const lines = ['number,professional,collected_at,source'];
-  for (let i = 0; i < 25_000; i++) lines.push(`+336${String(10_000_000 + i)},acme,2026-09-01T10:00:00Z,"src, ${i}"`);
-  lines[12_345] = '+33600000000,acme,2026-09-01,"broken';
-  const report = await importFile(store, 'consent', write('big.csv', lines.join('\n') + '\n'), { now });
-  expect(report).toMatchObject({ lines: 25_000, imported: 24_999, rejected: 1, errors: [{ line: 12_346 }] });
-  expect(counts().consents).toBe(24_999);
-  expect((await facts('+33610024999')).consents).toEqual([
-    { professional: 'acme', categories: [], collectedAt: new Date('2026-09-01T10:00:00Z'), source: 'src, 24999' },
-  ]);
 });
 
 test('parseIsoDate: date alone is Paris midnight (winter and summer), offsets honoured, nonsense refused', () => {

@@ -30,7 +30,6 @@ import {
   checkSessionKind,
   checkText,
   copyOutcome,
-  dateOpt,
   decodeCategories,
   encodeCategories,
   ms,
