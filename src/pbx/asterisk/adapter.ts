@@ -80,6 +80,7 @@ export class AsteriskAdapter implements PbxAdapter {
       reconnectMaxMs: c.reconnectMaxMs,
       pingIntervalMs: c.pingIntervalMs,
       maxConcurrentRequests: c.maxConcurrentRequests,
+      rest: c.rest,
       logger: this.log,
     });
     this.rest = this.ari;

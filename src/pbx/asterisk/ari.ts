@@ -21,6 +21,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import { DirectRest, type SwaggerOp } from './direct';
 
 /** Channel snapshot as Asterisk sends it (ast_channel_snapshot_to_json). */
 export type AriChannel = {
@@ -66,6 +67,8 @@ export type AriConnectionOptions = {
   pingIntervalMs: number;
   /** At most this many REST requests in flight (Asterisk's http.conf sessionlimit defaults to 100). */
   maxConcurrentRequests: number;
+  /** Per-call REST transport: 'direct' (Node http, ops from the loaded API description) or 'ari-client' (swagger-client/shred). */
+  rest: 'direct' | 'ari-client';
   logger: Logger;
 };
 
@@ -116,6 +119,8 @@ type AriOp = (params: Record<string, unknown>) => Promise<unknown>;
 type AriClientLike = {
   channels: Record<string, AriOp>;
   applications: Record<string, AriOp>;
+  /** swagger-client's loaded description (ari-client keeps it here). */
+  _swagger?: { apis?: Record<string, { operations?: Record<string, SwaggerOp> }> };
 };
 type AriModule = { connect(url: string, user: string, pass: string): Promise<AriClientLike> };
 
@@ -254,9 +259,12 @@ export class AriConnection extends EventEmitter implements AriRest {
   /** Resolved the first time the event socket opens. */
   private firstOpen: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
+  private readonly direct: DirectRest | undefined;
+
   constructor(private readonly opts: AriConnectionOptions) {
     super();
     this.log = opts.logger;
+    if (opts.rest === 'direct') this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
   }
 
   get connected(): boolean {
@@ -290,6 +298,7 @@ export class AriConnection extends EventEmitter implements AriRest {
     if (this.timer) clearTimeout(this.timer);
     if (this.pinger) clearInterval(this.pinger);
     this.timer = this.pinger = undefined;
+    this.direct?.close();
     const ws = this.ws;
     this.ws = undefined;
     if (ws && ws.readyState <= 1) {
@@ -403,9 +412,10 @@ export class AriConnection extends EventEmitter implements AriRest {
     try {
       const client = this.client;
       if (!client) throw new Error(`ARI ${name}: not connected`);
-      const fn = client[resource][name];
-      if (typeof fn !== 'function') throw new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`);
-      return await withTimeout(Promise.resolve(fn(params)), this.opts.requestTimeoutMs, name);
+      if (!this.has(resource, name)) throw new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`);
+      const swaggerOp = client._swagger?.apis?.[resource]?.operations?.[name];
+      const sent = this.direct && swaggerOp ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs) : (client[resource][name] as AriOp)(params);
+      return await withTimeout(Promise.resolve(sent), this.opts.requestTimeoutMs, name);
     } catch (e) {
       throw toAriError(name, e);
     } finally {
@@ -422,8 +432,18 @@ export class AriConnection extends EventEmitter implements AriRest {
     await this.op('channels', 'hangup', { channelId, reason });
   }
 
+  /** Whether the connected Asterisk's API description offers an operation. */
+  has(resource: 'channels' | 'applications', name: string): boolean {
+    return typeof this.client?.[resource]?.[name] === 'function';
+  }
+
   async setChannelVars(channelId: string, vars: Record<string, string>): Promise<void> {
-    await this.op('channels', 'setChannelVars', { channelId, variables: vars });
+    if (this.has('channels', 'setChannelVars')) {
+      await this.op('channels', 'setChannelVars', { channelId, variables: vars });
+      return;
+    }
+    // Asterisks without POST /channels/{id}/variables: one request per variable.
+    await Promise.all(Object.entries(vars).map(([variable, value]) => this.op('channels', 'setChannelVar', { channelId, variable, value })));
   }
 
   async subscribeChannel(channelId: string): Promise<void> {

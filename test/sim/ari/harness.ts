@@ -3,14 +3,14 @@
  * Asterisk adapter connected to it with real ari-client, over loopback only.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AsteriskAdapter, type AsteriskCallReport } from '../../../src/pbx/asterisk/adapter';
 import { asteriskConfigSchema, type AsteriskConfig } from '../../../src/pbx/asterisk/config';
 import type { GateService } from '../../../src/gate/service';
+import { SNIPPET_PATH } from './paths';
 import { AriSimulator, type OriginateOptions, type SimOptions } from './server';
 
-export const SNIPPET_PATH = path.join(__dirname, '..', '..', '..', 'dialplan', 'asterisk', 'extensions_callgate.conf');
+export { SNIPPET_PATH };
 export const USER = 'callgate';
 export const PASS = 's3cret:pa ss';
 

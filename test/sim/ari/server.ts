@@ -21,8 +21,8 @@ import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { findExtension, parseDialplan, substitute, truthy, type Dialplan, type Step } from './dialplan';
 import { ariTimestamp, ev, REASON_CAUSE, snapshot, type SimChannel } from './events';
+import { ARI_DOCS_DIR as DOCS_DIR } from './paths';
 
-const DOCS_DIR = path.join(__dirname, '..', '..', 'fixtures', 'ari-api-docs');
 
 export type TrunkBehaviour = { result: 'answer'; talkMs?: number } | { result: 'busy' } | { result: 'noanswer' } | { result: 'congestion' };
 
