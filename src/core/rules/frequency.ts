@@ -4,21 +4,22 @@
  * Source: C. consom. D. 223-9 al. 3 (décret 2022-1313) — "tenter de démarcher" counts every attempt (FREQ-2),
  * and the limit holds whatever the legal basis, consent or contract included (FREQ-3).
  *
- * Window arithmetic (one definition, used for the count and for retryAfter):
- *   windowStart = at minus windowDays calendar days on the Europe/Paris wall clock;
- *   an attempt t counts iff windowStart < t <= at.
- * Going back from `at`, day 1 is (at-1d, at], day 30 is (at-30d, at-29d]: an attempt exactly 30 days ago is on
+ * Window arithmetic (one definition, used for the count, for the store and for retryAfter):
+ *   an attempt t counts iff  at − windowDays calendar days  <  t  <=  at   (Europe/Paris wall clock).
+ * Going back from `at`, day 1 is (at−1d, at], day 30 is (at−30d, at−29d]: an attempt exactly 30 days ago is on
  * the 31st day and no longer counts. Hence retryAfter = (the attempt that must age out) + windowDays, and at
  * that instant the attempt passes.
- * The store port (FactsQuery.windowStart) is documented as "at or after"; the 1 ms difference is filtered here.
+ * frequencyWindowStart returns the FIRST COUNTED instant, (at − windowDays calendar days) + 1 ms, so that the
+ * store port's "attempts at or after windowStart count" (FactsQuery, CommitOptions) is exactly this rule.
  */
 import { LEGAL_REFS } from '../legal-refs';
 import type { Facts, Policy } from '../types';
 import { addCalendarDays } from './calendar';
 import { type Acc, fail, pass } from './result';
 
+/** First instant whose attempts count: at minus windowDays calendar days (Europe/Paris), plus 1 ms. */
 export function frequencyWindowStart(at: Date, policy: Pick<Policy, 'windowDays'>): Date {
-  return addCalendarDays(at, -policy.windowDays);
+  return new Date(addCalendarDays(at, -policy.windowDays).getTime() + 1);
 }
 
 export type FrequencyCount = { counted: Date[]; windowStart: Date };
@@ -31,7 +32,7 @@ export function countedAttempts(at: Date, recent: readonly Date[], policy: Pick<
   const counted: Date[] = [];
   for (const d of recent) {
     const t = d instanceof Date ? d.getTime() : NaN;
-    if (t > lo && t <= hi) counted.push(d);
+    if (t >= lo && t <= hi) counted.push(d);
   }
   counted.sort((a, b) => a.getTime() - b.getTime());
   return { counted, windowStart };

@@ -12,13 +12,13 @@ function run(at: Date, attempts: Date[], policy = DEFAULT_POLICY) {
   return acc;
 }
 
-describe('frequencyWindowStart (Europe/Paris calendar days)', () => {
+describe('frequencyWindowStart: first counted instant = at − N Europe/Paris calendar days + 1 ms', () => {
   it.each([
-    ['no DST change in the window', '2026-11-30T10:00:00+01:00', '2026-10-31T09:00:00.000Z'],
+    ['no DST change in the window', '2026-11-30T10:00:00+01:00', '2026-10-31T09:00:00.001Z'],
     // 30 calendar days back from 15 Nov 10:00 CET is 16 Oct 10:00 CEST: 30 × 24 h + 1 h.
-    ['window spans the October DST change', '2026-11-15T10:00:00+01:00', '2026-10-16T08:00:00.000Z'],
+    ['window spans the October DST change', '2026-11-15T10:00:00+01:00', '2026-10-16T08:00:00.001Z'],
     // 30 calendar days back from 15 Apr 10:00 CEST is 16 Mar 10:00 CET: 30 × 24 h − 1 h.
-    ['window spans the March DST change', '2026-04-15T10:00:00+02:00', '2026-03-16T09:00:00.000Z'],
+    ['window spans the March DST change', '2026-04-15T10:00:00+02:00', '2026-03-16T09:00:00.001Z'],
   ])('%s', (_name, at, start) => {
     expect(frequencyWindowStart(D(at), { windowDays: 30 }).toISOString()).toBe(start);
   });
@@ -26,7 +26,7 @@ describe('frequencyWindowStart (Europe/Paris calendar days)', () => {
   it('does not depend on the host time zone', () => {
     // Run under TZ=UTC, Asia/Tokyo, America/New_York: the result is fixed.
     expect(frequencyWindowStart(D('2026-03-31T00:30:00+02:00'), { windowDays: 30 }).toISOString()).toBe(
-      '2026-02-28T23:30:00.000Z',
+      '2026-02-28T23:30:00.001Z',
     );
   });
 });
@@ -76,6 +76,12 @@ describe('FREQ-1', () => {
     const five = [5, 4, 3, 2, 1].map((d) => new Date(at.getTime() - d * DAY));
     const acc = run(at, five);
     expect(acc.reasons[0].retryAfter?.toISOString()).toBe(new Date(five[1].getTime() + 30 * DAY).toISOString());
+  });
+
+  it('agrees with the store port: attempts at or after frequencyWindowStart count, earlier ones do not', () => {
+    const start = frequencyWindowStart(at, DEFAULT_POLICY);
+    expect(run(at, [start, ...recent3]).reasons.map((r) => r.code)).toEqual(['frequency_limit']);
+    expect(run(at, [new Date(start.getTime() - 1), ...recent3]).reasons).toEqual([]);
   });
 
   it('attempts after the instant (replay) or unordered input are handled', () => {
