@@ -31,8 +31,8 @@ function reportError(error: unknown, io: Io): number {
   let e = error;
   if (e instanceof CommanderError) {
     // commander already printed its message (and help) on stderr/stdout.
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
-    return EXIT_USAGE;
+    // Help asked for (--help, `help CMD`) and --version exit 0; help shown because of an error exits 2.
+    return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   if (e instanceof ConfigError) e = configProblems(e.source, e);
   if (e instanceof CliError) {

@@ -74,3 +74,24 @@ describe('callgate config check', () => {
     }
   });
 });
+
+describe('help and version', () => {
+  it('exit 0 when asked for, 2 when shown because a sub-command is missing', () => {
+    const sb = sandbox();
+    try {
+      const help = sb.run(['help', 'check']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/--caller-id/);
+      expect(sb.run(['check', '--help']).code).toBe(0);
+      const v = sb.run(['--version']);
+      expect(v.code).toBe(0);
+      expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      const missing = sb.run(['consent']);
+      expect(missing.code).toBe(2);
+      expect(missing.stdout).toBe('');
+      expect(missing.stderr).toMatch(/withdraw/);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
