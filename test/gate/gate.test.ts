@@ -6,7 +6,10 @@
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
 import type { Store } from '../../src/gate/store';
-import { MemoryStore } from '../../src/store';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { MemoryStore, SqliteStore } from '../../src/store';
 import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, wrapStore } from './helpers';
 
 const WINDOW_START = new Date(AT.getTime() - 30 * 86_400_000);
@@ -86,39 +89,47 @@ describe('Gate.decide', () => {
     expect(await counted(store)).toBe(4);
   });
 
-  it('blocks the 5th of 5 concurrent attempts through the commit check, and says frequency_limit', async () => {
-    const inner = await withConsent(new MemoryStore());
-    // Hold every read until all five have read: each sees 0 attempts, as five gates racing would.
-    const allRead = deferred();
-    let reads = 0;
-    let refused = 0;
-    const store = wrapStore(
-      inner,
-      async (name) => {
-        if (name !== 'getFacts') return;
-        if (++reads === 5) allRead.resolve();
-        await allRead.promise;
-      },
-      (name, result) => {
-        if (name === 'commitDecision' && (result as { ok: boolean }).ok === false) refused++;
-      },
-    );
-    const { gate } = gateWith(store);
-    const ds = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        gate.decide(attempt({ source: { pbx: 'asterisk', channelId: `c${i}` } }), { record: true }),
-      ),
-    );
-    expect(ds.filter((d) => d.verdict === 'allow')).toHaveLength(4);
-    const blocked = ds.filter((d) => d.verdict === 'block');
-    expect(blocked).toHaveLength(1);
-    expect(blocked[0]!.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
-    expect(refused).toBe(1);
-    expect(await counted(inner)).toBe(4);
-    // The blocked decision is in the audit under its own id, once.
-    const h = await inner.history(CONSUMER);
-    expect(h.decisions.filter((x) => x.verdict === 'block').map((x) => x.id)).toEqual([blocked[0]!.id]);
-  });
+  const stores: [string, () => Store][] = [
+    ['memory', () => new MemoryStore()],
+    ['sqlite', () => SqliteStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'callgate-gate-')), 'g.db'))],
+  ];
+  it.each(stores)(
+    '%s: blocks the 5th of 5 concurrent attempts through the commit check, and says frequency_limit',
+    async (_name, open) => {
+      const inner = await withConsent(open());
+      // Hold every read until all five have read: each sees 0 attempts, as five gates racing would.
+      const allRead = deferred();
+      let reads = 0;
+      let refused = 0;
+      const store = wrapStore(
+        inner,
+        async (name) => {
+          if (name !== 'getFacts') return;
+          if (++reads === 5) allRead.resolve();
+          await allRead.promise;
+        },
+        (name, result) => {
+          if (name === 'commitDecision' && (result as { ok: boolean }).ok === false) refused++;
+        },
+      );
+      const { gate } = gateWith(store);
+      const ds = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          gate.decide(attempt({ source: { pbx: 'asterisk', channelId: `c${i}` } }), { record: true }),
+        ),
+      );
+      expect(ds.filter((d) => d.verdict === 'allow')).toHaveLength(4);
+      const blocked = ds.filter((d) => d.verdict === 'block');
+      expect(blocked).toHaveLength(1);
+      expect(blocked[0]!.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
+      expect(refused).toBe(1);
+      expect(await counted(inner)).toBe(4);
+      // The blocked decision is in the audit under its own id, once.
+      const h = await inner.history(CONSUMER);
+      expect(h.decisions.filter((x) => x.verdict === 'block').map((x) => x.id)).toEqual([blocked[0]!.id]);
+      await inner.close();
+    },
+  );
 
   it('in monitor mode records every allowed call without the limit check', async () => {
     const store = await withConsent(new MemoryStore());
