@@ -52,18 +52,16 @@ function makeCsv(file, n) {
 async function parseOnly(file) {
   let t = performance.now();
   let n = 0;
-  const parser = fs
-    .createReadStream(file, { highWaterMark: 1 << 20 })
-    .pipe(
-      parse({
-        bom: true,
-        record_delimiter: ['\r\n', '\n'],
-        relax_column_count: true,
-        skip_empty_lines: true,
-        skip_records_with_error: true,
-        info: true,
-      }),
-    );
+  const parser = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
+    parse({
+      bom: true,
+      record_delimiter: ['\r\n', '\n'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      info: true,
+    }),
+  );
   const nums = [];
   for await (const { record } of parser) {
     n++;
@@ -103,7 +101,8 @@ async function hot() {
   const file = path.join(dir, 'hot.db');
   const store = SqliteStore.open(file);
   const db = store.db;
-  const N = 1000000;
+  const N = Number(process.env.HOT_ROWS || 1000000);
+  if (process.env.NO_AUTOCHECKPOINT) db.pragma('wal_autocheckpoint = 0');
   let t = performance.now();
   const insC = db.prepare(
     "INSERT INTO consents (e164, professional, categories, collected_at, valid_until, automated) VALUES (?, 'acme', 'energy', ?, NULL, 1)",
@@ -123,7 +122,9 @@ async function hot() {
       );
     }
   })();
-  console.log(`seeded 1M consents + 1M attempts in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${N} consents + ${N} attempts (autocheckpoint ${db.pragma('wal_autocheckpoint', { simple: true })}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   const windowStart = new Date(base);
   const lat = [];
   const facts = [];
@@ -178,7 +179,7 @@ async function hot() {
   show('commitDecision', commit);
   show('getFacts + commitDecision', lat);
   await store.close();
-  console.log(`db file ${mb(fs.statSync(file).size)}; peak RSS ${mb(peak)}`);
+  console.log(`db file ${mb(fs.statSync(file).size)}; max RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
 }
 
 (async () => {
