@@ -4,8 +4,10 @@
  * calls stop(): adapters stop taking calls and let in-flight decisions finish,
  * then the store is closed.
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Logger } from 'pino';
-import { type Config } from './config/schema';
+import { type Config, DEFAULT_SQLITE_PATH } from './config/schema';
 import { ConfigError } from './config/load';
 import { type Clock, fixedClock, shiftedClock, systemClock } from './gate/clock';
 import { Gate } from './gate/gate';
@@ -37,6 +39,20 @@ export function clockFromConfig(c: Config['clock']): Clock {
   }
 }
 
+/**
+ * The default store path './data/callgate.db' works out of the box: its folder
+ * is created when missing. A path the operator chose is left to the store,
+ * which refuses a missing folder (a typo must not create a new, empty store).
+ */
+function ensureDefaultDataFolder(config: Config, logger: Logger): void {
+  if (config.store.driver !== 'sqlite' || path.normalize(config.store.path) !== path.normalize(DEFAULT_SQLITE_PATH))
+    return;
+  const dir = path.dirname(path.resolve(config.store.path));
+  if (existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  logger.info({ dir }, 'created the data folder of the default store path');
+}
+
 /** Opens the store and builds the gate. The store is open when this returns: call close(). */
 export function createRuntime(config: Config, opts: { logger?: Logger } = {}): Runtime {
   const logger = opts.logger ?? createLogger(config.log);
@@ -50,6 +66,7 @@ export function createRuntime(config: Config, opts: { logger?: Logger } = {}): R
   if (config.policy.monitorOnly) {
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
+  ensureDefaultDataFolder(config, logger);
   const store = openStore(config.store);
   const gate = new Gate({ store, config, clock, logger });
   let closing: Promise<void> | undefined;

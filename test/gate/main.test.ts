@@ -66,6 +66,25 @@ describe('createRuntime', () => {
   });
 });
 
+describe('the default store path', () => {
+  const cwd = process.cwd();
+  afterEach(() => process.chdir(cwd));
+
+  it('creates ./data for the default path, but never a folder the operator named', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-cwd-'));
+    process.chdir(dir);
+    const rt = createRuntime(parseConfig(BASE, 't'), { logger: logSink().logger });
+    expect(existsSync(path.join(dir, 'data', 'callgate.db'))).toBe(true);
+    await rt.close();
+    expect(() =>
+      createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: ./dta/callgate.db}\n`, 't'), {
+        logger: logSink().logger,
+      }),
+    ).toThrow(/CG_ERR_STORE_OPEN/);
+    expect(existsSync(path.join(dir, 'dta'))).toBe(false);
+  });
+});
+
 describe('startGate', () => {
   it('refuses to start without a PBX section, before opening anything', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
