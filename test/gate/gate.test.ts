@@ -220,6 +220,27 @@ describe('Gate fail mode (GATE-1)', () => {
   });
 });
 
+describe('Gate fail open after the deadline', () => {
+  it('counts the placed call once: the fail-open attempt is recorded, the late one released', async () => {
+    const inner = await withConsent(new MemoryStore());
+    const holdCommit = deferred();
+    const released: string[] = [];
+    const store = wrapStore(inner, async (name, args) => {
+      if (name === 'commitDecision' && (args[0] as { id: string }).id === 'd1') await holdCommit.promise;
+      if (name === 'releaseAttempt') released.push(args[0] as string);
+    });
+    const { gate } = gateWith(store, 'policy: {failMode: open}');
+    const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
+    expect(d.verdict).toBe('allow');
+    expect(d.tags).toContain('gate_unavailable');
+    holdCommit.resolve();
+    await until(() => released.length === 1, 'late attempt released');
+    const h = await inner.history(CONSUMER);
+    expect(h.attempts.map((a) => a.decisionId).sort()).toEqual(['d1', 'd2']);
+    expect(await counted(inner)).toBe(1); // d2 (fail open, placed) counts; d1 was released
+  });
+});
+
 describe('Gate logging', () => {
   it('writes exactly one info line per decision, with masked numbers and the fields an operator needs', async () => {
     const store = await withConsent(new MemoryStore());
