@@ -177,7 +177,9 @@ function campaignTag(acc: Acc, attempt: CallAttempt, ctx: EvaluationContext): vo
   if (!ctx.campaignKnown) tag(acc, attempt?.campaignId === undefined ? 'campaign:default' : 'campaign:unknown');
 }
 
-const ALL_BUT = (done: ReadonlySet<RuleId>): RuleId[] => RULE_IDS.filter((r) => !done.has(r) && r !== 'GATE-1');
+/** Not judged per attempt by the core: FREQ-2/3 and SIL-1 are how the store counts, GATE-1 is the fail mode. */
+const NOT_EVALUATED: ReadonlySet<RuleId> = new Set<RuleId>(['FREQ-2', 'FREQ-3', 'SIL-1', 'GATE-1']);
+const ALL_BUT = (done: RuleId): RuleId[] => RULE_IDS.filter((r) => r !== done && !NOT_EVALUATED.has(r));
 
 /** Rules the core evaluates; FREQ-2/3 and SIL-1 are applied by the store's count (see rules/frequency.ts). */
 const CONSUMER_RULES: readonly RuleId[] = [
@@ -257,7 +259,7 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
   if (isEmergency(attempt?.to, loc.ok ? loc.number : undefined)) {
     const when = isValidDate(at) ? at : new Date(0);
     exempt(acc, 'SCOPE-1', 'emergency number: never blocked');
-    skip(acc, ALL_BUT(new Set(['SCOPE-1'])), 'emergency number (SCOPE-1)');
+    skip(acc, ALL_BUT('SCOPE-1'), 'emergency number (SCOPE-1)');
     tag(acc, 'emergency');
     const d = finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', calleeOf(loc, when), undefined);
     return d;
@@ -298,13 +300,16 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
   let basis: LegalBasis = 'none';
   if (!prospecting) {
     skip(acc, CONSUMER_RULES, 'not consumer prospecting (SCOPE-2)');
+  } else if (!loc.ok) {
+    // Without a number there are no facts about the consumer: only the campaign-level sector bans are judged.
+    checkSector(acc, at, f.contracts, campaign);
+    skip(acc, CONSUMER_RULES.slice(3), 'destination invalid (SCOPE-3): no consumer to look up');
   } else {
     checkSector(acc, at, f.contracts, campaign);
     const legal = checkLegalBasis(acc, regime, at, f, campaign, policy);
     basis = legal.basis;
     checkDnc(acc, regime, at, f, campaign, policy);
-    if (loc.ok) checkTime(acc, at, loc.places, legal.validConsents, policy);
-    else skip(acc, ['TIME-1', 'TIME-2', 'TIME-3', 'TIME-4'], 'destination invalid: no time zone');
+    checkTime(acc, at, loc.places, legal.validConsents, policy);
     checkFrequency(acc, at, f, policy);
     checkRobocall(acc, legal.validConsents, campaign, policy);
   }

@@ -104,6 +104,23 @@ describe('an allowed attempt', () => {
   });
 });
 
+describe('every path lists each evaluated rule exactly once', () => {
+  const expected = RULE_IDS.filter((r) => !['FREQ-2', 'FREQ-3', 'SIL-1', 'GATE-1'].includes(r)).sort();
+  it.each([
+    ['emergency', run(MONDAY_1030, { attempt: { to: '112' } })],
+    ['invalid destination', run(MONDAY_1030, { attempt: { to: 'abc' } })],
+    ['not prospecting', run(MONDAY_1030, { campaign: { purpose: 'survey' } })],
+    ['opposition regime', run('2026-06-01T11:00:00+02:00')],
+    [
+      'agreed slot',
+      run('2026-11-29T15:00:00+01:00', { facts: { consents: [{ ...CONSENT, slot: D('2026-11-29T15:00:00+01:00') }] } }),
+    ],
+    ['withheld caller ID', run(MONDAY_1030, { attempt: { callerId: { number: '', presentation: 'restricted' } } })],
+  ])('%s', (_n, d) => {
+    expect(d.rules.map((r) => r.rule).sort()).toEqual(expected);
+  });
+});
+
 describe('TIME-3 calling hours, half-open windows in the consumer zone', () => {
   it.each([
     ['2026-11-30T09:59:59.999+01:00', 'block', '2026-11-30T10:00:00+01:00'],
@@ -362,6 +379,13 @@ describe('SCOPE-3 invalid destination', () => {
     expect(codes(d)).toEqual(['invalid_destination']);
     expect(d.callee).toBeUndefined();
     expect(outcome(d, 'TIME-3')).toBe('skip');
+  });
+  it('with no facts (the gate cannot look an invalid number up), only the destination and campaign-level rules report', () => {
+    const d = evaluate(attempt(MONDAY_1030, { to: 'abc' }), EMPTY_FACTS, ctx({ campaign: { sector: 'cpf_training' } }));
+    expect(codes(d)).toEqual(['invalid_destination', 'sector_banned']);
+    expect(outcome(d, 'CONS-1')).toBe('skip');
+    expect(outcome(d, 'FREQ-1')).toBe('skip');
+    expect(d.basis).toBe('none');
   });
   it('caller-ID rules are still checked', () => {
     const d = run(MONDAY_1030, { attempt: { to: 'abc', callerId: { number: '', presentation: 'allowed' } } });
