@@ -18,7 +18,12 @@ import { CliError, usage } from './errors';
  * the configured masking; stdout carries only the command's output.
  */
 export function cliLogger(config: Config): Logger {
-  const level = (process.env.CALLGATE_LOG_LEVEL as Config['log']['level'] | undefined) ?? 'warn';
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  const env = process.env.CALLGATE_LOG_LEVEL;
+  const level = levels.find((l) => l === env) ?? 'warn';
+  if (env !== undefined && env !== level) {
+    throw usage(`CALLGATE_LOG_LEVEL: '${env}' is not a log level; use one of ${levels.join(', ')}`);
+  }
   return createLogger({ ...config.log, level }, pino.destination({ dest: 2, sync: true }));
 }
 
