@@ -31,7 +31,12 @@ type Phase = { gate: GateService; rest: 'direct' | 'ari-client'; logger: Logger 
 /** One run: calls at the given rate through the simulator, latency StasisStart → continue. */
 async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Phase): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
-  const sim = new AriSimulator({ username: USER, password: PASS, dialplan: [shippedDialplan()], trunk: () => ({ result: 'answer', talkMs: 50 }) });
+  const sim = new AriSimulator({
+    username: USER,
+    password: PASS,
+    dialplan: [shippedDialplan()],
+    trunk: () => ({ result: 'answer', talkMs: 50 }),
+  });
   sim.recordEvents = false;
   await sim.start();
   const started = new Map<string, bigint>();
@@ -52,7 +57,13 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
   };
   const adapter = new AsteriskAdapter({
     gate: phase.gate,
-    config: asteriskConfigSchema.parse({ url: sim.url, username: USER, password: PASS, allowContext: 'callgate-allowed', rest: phase.rest }),
+    config: asteriskConfigSchema.parse({
+      url: sim.url,
+      username: USER,
+      password: PASS,
+      allowContext: 'callgate-allowed',
+      rest: phase.rest,
+    }),
     logger: phase.logger,
   });
   await adapter.start();
@@ -65,7 +76,13 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
       const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * opts.ratePerS));
       while (calls.length < due) {
         const i = calls.length;
-        calls.push(sim.originate({ exten: mobileNational(i), callerId: { number: '+33162000001' }, vars: { CALLGATE_CAMPAIGN: 'bench' } }).done);
+        calls.push(
+          sim.originate({
+            exten: mobileNational(i),
+            callerId: { number: '+33162000001' },
+            vars: { CALLGATE_CAMPAIGN: 'bench' },
+          }).done,
+        );
       }
       if (calls.length >= total) {
         clearInterval(timer);
@@ -99,7 +116,14 @@ function instantGate(): GateService {
   return {
     clock: fixedClock(BENCH_AT),
     async decide(a: CallAttempt): Promise<Decision> {
-      return { id: `i${++n}`, verdict: 'allow', reasons: [], tags: [], basis: 'consent', source: a.source } as unknown as Decision;
+      return {
+        id: `i${++n}`,
+        verdict: 'allow',
+        reasons: [],
+        tags: [],
+        basis: 'consent',
+        source: a.source,
+      } as unknown as Decision;
     },
     async recordOutcome(): Promise<void> {},
   };
@@ -113,7 +137,12 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   const session = await store.beginImport('consent');
   const rows: ConsentRow[] = [];
   for (let i = 0; i < total; i++) {
-    rows.push({ e164: mobileE164(i), professional: 'acme', categories: [], collectedAt: new Date(BENCH_AT.getTime() - 30 * DAY) });
+    rows.push({
+      e164: mobileE164(i),
+      professional: 'acme',
+      categories: [],
+      collectedAt: new Date(BENCH_AT.getTime() - 30 * DAY),
+    });
     if (rows.length === 10_000) await session.consents(rows.splice(0));
   }
   if (rows.length) await session.consents(rows.splice(0));

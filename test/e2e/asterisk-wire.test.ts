@@ -70,12 +70,20 @@ test('allowed call: variables set, continued in allowContext at the number, dial
     contact: { postalCode: '67000' },
     source: { pbx: 'asterisk', channelId: call.channelId },
   });
-  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'allow', CALLGATE_DECISION_ID: 'd1', CALLGATE_BASIS: 'consent', CALLGATE_TAGS: 'basis:consent,recording_required' });
+  expect(r.vars).toMatchObject({
+    CALLGATE_VERDICT: 'allow',
+    CALLGATE_DECISION_ID: 'd1',
+    CALLGATE_BASIS: 'consent',
+    CALLGATE_TAGS: 'basis:consent,recording_required',
+  });
   expect(r.vars.CALLGATE_REASONS).toBeUndefined();
   expect(r.trail).toContain('callgate-allowed:Dial');
   expect(r.dialed).toEqual({ dialstring: '0612345678@trunk', status: 'ANSWER' });
   await until(() => gate.outcomes.length === 1, 'outcome');
-  expect(gate.outcomes[0]).toMatchObject({ id: 'd1', outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' } });
+  expect(gate.outcomes[0]).toMatchObject({
+    id: 'd1',
+    outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' },
+  });
   expect(gate.outcomes[0]!.outcome.durationMs).toBeGreaterThan(0);
 });
 
@@ -100,7 +108,11 @@ test('blocked call: hung up with cause 21 and the reasons in CALLGATE_REASONS', 
   run = await startAdapter(sim, gate);
   const r = await dial(sim, '0612345678').done;
   expect(r.cause).toBe(21);
-  expect(r.vars).toMatchObject({ CALLGATE_VERDICT: 'block', CALLGATE_REASONS: 'frequency_limit', CALLGATE_DECISION_ID: 'd1' });
+  expect(r.vars).toMatchObject({
+    CALLGATE_VERDICT: 'block',
+    CALLGATE_REASONS: 'frequency_limit',
+    CALLGATE_DECISION_ID: 'd1',
+  });
   expect(r.dialed).toBeUndefined();
   expect(sim.rest.some((q) => q.method === 'DELETE' && q.query === '?reason=rejected')).toBe(true);
 });
@@ -109,7 +121,9 @@ test('blocked call sent to the announcement context when blockContext is set', a
   gate.block.set('0612345678', 'outside_calling_hours');
   run = await startAdapter(sim, gate, { blockContext: 'callgate-blocked' });
   const r = await dial(sim, '0612345678').done;
-  expect(r.trail).toEqual(expect.arrayContaining(['callgate-blocked:Answer', 'callgate-blocked:Playback', 'callgate-blocked:Hangup']));
+  expect(r.trail).toEqual(
+    expect.arrayContaining(['callgate-blocked:Answer', 'callgate-blocked:Playback', 'callgate-blocked:Hangup']),
+  );
   expect(r.cause).toBe(21);
   expect(r.dialed).toBeUndefined();
   expect(r.vars.CALLGATE_REASONS).toBe('outside_calling_hours');
@@ -167,7 +181,10 @@ test('connection dropped mid-decision: the decision lands after the reconnect, d
 test('a channel that entered Stasis while the gate was disconnected is decided after the reconnect', async () => {
   run = await startAdapter(sim, gate, { requestTimeoutMs: 200 });
   // The adapter's look for orphans right after connecting is done before the call comes.
-  await until(() => sim.rest.some((q) => q.method === 'GET' && q.path === '/ari/applications/callgate'), 'first recovery scan');
+  await until(
+    () => sim.rest.some((q) => q.method === 'GET' && q.path === '/ari/applications/callgate'),
+    'first recovery scan',
+  );
   await new Promise((r) => setTimeout(r, 50));
   sim.muteEvents = true; // its StasisStart is lost with the connection
   const call = dial(sim, '0687654321');
@@ -181,6 +198,32 @@ test('a channel that entered Stasis while the gate was disconnected is decided a
   expect(gate.attempts[0]!.to).toBe('0687654321');
   expect(r.vars.CALLGATE_VERDICT).toBe('allow');
   expect(r.dialed?.status).toBe('ANSWER');
+});
+
+test('the agent hangs up while the gate decides: nothing is sent to the dead channel, the allowed attempt gets an outcome', async () => {
+  gate.delayMs = 100;
+  run = await startAdapter(sim, gate);
+  const call = dial(sim, '0612345678');
+  await until(() => gate.attempts.length === 1, 'deciding');
+  expect(sim.callerHangup(call.channelId)).toBe(true);
+  await call.done;
+  await until(() => gate.outcomes.length === 1, 'outcome');
+  expect(gate.outcomes[0]).toMatchObject({ id: 'd1', outcome: { answered: false, durationMs: 0, hangupCause: '16' } });
+  expect(sim.rest.some((q) => q.path.endsWith('/continue'))).toBe(false);
+});
+
+test('connecting prints nothing on stdout (swagger-client\'s "deprecated version of Swagger" line is routed to the logger)', async () => {
+  const spy = jest.spyOn(console, 'log');
+  const write = jest.spyOn(process.stdout, 'write');
+  try {
+    run = await startAdapter(sim, gate);
+    expect(spy).not.toHaveBeenCalled();
+    expect(write.mock.calls.map((c) => String(c[0])).join('')).not.toMatch(/Swagger/);
+  } finally {
+    spy.mockRestore();
+    write.mockRestore();
+  }
+  expect(sim.rest.some((q) => q.path === '/ari/api-docs/resources.json')).toBe(true);
 });
 
 test('wrong password: start() rejects with one clear error, no uncaught exception', async () => {
@@ -197,7 +240,10 @@ test('a second gate on the same app name: ApplicationReplaced is logged as an er
   const logger = pino({ level: 'error' }, { write: (s: string) => void lines.push(s) });
   run = await startAdapter(sim, gate, {}, logger);
   const second = await startAdapter(sim, new ScriptedGate());
-  await until(() => lines.some((l) => l.includes('ApplicationReplaced') || l.includes('another ARI client registered')), 'error logged');
+  await until(
+    () => lines.some((l) => l.includes('ApplicationReplaced') || l.includes('another ARI client registered')),
+    'error logged',
+  );
   expect(lines.join('\n')).toMatch(/another ARI client registered the Stasis app 'callgate'/);
   await second.stop();
 });

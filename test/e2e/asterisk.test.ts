@@ -33,7 +33,12 @@ let store: Store;
 let run: Running | undefined;
 
 async function consent(national: string): Promise<void> {
-  await store.addConsent({ e164: `+33${national.slice(1)}`, professional: 'acme', categories: [], collectedAt: new Date('2026-10-01T10:00:00Z') });
+  await store.addConsent({
+    e164: `+33${national.slice(1)}`,
+    professional: 'acme',
+    categories: [],
+    collectedAt: new Date('2026-10-01T10:00:00Z'),
+  });
 }
 
 function gateOn(s: Store): Gate {
@@ -64,7 +69,10 @@ test('allowed call with consent: continued into callgate-allowed with its variab
   await until(() => run!.adapter.stats().tracking === 0, 'outcome handled');
   const h = await waitForOutcome('+33612345678');
   expect(h.attempts).toHaveLength(1);
-  expect(h.attempts[0]).toMatchObject({ decisionId: id, outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' } });
+  expect(h.attempts[0]).toMatchObject({
+    decisionId: id,
+    outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' },
+  });
 });
 
 async function waitForOutcome(e164: string) {

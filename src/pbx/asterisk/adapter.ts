@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../../core/types';
 import type { GateService, PbxAdapter } from '../../gate/service';
+import type { CallOutcome } from '../../gate/store';
 import { AriConnection, AriHttpError, type AriChannel, type AriEvent, type AriRest } from './ari';
 import { argsFromAppData, buildAttempt, maskNumber, parseStasisArgs, type StasisArgs } from './attempt';
 import type { AsteriskConfig } from './config';
@@ -34,8 +35,10 @@ type Call = {
   args: StasisArgs;
   state: CallState;
   decision?: Decision;
-  /** Set when the channel disappeared before the gate acted on it. */
+  /** Set when the channel disappeared before the gate acted on it (0 = cause unknown). */
   goneCause?: number;
+  /** Cause of a hangup request seen while in Stasis. */
+  requestCause?: number;
   tracker?: OutcomeTracker;
   retries: number;
   log: Logger;
@@ -86,13 +89,22 @@ export class AsteriskAdapter implements PbxAdapter {
     this.rest = this.ari;
     this.ari.on('event', (ev: AriEvent) => this.onEvent(ev));
     this.ari.on('connected', () => this.track(this.recover()));
-    this.ari.on('disconnected', (e: Error) => this.log.warn({ err: e.message }, 'ARI event socket lost; calls now fail in the dialplan (STASISSTATUS=FAILED) until it is back'));
+    this.ari.on('disconnected', (e: Error) =>
+      this.log.warn(
+        { err: e.message },
+        'ARI event socket lost; calls now fail in the dialplan (STASISSTATUS=FAILED) until it is back',
+      ),
+    );
   }
 
   async start(): Promise<void> {
     this.stopping = false;
     const ok = await this.ari.start();
-    if (!ok) this.log.warn({ code: 'CG_ERR_PBX_CONNECT', url: this.opts.config.url }, 'Asterisk not reachable yet; retrying in the background');
+    if (!ok)
+      this.log.warn(
+        { code: 'CG_ERR_PBX_CONNECT', url: this.opts.config.url },
+        'Asterisk not reachable yet; retrying in the background',
+      );
   }
 
   async stop(): Promise<void> {
@@ -115,7 +127,9 @@ export class AsteriskAdapter implements PbxAdapter {
 
   private track(p: Promise<void>): void {
     this.inflight.add(p);
-    p.catch((e: unknown) => this.log.error({ code: 'CG_ERR_INTERNAL', err: String(e) }, 'asterisk adapter fault')).finally(() => this.inflight.delete(p));
+    p.catch((e: unknown) =>
+      this.log.error({ code: 'CG_ERR_INTERNAL', err: String(e) }, 'asterisk adapter fault'),
+    ).finally(() => this.inflight.delete(p));
   }
 
   /* ------------------------------------------------------------------------------ events */
@@ -158,8 +172,13 @@ export class AsteriskAdapter implements PbxAdapter {
       }
       return;
     }
-    if (ev.type === 'ChannelDestroyed') {
-      call.goneCause = ev.cause ?? 0;
+    // A channel in Stasis that hangs up sends ChannelHangupRequest (with the Q.850 cause of a
+    // caller hangup) and StasisEnd; ChannelDestroyed only reaches subscribed apps.
+    // (cause 32 is the soft-hangup flag of an ARI DELETE, not a Q.850 cause.)
+    if (ev.type === 'ChannelHangupRequest' && typeof ev.cause === 'number' && ev.cause !== 32)
+      call.requestCause ??= ev.cause;
+    if (ev.type === 'ChannelDestroyed' || (ev.type === 'StasisEnd' && call.state !== 'acting')) {
+      call.goneCause = ev.cause ?? call.requestCause ?? 0;
       if (call.state === 'pending') this.finishGone(call);
     }
   }
@@ -225,13 +244,21 @@ export class AsteriskAdapter implements PbxAdapter {
         await Promise.all([this.rest.setChannelVars(call.channelId, vars), this.rest.subscribeChannel(call.channelId)]);
         call.tracker = new OutcomeTracker(call.channelId);
         call.state = 'tracking'; // events may arrive as soon as continue is sent
-        await this.rest.continueInDialplan(call.channelId, { context: config.allowContext, extension: number, priority: 1 });
+        await this.rest.continueInDialplan(call.channelId, {
+          context: config.allowContext,
+          extension: number,
+          priority: 1,
+        });
         this.report(call, 'continue');
       } else {
         vars.CALLGATE_REASONS = d.reasons.map((r) => r.code).join(',');
         await this.rest.setChannelVars(call.channelId, vars);
         if (config.blockContext) {
-          await this.rest.continueInDialplan(call.channelId, { context: config.blockContext, extension: number, priority: 1 });
+          await this.rest.continueInDialplan(call.channelId, {
+            context: config.blockContext,
+            extension: number,
+            priority: 1,
+          });
           this.report(call, 'block-context');
         } else {
           await this.rest.hangup(call.channelId, config.hangupReason);
@@ -241,14 +268,17 @@ export class AsteriskAdapter implements PbxAdapter {
         this.calls.delete(call.channelId);
       }
     } catch (e) {
-      if (e instanceof AriHttpError && e.channelGone) {
+      if ((e instanceof AriHttpError && e.channelGone) || call.goneCause !== undefined) {
         call.goneCause ??= 0;
         return this.finishGone(call);
       }
       call.state = 'pending';
       call.tracker = undefined;
       call.retries++;
-      call.log.warn({ err: e instanceof Error ? e.message : String(e), retries: call.retries }, 'decision taken but not yet applied on the channel; will re-apply');
+      call.log.warn(
+        { err: e instanceof Error ? e.message : String(e), retries: call.retries },
+        'decision taken but not yet applied on the channel; will re-apply',
+      );
       this.scheduleRetry();
     }
   }
@@ -267,14 +297,9 @@ export class AsteriskAdapter implements PbxAdapter {
     if (!d) return;
     this.opts.onHandled?.({ channelId: call.channelId, verdict: d.verdict, action: 'none', decisionId: d.id });
     if (d.verdict === 'allow') {
-      this.track(
-        this.opts.gate.recordOutcome(d.id, {
-          answered: false,
-          hangupCause: call.goneCause ? String(call.goneCause) : undefined,
-          durationMs: 0,
-          endedAt: this.opts.gate.clock.now(),
-        }),
-      );
+      const outcome: CallOutcome = { answered: false, durationMs: 0, endedAt: this.opts.gate.clock.now() };
+      if (call.goneCause) outcome.hangupCause = String(call.goneCause);
+      this.track(this.opts.gate.recordOutcome(d.id, outcome));
     }
   }
 
@@ -301,11 +326,28 @@ export class AsteriskAdapter implements PbxAdapter {
     try {
       ids = await this.rest.applicationChannelIds();
     } catch (e) {
-      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not list the channels held by the Stasis app after connecting');
+      this.log.warn(
+        { err: e instanceof Error ? e.message : String(e) },
+        'could not list the channels held by the Stasis app after connecting',
+      );
       return;
     }
     const present = new Set(ids);
     for (const call of [...this.calls.values()]) {
+      if (call.state === 'tracking' && !present.has(call.channelId) && call.decision) {
+        // The call ended while the event socket was down: its end is unknown, its attempt stays counted.
+        call.state = 'done';
+        this.calls.delete(call.channelId);
+        call.log.warn('call ended while ARI was disconnected; outcome recorded without its hangup cause');
+        this.track(
+          this.opts.gate.recordOutcome(call.decision.id, {
+            answered: false,
+            durationMs: 0,
+            endedAt: this.opts.gate.clock.now(),
+          }),
+        );
+        continue;
+      }
       if (call.state !== 'pending') continue;
       if (!present.has(call.channelId)) {
         call.goneCause ??= 0;
@@ -322,7 +364,10 @@ export class AsteriskAdapter implements PbxAdapter {
       if (!ch || ch.dialplan?.app_name !== 'Stasis') continue;
       const args = argsFromAppData(ch.dialplan.app_data ?? '', this.opts.config.app);
       if (!args) continue;
-      this.log.warn({ channel: id }, 'found a channel waiting in the Stasis app without a decision (connection was lost); deciding it now');
+      this.log.warn(
+        { channel: id },
+        'found a channel waiting in the Stasis app without a decision (connection was lost); deciding it now',
+      );
       this.track(this.onStasisStart(ch, args));
     }
   }
@@ -335,7 +380,14 @@ function backstopDecision(attempt: ReturnType<typeof buildAttempt>, failMode: 'c
     id: '',
     verdict: block ? 'block' : 'allow',
     reasons: block
-      ? [{ code: 'gate_unavailable', rule: 'GATE-1', message: 'The gate did not answer within its deadline; fail mode is closed.', legalRef: 'GATE-1 (callgate policy)' }]
+      ? [
+          {
+            code: 'gate_unavailable',
+            rule: 'GATE-1',
+            message: 'The gate did not answer within its deadline; fail mode is closed.',
+            legalRef: 'GATE-1 (callgate policy)',
+          },
+        ]
       : [],
     tags: block ? [] : ['gate_unavailable', 'fail_open'],
     regime: 'consent',

@@ -52,6 +52,7 @@ export type AriEvent = {
   peer?: AriChannel;
   variable?: string;
   value?: string;
+  soft?: boolean;
   [k: string]: unknown;
 };
 
@@ -135,6 +136,7 @@ type WsCtor = new (url: string) => WsLike;
 
 function loadWs(): WsCtor {
   const ariDir = path.dirname(require.resolve('ari-client/package.json'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve('ws', { paths: [ariDir] })) as WsCtor;
 }
 
@@ -181,7 +183,10 @@ function probe(opts: AriConnectionOptions): Promise<void> {
   const base = new URL(opts.url);
   if (base.protocol !== 'http:') {
     return Promise.reject(
-      new AriConnectError(`asterisk.url must be http:// (ari-client cannot follow Asterisk's http basePath behind TLS); got ${base.protocol}`, false),
+      new AriConnectError(
+        `asterisk.url must be http:// (ari-client cannot follow Asterisk's http basePath behind TLS); got ${base.protocol}`,
+        false,
+      ),
     );
   }
   return new Promise((resolve, reject) => {
@@ -205,12 +210,23 @@ function probe(opts: AriConnectionOptions): Promise<void> {
             ),
           );
         }
-        reject(new AriConnectError(`ARI at ${base.host} answered HTTP ${res.statusCode} for /ari/api-docs/resources.json: is ARI enabled (ari.conf enabled=yes, http.conf)?`, false));
+        reject(
+          new AriConnectError(
+            `ARI at ${base.host} answered HTTP ${res.statusCode} for /ari/api-docs/resources.json: is ARI enabled (ari.conf enabled=yes, http.conf)?`,
+            false,
+          ),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.requestTimeoutMs} ms`)));
     req.on('error', (e) =>
-      reject(new AriConnectError(`cannot reach ARI at ${base.host}: ${e.message}; check asterisk.url and that Asterisk runs with ARI enabled`, false, { cause: e })),
+      reject(
+        new AriConnectError(
+          `cannot reach ARI at ${base.host}: ${e.message}; check asterisk.url and that Asterisk runs with ARI enabled`,
+          false,
+          { cause: e },
+        ),
+      ),
     );
   });
 }
@@ -232,10 +248,17 @@ async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
   };
   process.on('uncaughtException', guard);
   try {
-    return await withTimeout(ari.connect(opts.url, opts.username, opts.password), opts.requestTimeoutMs * 3, 'loading the API description');
+    return await withTimeout(
+      ari.connect(opts.url, opts.username, opts.password),
+      opts.requestTimeoutMs * 3,
+      'loading the API description',
+    );
   } catch (e) {
     const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(stray ?? e);
-    throw new AriConnectError(`ari-client could not load the ARI API description from ${opts.url}: ${text}`, /^401\b/.test(text));
+    throw new AriConnectError(
+      `ari-client could not load the ARI API description from ${opts.url}: ${text}`,
+      /^401\b/.test(text),
+    );
   } finally {
     // The stray throw comes after the rejection, in the same HTTP callback: leave the guard one tick longer.
     setImmediate(() => process.removeListener('uncaughtException', guard));
@@ -264,7 +287,8 @@ export class AriConnection extends EventEmitter implements AriRest {
   constructor(private readonly opts: AriConnectionOptions) {
     super();
     this.log = opts.logger;
-    if (opts.rest === 'direct') this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
+    if (opts.rest === 'direct')
+      this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
   }
 
   get connected(): boolean {
@@ -360,7 +384,12 @@ export class AriConnection extends EventEmitter implements AriRest {
       });
       ws.on('message', (data: unknown) => this.onMessage(String(data)));
       ws.on('error', (e: Error) => {
-        if (!opened) reject(new AriConnectError(`ARI WebSocket to ${base.host} failed: ${e.message}`, /401/.test(e.message), { cause: e }));
+        if (!opened)
+          reject(
+            new AriConnectError(`ARI WebSocket to ${base.host} failed: ${e.message}`, /401/.test(e.message), {
+              cause: e,
+            }),
+          );
         else this.log.warn({ err: e.message }, 'ARI WebSocket error');
       });
       ws.on('close', (code: number) => {
@@ -380,7 +409,10 @@ export class AriConnection extends EventEmitter implements AriRest {
     if (this.closing || this.timer) return;
     const delay = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
-    this.log.warn({ code: 'CG_ERR_PBX_CONNECT', err: err.message, retryInMs: delay, attempt: this.attempt }, 'ARI not connected, retrying');
+    this.log.warn(
+      { code: 'CG_ERR_PBX_CONNECT', err: err.message, retryInMs: delay, attempt: this.attempt },
+      'ARI not connected, retrying',
+    );
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.closing) return;
@@ -406,7 +438,11 @@ export class AriConnection extends EventEmitter implements AriRest {
   private readonly queue: Array<() => void> = [];
 
   /** One REST call: queued under maxConcurrentRequests, then timed out after requestTimeoutMs. */
-  private async op(resource: 'channels' | 'applications', name: string, params: Record<string, unknown>): Promise<unknown> {
+  private async op(
+    resource: 'channels' | 'applications',
+    name: string,
+    params: Record<string, unknown>,
+  ): Promise<unknown> {
     if (this.active >= this.opts.maxConcurrentRequests) await new Promise<void>((r) => this.queue.push(r));
     this.active++;
     try {
@@ -414,7 +450,10 @@ export class AriConnection extends EventEmitter implements AriRest {
       if (!client) throw new Error(`ARI ${name}: not connected`);
       if (!this.has(resource, name)) throw new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`);
       const swaggerOp = client._swagger?.apis?.[resource]?.operations?.[name];
-      const sent = this.direct && swaggerOp ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs) : (client[resource][name] as AriOp)(params);
+      const sent =
+        this.direct && swaggerOp
+          ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs)
+          : (client[resource][name] as AriOp)(params);
       return await withTimeout(Promise.resolve(sent), this.opts.requestTimeoutMs, name);
     } catch (e) {
       throw toAriError(name, e);
@@ -424,7 +463,10 @@ export class AriConnection extends EventEmitter implements AriRest {
     }
   }
 
-  async continueInDialplan(channelId: string, to: { context: string; extension: string; priority: number }): Promise<void> {
+  async continueInDialplan(
+    channelId: string,
+    to: { context: string; extension: string; priority: number },
+  ): Promise<void> {
     await this.op('channels', 'continueInDialplan', { channelId, ...to });
   }
 
@@ -443,7 +485,11 @@ export class AriConnection extends EventEmitter implements AriRest {
       return;
     }
     // Asterisks without POST /channels/{id}/variables: one request per variable.
-    await Promise.all(Object.entries(vars).map(([variable, value]) => this.op('channels', 'setChannelVar', { channelId, variable, value })));
+    await Promise.all(
+      Object.entries(vars).map(([variable, value]) =>
+        this.op('channels', 'setChannelVar', { channelId, variable, value }),
+      ),
+    );
   }
 
   async subscribeChannel(channelId: string): Promise<void> {
@@ -451,7 +497,8 @@ export class AriConnection extends EventEmitter implements AriRest {
   }
 
   async applicationChannelIds(): Promise<string[]> {
-    const app = (await this.op('applications', 'get', { applicationName: this.opts.app })) as { channel_ids?: string[] } | undefined;
+    const app = (await this.op('applications', 'get', { applicationName: this.opts.app })) as
+      { channel_ids?: string[] } | undefined;
     return Array.isArray(app?.channel_ids) ? [...app.channel_ids] : [];
   }
 

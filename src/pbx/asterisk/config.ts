@@ -14,7 +14,23 @@ export const asteriskConfigSchema = z
     /** Context for blocked calls (an announcement to the agent); absent = hang up with hangupReason. */
     blockContext: z.string().min(1).optional(),
     /** ARI hangup reason for blocked calls: rejected = cause 21. */
-    hangupReason: z.enum(['normal', 'busy', 'congestion', 'no_answer', 'timeout', 'rejected', 'unallocated', 'normal_unspecified', 'number_incomplete', 'codec_mismatch', 'interworking', 'failure', 'answered_elsewhere']).default('rejected'),
+    hangupReason: z
+      .enum([
+        'normal',
+        'busy',
+        'congestion',
+        'no_answer',
+        'timeout',
+        'rejected',
+        'unallocated',
+        'normal_unspecified',
+        'number_incomplete',
+        'codec_mismatch',
+        'interworking',
+        'failure',
+        'answered_elsewhere',
+      ])
+      .default('rejected'),
     /** Per-request timeout for ARI REST calls (ari-client's never settle on a dropped connection), ms. */
     requestTimeoutMs: z.number().int().positive().default(2000),
     /** Reconnect backoff bounds, ms (doubling from min, capped at max, forever). */

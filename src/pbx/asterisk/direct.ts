@@ -42,7 +42,8 @@ export class DirectRest {
       const v = params[prm.name];
       if (v === undefined) continue;
       if (prm.paramType === 'path') p = p.replace(`{${prm.name}}`, encodeURIComponent(String(v)));
-      else if (prm.paramType === 'query') query.push(`${prm.name}=${encodeURIComponent(Array.isArray(v) ? v.join(',') : String(v))}`);
+      else if (prm.paramType === 'query')
+        query.push(`${prm.name}=${encodeURIComponent(Array.isArray(v) ? v.join(',') : String(v))}`);
       else if (prm.paramType === 'body') body = JSON.stringify({ [prm.name]: v });
     }
     const prefix = op.resource?.basePath ? new URL(op.resource.basePath).pathname.replace(/\/$/, '') : '/ari';
@@ -78,7 +79,9 @@ export class DirectRest {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`ARI ${op.method} ${p}: no answer within ${timeoutMs} ms (connection dropped?)`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`ARI ${op.method} ${p}: no answer within ${timeoutMs} ms (connection dropped?)`)),
+      );
       req.on('error', reject);
       req.end(body);
     });

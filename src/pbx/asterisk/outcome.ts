@@ -38,7 +38,10 @@ export class OutcomeTracker {
         const out: CallOutcome = {
           answered,
           hangupCause: ev.cause !== undefined ? String(ev.cause) : undefined,
-          durationMs: answered && Number.isFinite(ts) && Number.isFinite(this.answeredAt) ? Math.max(0, ts - (this.answeredAt as number)) : 0,
+          durationMs:
+            answered && Number.isFinite(ts) && Number.isFinite(this.answeredAt)
+              ? Math.max(0, ts - (this.answeredAt as number))
+              : 0,
           endedAt: now(),
         };
         if (this.dialStatus) out.dialStatus = this.dialStatus;

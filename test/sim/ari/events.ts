@@ -40,7 +40,13 @@ export function snapshot(ch: SimChannel): Record<string, unknown> {
     caller: { ...ch.caller },
     connected: { ...ch.connected },
     accountcode: '',
-    dialplan: { context: ch.context, exten: ch.exten, priority: ch.priority, app_name: ch.appName, app_data: ch.appData },
+    dialplan: {
+      context: ch.context,
+      exten: ch.exten,
+      priority: ch.priority,
+      app_name: ch.appName,
+      app_data: ch.appData,
+    },
     creationtime: ch.creationtime,
     language: 'en',
   };
@@ -50,8 +56,19 @@ type Ev = Record<string, unknown>;
 const tail = (app: string): Ev => ({ asterisk_id: ASTERISK_ID, application: app });
 
 export const ev = {
-  stasisStart: (ch: SimChannel, args: string[], app: string): Ev => ({ type: 'StasisStart', timestamp: ariTimestamp(), args, channel: snapshot(ch), ...tail(app) }),
-  stasisEnd: (ch: SimChannel, app: string): Ev => ({ type: 'StasisEnd', timestamp: ariTimestamp(), channel: snapshot(ch), ...tail(app) }),
+  stasisStart: (ch: SimChannel, args: string[], app: string): Ev => ({
+    type: 'StasisStart',
+    timestamp: ariTimestamp(),
+    args,
+    channel: snapshot(ch),
+    ...tail(app),
+  }),
+  stasisEnd: (ch: SimChannel, app: string): Ev => ({
+    type: 'StasisEnd',
+    timestamp: ariTimestamp(),
+    channel: snapshot(ch),
+    ...tail(app),
+  }),
   varset: (ch: SimChannel, variable: string, value: string, app: string): Ev => ({
     variable,
     value,
@@ -76,7 +93,12 @@ export const ev = {
     channel: snapshot(ch),
     ...tail(app),
   }),
-  stateChange: (ch: SimChannel, app: string): Ev => ({ type: 'ChannelStateChange', timestamp: ariTimestamp(), channel: snapshot(ch), ...tail(app) }),
+  stateChange: (ch: SimChannel, app: string): Ev => ({
+    type: 'ChannelStateChange',
+    timestamp: ariTimestamp(),
+    channel: snapshot(ch),
+    ...tail(app),
+  }),
   dialplan: (ch: SimChannel, app: string): Ev => ({
     type: 'ChannelDialplan',
     timestamp: ariTimestamp(),
@@ -95,8 +117,18 @@ export const ev = {
     peer: snapshot(peer),
     ...tail(app),
   }),
-  appRegistered: (app: string): Ev => ({ type: 'ApplicationRegistered', timestamp: ariTimestamp(), application: app, asterisk_id: ASTERISK_ID }),
-  appReplaced: (app: string): Ev => ({ type: 'ApplicationReplaced', timestamp: ariTimestamp(), application: app, asterisk_id: ASTERISK_ID }),
+  appRegistered: (app: string): Ev => ({
+    type: 'ApplicationRegistered',
+    timestamp: ariTimestamp(),
+    application: app,
+    asterisk_id: ASTERISK_ID,
+  }),
+  appReplaced: (app: string): Ev => ({
+    type: 'ApplicationReplaced',
+    timestamp: ariTimestamp(),
+    application: app,
+    asterisk_id: ASTERISK_ID,
+  }),
 };
 
 /** ARI hangup reason → Q.850 cause (res/ari/resource_channels.c convert_reason_to_hangup_code). */

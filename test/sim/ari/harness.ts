@@ -47,9 +47,19 @@ export type Running = {
   stop(): Promise<void>;
 };
 
-export async function startAdapter(sim: AriSimulator, gate: GateService, over: Partial<AsteriskConfig> = {}, logger = testLogger()): Promise<Running> {
+export async function startAdapter(
+  sim: AriSimulator,
+  gate: GateService,
+  over: Partial<AsteriskConfig> = {},
+  logger = testLogger(),
+): Promise<Running> {
   const reports: AsteriskCallReport[] = [];
-  const adapter = new AsteriskAdapter({ gate, config: adapterConfig(sim, over), logger, onHandled: (r) => reports.push(r) });
+  const adapter = new AsteriskAdapter({
+    gate,
+    config: adapterConfig(sim, over),
+    logger,
+    onHandled: (r) => reports.push(r),
+  });
   await adapter.start();
   return { adapter, reports, stop: () => adapter.stop() };
 }

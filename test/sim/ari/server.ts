@@ -23,8 +23,8 @@ import { findExtension, parseDialplan, substitute, truthy, type Dialplan, type S
 import { ariTimestamp, ev, REASON_CAUSE, snapshot, type SimChannel } from './events';
 import { ARI_DOCS_DIR as DOCS_DIR } from './paths';
 
-
-export type TrunkBehaviour = { result: 'answer'; talkMs?: number } | { result: 'busy' } | { result: 'noanswer' } | { result: 'congestion' };
+export type TrunkBehaviour =
+  { result: 'answer'; talkMs?: number } | { result: 'busy' } | { result: 'noanswer' } | { result: 'congestion' };
 
 export type CallResult = {
   channelId: string;
@@ -167,7 +167,12 @@ export class AriSimulator {
     };
     let resolve!: (r: CallResult) => void;
     const done = new Promise<CallResult>((r) => (resolve = r));
-    const run: Running = { ch, pres: o.pres ?? 'allowed_not_screened', resolve, result: { channelId: ch.id, cause: 0, vars: {}, trail: [] } };
+    const run: Running = {
+      ch,
+      pres: o.pres ?? 'allowed_not_screened',
+      resolve,
+      result: { channelId: ch.id, cause: 0, vars: {}, trail: [] },
+    };
     this.channels.set(ch.id, run);
     void this.execute(run).catch((e: unknown) => {
       // A dialplan fault is a test failure: make it loud and end the call.
@@ -175,6 +180,14 @@ export class AriSimulator {
       this.destroy(run, 38, false);
     });
     return { channelId: ch.id, done };
+  }
+
+  /** The calling side hangs up (the agent gives up), with a cause (16 = normal clearing). */
+  callerHangup(channelId: string, cause = 16): boolean {
+    const run = this.channels.get(channelId);
+    if (!run) return false;
+    this.destroy(run, cause, false);
+    return true;
   }
 
   /* ---------------------------------------------------------------------- dialplan engine */
@@ -408,7 +421,9 @@ export class AriSimulator {
   private onUpgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
     const u = new URL(req.url ?? '/', 'http://x');
     const refuse = (status: string, msg: string) => {
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: msg })}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: msg })}`,
+      );
     };
     if (this.blackout) return void socket.destroy();
     if (u.pathname !== '/ari/events') return refuse('404 Not Found', 'Not found');
@@ -465,7 +480,11 @@ export class AriSimulator {
     const chm = /^\/ari\/channels\/([^/]+)(?:\/(\w+))?$/.exec(p);
     const channelId = chm ? decodeURIComponent(chm[1] as string) : undefined;
     this.onRest?.(method, p, channelId);
-    if (p === '/ari/applications' && method === 'GET') return reply(200, [...this.apps.keys()].map((a) => this.application(a)));
+    if (p === '/ari/applications' && method === 'GET')
+      return reply(
+        200,
+        [...this.apps.keys()].map((a) => this.application(a)),
+      );
     const am = /^\/ari\/applications\/([^/]+)(\/subscription)?$/.exec(p);
     if (am) {
       const app = decodeURIComponent(am[1] as string);
@@ -481,14 +500,19 @@ export class AriSimulator {
         return reply(200, this.application(app));
       }
     }
-    if (p === '/ari/channels' && method === 'GET') return reply(200, [...this.channels.values()].map((r) => snapshot(r.ch)));
+    if (p === '/ari/channels' && method === 'GET')
+      return reply(
+        200,
+        [...this.channels.values()].map((r) => snapshot(r.ch)),
+      );
     if (chm) {
       const run = this.channels.get(channelId as string);
       if (!run) return reply(404, { message: 'Channel not found' });
       const op = chm[2];
       if (!op && method === 'GET') return reply(200, snapshot(run.ch));
       if (!op && method === 'DELETE') {
-        if (q.has('reason') && q.has('reason_code')) return reply(400, { message: "The reason and reason_code can't both be specified" });
+        if (q.has('reason') && q.has('reason_code'))
+          return reply(400, { message: "The reason and reason_code can't both be specified" });
         let cause = 16;
         if (q.has('reason_code')) cause = Number(q.get('reason_code'));
         else if (q.has('reason')) {
@@ -503,7 +527,12 @@ export class AriSimulator {
         if (!run.ch.stasisApp || !run.release) return reply(409, { message: 'Channel not in Stasis application' });
         if (op === 'continue') {
           const prio = q.get('priority');
-          run.release({ kind: 'continue', context: q.get('context') ?? undefined, exten: q.get('extension') ?? undefined, priority: prio ? Number(prio) : undefined });
+          run.release({
+            kind: 'continue',
+            context: q.get('context') ?? undefined,
+            exten: q.get('extension') ?? undefined,
+            priority: prio ? Number(prio) : undefined,
+          });
           return reply(204);
         }
         if (op === 'variable') {
@@ -522,7 +551,17 @@ export class AriSimulator {
   }
 
   private application(app: string): Record<string, unknown> {
-    const ids = [...this.channels.values()].filter((r) => r.ch.stasisApp === app || r.ch.subscribers.has(app)).map((r) => r.ch.id);
-    return { name: app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: [], events_disallowed: [] };
+    const ids = [...this.channels.values()]
+      .filter((r) => r.ch.stasisApp === app || r.ch.subscribers.has(app))
+      .map((r) => r.ch.id);
+    return {
+      name: app,
+      channel_ids: ids,
+      bridge_ids: [],
+      endpoint_ids: [],
+      device_names: [],
+      events_allowed: [],
+      events_disallowed: [],
+    };
   }
 }

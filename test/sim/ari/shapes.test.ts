@@ -19,7 +19,11 @@ const recorded = fs
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Record<string, unknown>);
-const models = (JSON.parse(fs.readFileSync(path.join(FIX, 'ari-api-docs', 'events.json'), 'utf8')) as { models: Record<string, unknown> }).models;
+const models = (
+  JSON.parse(fs.readFileSync(path.join(FIX, 'ari-api-docs', 'events.json'), 'utf8')) as {
+    models: Record<string, unknown>;
+  }
+).models;
 
 /** Key lists per recorded event type. */
 const recordedKeys = new Map<string, Set<string>>();
@@ -29,7 +33,9 @@ for (const e of recorded) {
   recordedKeys.get(t)!.add(Object.keys(e).join(','));
 }
 const channelKeys = Object.keys(recorded.find((e) => e.type === 'StasisStart')!.channel as object).join(',');
-const dialplanKeys = Object.keys((recorded.find((e) => e.type === 'StasisStart')!.channel as { dialplan: object }).dialplan).join(',');
+const dialplanKeys = Object.keys(
+  (recorded.find((e) => e.type === 'StasisStart')!.channel as { dialplan: object }).dialplan,
+).join(',');
 
 function gateThat(verdict: (to: string) => 'allow' | 'block'): GateService {
   let n = 0;
@@ -37,7 +43,14 @@ function gateThat(verdict: (to: string) => 'allow' | 'block'): GateService {
     clock: fixedClock(new Date('2026-12-01T09:00:00Z')),
     async decide(a) {
       const v = verdict(a.to);
-      return { id: `s${++n}`, verdict: v, reasons: v === 'block' ? [{ code: 'do_not_call', rule: 'DNC-1', message: '', legalRef: '' }] : [], tags: [], basis: 'consent', source: a.source } as unknown as Decision;
+      return {
+        id: `s${++n}`,
+        verdict: v,
+        reasons: v === 'block' ? [{ code: 'do_not_call', rule: 'DNC-1', message: '', legalRef: '' }] : [],
+        tags: [],
+        basis: 'consent',
+        source: a.source,
+      } as unknown as Decision;
     },
     async recordOutcome() {},
   };
@@ -45,7 +58,10 @@ function gateThat(verdict: (to: string) => 'allow' | 'block'): GateService {
 
 test('every event the simulator sends has the shape of the same event recorded from a real Asterisk', async () => {
   const sim = await startSim();
-  const run = await startAdapter(sim, gateThat((to) => (to.endsWith('9') ? 'block' : 'allow')));
+  const run = await startAdapter(
+    sim,
+    gateThat((to) => (to.endsWith('9') ? 'block' : 'allow')),
+  );
   const calls = [dial(sim, '0612345678'), dial(sim, '0612345679')];
   await Promise.all(calls.map((c) => c.done));
   await until(() => sim.sent.some((s) => s.event.type === 'ChannelDestroyed'), 'destroy event');
@@ -54,7 +70,17 @@ test('every event the simulator sends has the shape of the same event recorded f
 
   const types = new Set(sim.sent.map((s) => s.event.type as string));
   // The scenario covers the events the gate relies on.
-  for (const t of ['StasisStart', 'StasisEnd', 'ChannelVarset', 'Dial', 'ChannelStateChange', 'ChannelHangupRequest', 'ChannelDestroyed', 'ChannelDialplan', 'ApplicationRegistered']) {
+  for (const t of [
+    'StasisStart',
+    'StasisEnd',
+    'ChannelVarset',
+    'Dial',
+    'ChannelStateChange',
+    'ChannelHangupRequest',
+    'ChannelDestroyed',
+    'ChannelDialplan',
+    'ApplicationRegistered',
+  ]) {
     expect(types).toContain(t);
   }
   for (const { event } of sim.sent) {
@@ -82,13 +108,20 @@ test('every event the simulator sends has the shape of the same event recorded f
 
 test('hangup from ARI: request (32, soft) → StasisEnd, and nothing more for an unsubscribed channel, as recorded', async () => {
   const sim = await startSim();
-  const run = await startAdapter(sim, gateThat(() => 'block'));
+  const run = await startAdapter(
+    sim,
+    gateThat(() => 'block'),
+  );
   const c = dial(sim, '0900123456');
   await c.done;
   await run.stop();
   await sim.stop();
-  const seq = sim.sent.filter((s) => (s.event.channel as { id?: string } | undefined)?.id === c.channelId).map((s) => s.event.type);
-  const rec = recorded.filter((e) => (e.channel as { id: string } | undefined)?.id === '1795918364.5').map((e) => e.type);
+  const seq = sim.sent
+    .filter((s) => (s.event.channel as { id?: string } | undefined)?.id === c.channelId)
+    .map((s) => s.event.type);
+  const rec = recorded
+    .filter((e) => (e.channel as { id: string } | undefined)?.id === '1795918364.5')
+    .map((e) => e.type);
   // The recorded app set no variables; ours does (one ChannelVarset each, as Asterisk reports setChannelVar).
   expect(seq.slice(seq.indexOf('StasisStart')).filter((t) => t !== 'ChannelVarset')).toEqual(rec);
   expect(seq.filter((t) => t === 'ChannelVarset').length).toBeGreaterThanOrEqual(5);
