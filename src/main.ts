@@ -24,7 +24,7 @@ export type Runtime = {
   clock: Clock;
   store: Store;
   gate: Gate;
-  /** Closes the store (idempotent). */
+  /** Waits for the gate's late writes, then closes the store (idempotent). */
   close(): Promise<void>;
 };
 
@@ -77,7 +77,7 @@ export function createRuntime(config: Config, opts: { logger?: Logger } = {}): R
     store,
     gate,
     close() {
-      closing ??= store.close();
+      closing ??= gate.drain().then(() => store.close());
       return closing;
     },
   };

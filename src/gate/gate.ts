@@ -18,6 +18,9 @@
  *    the background) so the audit shows what the PBX was told. With failMode
  *    open the call is placed, so its attempt is recorded (no limit check).
  *
+ * Writes still running after their decision was given are tracked; drain()
+ * lets shutdown wait for them before the store closes.
+ *
  * Exactly one info line per decision; causes of fail-mode decisions at warn
  * (deadline) or error (store fault, internal fault).
  */
@@ -69,6 +72,8 @@ export class Gate implements GateService {
   private readonly maxAttempts: number;
   private readonly mask: (n: string) => string;
   private readonly unknownCampaigns = new Set<string>();
+  /** Writes still running after their decision was given: fail-mode audit commits, late work. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(deps: GateDeps) {
     this.store = deps.store;
@@ -99,6 +104,7 @@ export class Gate implements GateService {
               if (settled) return;
               settled = true;
               run.expired = true;
+              this.track(work);
               resolve(
                 this.failMode(
                   attempt,
@@ -134,6 +140,31 @@ export class Gate implements GateService {
         },
       );
     });
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for writes still running after their decision
+   * was given, so that shutdown closes the store after them. False on timeout.
+   */
+  async drain(timeoutMs = 2000): Promise<boolean> {
+    if (this.background.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const done = Promise.all([...this.background]).then(() => true as const);
+    const ok = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    if (!ok)
+      this.log.warn({ pending: this.background.size }, 'shutdown: some late store writes did not finish in time');
+    return ok;
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q: Promise<void> = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(q);
+    void q.then(() => this.background.delete(q));
   }
 
   async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<void> {
@@ -238,12 +269,16 @@ export class Gate implements GateService {
 
     const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
     const windowStart = frequencyWindowStart(attempt.at, this.policy);
-    this.store.commitDecision(decision, { recordAttempt, windowStart, maxAttempts: Infinity }).then(
-      () => undefined,
-      (err: unknown) =>
-        this.log.error(
-          { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err },
-          'could not write the fail-mode decision to the audit',
+    this.track(
+      Promise.resolve()
+        .then(() => this.store.commitDecision(decision, { recordAttempt, windowStart, maxAttempts: Infinity }))
+        .then(
+          () => undefined,
+          (err: unknown) =>
+            this.log.error(
+              { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err },
+              'could not write the fail-mode decision to the audit',
+            ),
         ),
     );
     return decision;

@@ -241,6 +241,22 @@ describe('Gate fail open after the deadline', () => {
   });
 });
 
+describe('Gate.drain', () => {
+  it('waits for late work before shutdown closes the store, within its timeout', async () => {
+    const inner = await withConsent(new MemoryStore());
+    const hold = deferred();
+    const store = wrapStore(inner, async (name) => {
+      if (name === 'getFacts') await hold.promise;
+    });
+    const { gate } = gateWith(store);
+    await expect(gate.drain(50)).resolves.toBe(true); // nothing pending
+    await gate.decide(attempt(), { record: true, deadlineMs: 5 });
+    await expect(gate.drain(20)).resolves.toBe(false); // the abandoned work still holds the store
+    hold.resolve();
+    await expect(gate.drain(5000)).resolves.toBe(true);
+  });
+});
+
 describe('Gate logging', () => {
   it('writes exactly one info line per decision, with masked numbers and the fields an operator needs', async () => {
     const store = await withConsent(new MemoryStore());
