@@ -2,10 +2,10 @@ import { DateTime } from 'luxon';
 import { addCalendarDays, zoneOffsetMinutes } from '../../../src/core/rules/calendar';
 
 describe('addCalendarDays agrees with luxon DateTime#plus({ days }) on the Paris wall clock', () => {
-  const zones = ['Europe/Paris', 'America/Miquelon', 'Indian/Reunion', 'America/Martinique'];
+  const zones = ['Europe/Paris', 'America/Miquelon', 'Indian/Reunion']; // two DST zones, one without
   // Every 37 minutes over 2025-2027 plus the DST edges: start instants near transitions, ±N days.
   const starts: number[] = [];
-  for (let t = Date.parse('2025-01-01T00:00:00Z'); t < Date.parse('2027-12-31T00:00:00Z'); t += 37 * 60_000 * 11)
+  for (let t = Date.parse('2025-01-01T00:00:00Z'); t < Date.parse('2027-12-31T00:00:00Z'); t += 37 * 60_000 * 29)
     starts.push(t);
   for (const edge of ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2027-03-28T01:00:00Z']) {
     for (let m = -180; m <= 180; m += 15) starts.push(Date.parse(edge) + m * 60_000);
@@ -36,7 +36,7 @@ describe('addCalendarDays agrees with luxon DateTime#plus({ days }) on the Paris
         checked++;
       }
     }
-    expect(checked).toBeGreaterThan(10_000);
+    expect(checked).toBeGreaterThan(5_000);
   });
 
   it('Paris offsets', () => {
