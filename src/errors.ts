@@ -77,7 +77,7 @@ export const ERRORS = {
   },
   CG_ERR_FS_NOT_FULL: {
     meaning: 'The dialplan socket app is not in full mode, so FreeSWITCH refuses the commands the gate needs.',
-    fix: 'Add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 async full`) as in dialplan/freeswitch/.',
+    fix: 'Add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 full`) as in dialplan/freeswitch/.',
   },
   CG_ERR_FS_CHANNEL_DATA: {
     meaning:

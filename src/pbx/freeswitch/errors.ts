@@ -1,25 +1,24 @@
 /**
- * Error codes of the FreeSWITCH adapter (to be merged into the project's CG_ERR_* catalogue).
- * Each message says what to fix.
+ * Faults of the FreeSWITCH adapter. The codes, their meaning and their fix live in the project
+ * catalogue (src/errors.ts, docs/errors.md); this file only narrows it to the
+ * FreeSWITCH codes (prefix CG_ERR_ + FS_).
  */
-export const FS_ERRORS = {
-  CG_ERR_FS_LISTEN: 'cannot listen for the FreeSWITCH socket app',
-  CG_ERR_FS_INBOUND_AUTH: 'FreeSWITCH refused the Event Socket password',
-  CG_ERR_FS_INBOUND_SUBSCRIBE: 'FreeSWITCH refused the event subscription',
-  CG_ERR_FS_NOT_FULL: 'the socket app is not in full mode',
-  CG_ERR_FS_CHANNEL_DATA: 'the channel data cannot be turned into a call attempt',
-  CG_ERR_FS_COMMAND: 'an Event Socket command failed or timed out',
-} as const;
+import { CallgateError, ERRORS, type ErrorCode } from '../../errors';
 
-export type FsErrorCode = keyof typeof FS_ERRORS;
+export type FsErrorCode = Extract<ErrorCode, `CG_ERR_${'FS'}_${string}`>;
 
-export class FreeswitchAdapterError extends Error {
+/** Meaning of a FreeSWITCH code, from the catalogue. */
+export function fsMeaning(code: FsErrorCode): string {
+  return ERRORS[code].meaning;
+}
+
+export class FreeswitchAdapterError extends CallgateError {
   constructor(
-    readonly code: FsErrorCode,
+    override readonly code: FsErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${code}: ${message}`, options);
+    super(code, `${code}: ${message}`, options);
     this.name = 'FreeswitchAdapterError';
   }
 }

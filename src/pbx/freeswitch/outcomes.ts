@@ -21,7 +21,7 @@ import type { GateService } from '../../gate/service';
 import type { CallOutcome } from '../../gate/store';
 import type { FreeswitchConfig } from './config';
 import { describeEslError, silentEslLogger } from './esl';
-import { FS_ERRORS } from './errors';
+import { FreeswitchAdapterError, fsMeaning } from './errors';
 
 export type InboundState = 'idle' | 'connecting' | 'connected' | 'auth-failed' | 'stopped';
 
@@ -96,7 +96,7 @@ export class OutcomeFollower {
   async ready(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this._state !== 'connected') {
-      if (this._state === 'auth-failed') throw new Error(`${'CG_ERR_FS_INBOUND_AUTH'}: ${FS_ERRORS.CG_ERR_FS_INBOUND_AUTH}`);
+      if (this._state === 'auth-failed') throw new FreeswitchAdapterError('CG_ERR_FS_INBOUND_AUTH', fsMeaning('CG_ERR_FS_INBOUND_AUTH'));
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`inbound Event Socket not connected within ${timeoutMs} ms (state ${this._state})`);
       await new Promise<void>((resolve) => {
@@ -140,7 +140,7 @@ export class OutcomeFollower {
         return;
       }
       if (command.startsWith('event ')) {
-        this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', reply }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${FS_ERRORS.CG_ERR_FS_INBOUND_SUBSCRIBE} (${reply}); check the ACL of event_socket.conf.xml`);
+        this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', reply }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')} (${reply}); check the ACL of event_socket.conf.xml`);
         return;
       }
       this.log.debug({ err: describeEslError(e) }, 'inbound Event Socket error');
@@ -172,7 +172,7 @@ export class OutcomeFollower {
     try {
       await call.send('event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE', {}, t);
     } catch (e) {
-      this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', err: describeEslError(e) }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${FS_ERRORS.CG_ERR_FS_INBOUND_SUBSCRIBE}; check the ACL of event_socket.conf.xml`);
+      this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', err: describeEslError(e) }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')}; check the ACL of event_socket.conf.xml`);
       call.end();
       return;
     }
