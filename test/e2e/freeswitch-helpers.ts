@@ -1,5 +1,4 @@
 /** Shared set-up of the FreeSWITCH end-to-end tests: simulator + real adapter, captured logs. */
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { GateService } from '../../src/gate/service';
@@ -8,7 +7,9 @@ import { freeswitchConfigSchema, type FreeswitchConfigInput } from '../../src/pb
 import { loadDialplan } from '../sim/esl/dialplan';
 import { EslSimulator, type SimOptions } from '../sim/esl/simulator';
 
-export const SHIPPED_DIALPLAN = join(__dirname, '..', '..', 'dialplan', 'freeswitch', 'callgate.xml');
+import { SHIPPED_DIALPLAN } from '../sim/esl/paths';
+
+export { SHIPPED_DIALPLAN };
 
 export type LogLine = { level: number; msg: string; code?: string; [k: string]: unknown };
 

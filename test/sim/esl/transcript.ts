@@ -1,10 +1,11 @@
 /** Reads the recorded Event Socket samples (test/fixtures/esl/samples/NN-*.txt): one message per block, bytes verbatim. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ESL_FIXTURES } from './paths';
 
 export type Block = { conn: string; ms: number; from: string; to: string; bytes: Buffer };
 
-export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'esl');
+export const FIXTURES = ESL_FIXTURES;
 
 export function readSample(name: string): Block[] {
   const b = readFileSync(join(FIXTURES, 'samples', name));
