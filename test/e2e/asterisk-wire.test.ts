@@ -234,6 +234,17 @@ test('wrong password: start() rejects with one clear error, no uncaught exceptio
   await a.stop();
 });
 
+test('a resource of the API description refused: no uncaught throw from swagger-client, retried until it loads', async () => {
+  sim.apiDocsFault = (file) => (file === 'channels' ? 500 : undefined);
+  run = await startAdapter(sim, gate); // resolves: Asterisk not usable yet, retrying in the background
+  expect(sim.registeredApps()).toEqual([]);
+  await until(() => sim.rest.filter((q) => q.path === '/ari/api-docs/channels.json').length >= 2, 'a retry');
+  sim.apiDocsFault = undefined;
+  await until(() => sim.registeredApps().length === 1, 'registered once the description loads');
+  const r = await dial(sim, '0612345678').done;
+  expect(r.vars.CALLGATE_VERDICT).toBe('allow');
+});
+
 test('a second gate on the same app name: ApplicationReplaced is logged as an error', async () => {
   const lines: string[] = [];
   const pino = (await import('pino')).default;

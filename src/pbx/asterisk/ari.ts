@@ -6,7 +6,7 @@
  *   every call here has an explicit timeout.
  * - a wrong password makes `connect()` reject with a *string* and also throw that string as an
  *   uncaught exception: we probe `resources.json` with the credentials first (one clear
- *   CG_ERR_PBX_CONNECT error), and guard the connect itself against the stray throw.
+ *   CG_ERR_PBX_CONNECT error), and patch swagger-client's fail() so it never throws.
  * - its WebSocket reconnect gives up for good after 10 tries (~43 s), and an event type it does
  *   not know crashes the process inside the `message` handler: the event WebSocket is opened
  *   here (with the `ws` that ari-client itself depends on), with our own reconnect loop
@@ -231,22 +231,35 @@ function probe(opts: AriConnectionOptions): Promise<void> {
   });
 }
 
-/** ari-client's connect, with the stray uncaught string throw caught and turned into one error. */
+/**
+ * swagger-client's SwaggerApi.fail() calls the failure callback (which rejects ari-client's
+ * connect) and then *throws the message string* inside an HTTP callback: an uncaught exception.
+ * Every caller does `return api.fail(…)`, so the throw only kills the process. Patched once, here,
+ * to report without throwing; the rejection still carries the message.
+ */
+let swaggerPatched = false;
+function patchSwaggerFail(): void {
+  if (swaggerPatched) return;
+  const ariDir = path.dirname(require.resolve('ari-client/package.json'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const swagger = require(require.resolve('swagger-client', { paths: [ariDir] })) as {
+    SwaggerApi?: { prototype: { fail: (m: unknown) => void; failure: (m: unknown) => void } };
+  };
+  const proto = swagger.SwaggerApi?.prototype;
+  if (proto && typeof proto.fail === 'function') {
+    proto.fail = function (this: { failure: (m: unknown) => void }, message: unknown) {
+      this.failure(message);
+    };
+    swaggerPatched = true;
+  }
+}
+
+/** ari-client's connect, with a timeout (it can hang forever) and one clear error. */
 async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ari = require('ari-client') as AriModule;
   routeSwaggerLog(opts.logger);
-  let stray: unknown;
-  const guard = (err: unknown) => {
-    // swagger-client's fail() throws the message string (e.g. "401 : undefined http://…") after rejecting.
-    if (typeof err === 'string') {
-      stray = err;
-      return;
-    }
-    process.removeListener('uncaughtException', guard);
-    throw err;
-  };
-  process.on('uncaughtException', guard);
+  patchSwaggerFail();
   try {
     return await withTimeout(
       ari.connect(opts.url, opts.username, opts.password),
@@ -254,14 +267,11 @@ async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
       'loading the API description',
     );
   } catch (e) {
-    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(stray ?? e);
+    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
     throw new AriConnectError(
-      `ari-client could not load the ARI API description from ${opts.url}: ${text}`,
-      /^401\b/.test(text),
+      `ari-client could not load the ARI API description from ${opts.url}: ${text}; check asterisk.username/password and that this user may read every ARI resource`,
+      /^401\b|returned Unauthorized/.test(text),
     );
-  } finally {
-    // The stray throw comes after the rejection, in the same HTTP callback: leave the guard one tick longer.
-    setImmediate(() => process.removeListener('uncaughtException', guard));
   }
 }
 

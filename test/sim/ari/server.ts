@@ -89,6 +89,8 @@ export class AriSimulator {
   onRest?: (method: string, path: string, channelId: string | undefined) => void;
   /** Hook: called for each StasisStart sent. */
   onStasisStart?: (channelId: string) => void;
+  /** Fault injection: an HTTP status to answer for an api-docs file instead of serving it. */
+  apiDocsFault?: (file: string) => number | undefined;
   /** While true, no event is delivered (as if lost on a dying connection). */
   muteEvents = false;
   /** Keep the event log (off for long benchmarks). */
@@ -471,6 +473,8 @@ export class AriSimulator {
     const q = u.searchParams;
     const docs = /^\/ari\/api-docs\/(\w+)\.json$/.exec(p);
     if (docs && method === 'GET') {
+      const fault = this.apiDocsFault?.(docs[1] as string);
+      if (fault) return reply(fault, { message: 'Authentication required' });
       const file = path.join(DOCS_DIR, `${docs[1]}.json`);
       if (!fs.existsSync(file)) return reply(404, { message: 'Not found' });
       const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
