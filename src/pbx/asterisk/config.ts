@@ -47,8 +47,9 @@ export const asteriskConfigSchema = z
     maxConcurrentRequests: z.number().int().positive().default(32),
     /**
      * Transport of the per-call REST requests. direct: Node http on a keep-alive agent, each request
-     * built from the operation in the API description ari-client loaded (fast); ari-client: its own
-     * swagger-client/shred stack (~1–4 ms of CPU per request, saturates near 100 calls/s).
+     * built from the operation in the API description ari-client loaded; a timed-out request is
+     * aborted. ari-client: its swagger-client/shred stack (more CPU per request; a request cut by a
+     * dropped connection is abandoned, never settled).
      */
     rest: z.enum(['direct', 'ari-client']).default('direct'),
     /** WebSocket keep-alive: ping period, ms; no pong by the next ping = reconnect. */

@@ -4,10 +4,12 @@
  * in the path, the query or the body — exactly as ari-client would send it), but sent with Node's
  * http on a keep-alive agent instead of swagger-client/shred.
  *
- * Why: measured on this machine (bench/asterisk.ts), a shred request costs ~1.2–4 ms of CPU
- * (header case-folding, a deprecated Buffer() whose warning machinery captures a stack per call,
- * option cloning); three per call at 200 calls/s saturate a core and the queue grows without
- * bound. Node's http costs a fraction of that. `asterisk.rest: ari-client` keeps the old path.
+ * Why: (1) a request on a dropped connection never settles in shred (node-ari-client#78); here a
+ * timed-out request is destroyed, not abandoned. (2) CPU: measured on this machine against the
+ * simulator, warmed up, one setChannelVars costs ~250 µs of CPU through shred (header
+ * case-folding, a deprecated Buffer() call, option cloning) and ~150 µs here, both counting the
+ * simulator's side; cold or on a busy machine shred's cost reached 1–4 ms. Three requests per
+ * call at 200 calls/s make that difference matter. `asterisk.rest: ari-client` keeps shred.
  */
 import * as http from 'node:http';
 
