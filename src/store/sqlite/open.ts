@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { StoreError } from '../../gate/store';
 import { storeError } from '../memory/common';
+import type { CheckpointerOptions } from './checkpointer';
 import { migrate } from './migrations';
 
 export type SqliteOptions = {
@@ -20,6 +21,14 @@ export type SqliteOptions = {
   busyTimeoutMs?: number;
   /** Page cache per connection, KiB. */
   cacheKiB?: number;
+  /**
+   * Who checkpoints the WAL: 'worker' (default for files: a worker thread with
+   * its own connection, off the hot path, see checkpointer.ts) or 'sqlite'
+   * (SQLite's automatic checkpoint inside the committing transaction).
+   */
+  checkpoint?: 'worker' | 'sqlite';
+  /** Tuning of the checkpoint worker (tests, benchmarks). */
+  checkpointer?: CheckpointerOptions;
 };
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
@@ -105,6 +114,8 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
     db.pragma(`busy_timeout = ${busy}`);
     db.pragma(`cache_size = -${opts.cacheKiB ?? 65536}`);
     db.pragma('temp_store = FILE');
+    // once fully checkpointed the WAL is rewound; this trims the file back to 64 MiB then
+    db.pragma('journal_size_limit = 67108864');
     migrate(db, path);
     return db;
   } catch (err) {

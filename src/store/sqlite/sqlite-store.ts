@@ -42,6 +42,7 @@ import {
 } from '../memory/common';
 import { decisionFromJsonText, decisionToJsonText } from '../memory/decision-json';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
+import { Checkpointer, type CheckpointStats } from './checkpointer';
 import { openSqlite, type SqliteOptions } from './open';
 
 type ConsentDb = {
@@ -204,8 +205,23 @@ export class SqliteStore implements Store {
     });
   }
 
+  private checkpointer: Checkpointer | undefined;
+
   static open(path: string, opts?: SqliteOptions): SqliteStore {
-    return new SqliteStore(openSqlite(path, opts), path);
+    const store = new SqliteStore(openSqlite(path, opts), path);
+    if (path !== ':memory:' && (opts?.checkpoint ?? 'worker') === 'worker') {
+      try {
+        store.checkpointer = new Checkpointer(store.db, path, opts?.checkpointer);
+      } catch {
+        store.db.pragma('wal_autocheckpoint = 1000'); // no worker: SQLite checkpoints by itself
+      }
+    }
+    return store;
+  }
+
+  /** Counters of the background checkpointer (undefined when SQLite checkpoints by itself). */
+  checkpointStats(): CheckpointStats | undefined {
+    return this.checkpointer?.stats();
   }
 
   /** Runs a synchronous store step; SQLite faults become StoreError CG_ERR_STORE_FAULT. */
@@ -506,6 +522,18 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    try {
+      if (this.checkpointer) {
+        await this.checkpointer.stop();
+        // copy the WAL back and truncate it (best effort: another process may be writing)
+        try {
+          this.db.pragma('wal_checkpoint(TRUNCATE)');
+        } catch {
+          // its own checkpointer, or the last connection to close, will do it
+        }
+      }
+    } finally {
+      this.db.close();
+    }
   }
 }
