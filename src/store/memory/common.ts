@@ -10,6 +10,8 @@
  * internal do-not-call list (RGPD art. 21), refusals (R. 223-3, D. 223-9),
  * opposition list (L. 223-1, 2020 wording), attempts (D. 223-9 al. 3).
  */
+import { decisionFromJson, decisionToJson } from '../../core/decision-json';
+import type { Decision } from '../../core/types';
 import type { CallOutcome, ImportKind } from '../../gate/store';
 import { StoreError } from '../../gate/store';
 
@@ -107,4 +109,14 @@ export function checkSessionKind(session: ImportKind, called: ImportKind): void 
       `this import session was opened for '${session}' rows and cannot take '${called}' rows; open one session per kind`,
     );
   }
+}
+
+/** The audit text of a decision (FR-RULES.md section 9): core's JSON form, dates as ISO-8601. */
+export function decisionToText(d: Decision): string {
+  return JSON.stringify(decisionToJson(d));
+}
+
+/** Inverse of decisionToText; core's checks name the first bad field of a corrupt audit row. */
+export function decisionFromText(text: string): Decision {
+  return decisionFromJson(JSON.parse(text));
 }

@@ -30,13 +30,14 @@ import {
   checkSessionKind,
   checkText,
   copyOutcome,
+  decisionFromText,
+  decisionToText,
   decodeCategories,
   encodeCategories,
   ms,
   msOpt,
   storeError,
 } from './common';
-import { decisionFromJsonText, decisionToJsonText } from './decision-json';
 
 type Attempt = {
   seq: number;
@@ -237,7 +238,7 @@ export class MemoryStore implements Store {
       at,
       professional,
       verdict: decision.verdict,
-      json: decisionToJsonText(decision),
+      json: decisionToText(decision),
     };
     if (e164 !== undefined) d.e164 = e164;
     this.decisions.set(id, d);
@@ -413,7 +414,7 @@ export class MemoryStore implements Store {
           e164,
           professional: d.professional,
           verdict: d.verdict,
-          decision: decisionFromJsonText(d.json),
+          decision: decisionFromText(d.json),
         };
         if (d.outcome) row.outcome = copyOutcome(d.outcome);
         return row;

@@ -36,11 +36,12 @@ import {
   checkSessionKind,
   checkText,
   dateOpt,
+  decisionFromText,
+  decisionToText,
   decodeCategories,
   ms,
   storeError,
 } from '../memory/common';
-import { decisionFromJsonText, decisionToJsonText } from '../memory/decision-json';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
 import { openSqlite, type SqliteOptions } from './open';
@@ -273,7 +274,7 @@ export class SqliteStore implements Store {
     const record = opts.recordAttempt && decision.verdict === 'allow';
     if (record && e164 === null)
       throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
-    const json = decisionToJsonText(decision);
+    const json = decisionToText(decision);
     const reasons = decision.reasons.map((r) => r.code).join(' ');
     return this.run(`commitDecision ${id}`, () =>
       this.commitTx.immediate({
@@ -499,7 +500,7 @@ export class SqliteStore implements Store {
             e164,
             professional: r.professional,
             verdict: r.verdict,
-            decision: decisionFromJsonText(r.json),
+            decision: decisionFromText(r.json),
           };
           const o = outcomeFrom(r);
           if (o) row.outcome = o;
