@@ -148,6 +148,20 @@ test('gate stopped: the app is unregistered and the next call is refused by the 
   expect(r.cause).toBe(21);
 });
 
+test('stop() while reconnecting: no retry afterwards, the app is never registered again', async () => {
+  run = await startAdapter(sim, gate);
+  const blackout = sim.blackoutFor(300); // the gate loses Asterisk and starts retrying
+  await until(() => sim.registeredApps().length === 0, 'dropped');
+  await new Promise((r) => setTimeout(r, 120)); // a few retries happen
+  await run.stop();
+  run = undefined;
+  await blackout;
+  const seen = sim.upgrades;
+  await new Promise((r) => setTimeout(r, 600)); // longer than reconnectMaxMs (400)
+  expect(sim.upgrades).toBe(seen);
+  expect(sim.registeredApps()).toEqual([]);
+});
+
 test('a gate that does not answer at all: the adapter backstop applies asterisk.failMode (closed)', async () => {
   gate.delayMs = Infinity;
   run = await startAdapter(sim, gate, { deadlineMs: 50 });

@@ -283,6 +283,8 @@ async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
 export class AriConnection extends EventEmitter implements AriRest {
   private client: AriClientLike | undefined;
   private ws: WsLike | undefined;
+  /** A socket still opening (stop() must not let it register the app). */
+  private pendingWs: WsLike | undefined;
   private closing = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -333,6 +335,8 @@ export class AriConnection extends EventEmitter implements AriRest {
     if (this.pinger) clearInterval(this.pinger);
     this.timer = this.pinger = undefined;
     this.direct?.close();
+    this.pendingWs?.terminate();
+    this.pendingWs = undefined;
     const ws = this.ws;
     this.ws = undefined;
     if (ws && ws.readyState <= 1) {
@@ -365,9 +369,15 @@ export class AriConnection extends EventEmitter implements AriRest {
       `&api_key=${encodeURIComponent(this.opts.username)}:${encodeURIComponent(this.opts.password)}`;
     return new Promise<void>((resolve, reject) => {
       const ws = new this.Ws(wsUrl);
+      this.pendingWs = ws;
       let opened = false;
       let alive = true;
       ws.on('open', () => {
+        this.pendingWs = undefined;
+        if (this.closing) {
+          ws.close(1000); // stop() came while the socket was opening: never register the app
+          return resolve();
+        }
         opened = true;
         this.ws = ws;
         this.attempt = 0;

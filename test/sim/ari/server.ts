@@ -89,6 +89,8 @@ export class AriSimulator {
   onRest?: (method: string, path: string, channelId: string | undefined) => void;
   /** Hook: called for each StasisStart sent. */
   onStasisStart?: (channelId: string) => void;
+  /** WebSocket upgrade requests seen (connection attempts to /ari/events). */
+  upgrades = 0;
   /** Fault injection: an HTTP status to answer for an api-docs file instead of serving it. */
   apiDocsFault?: (file: string) => number | undefined;
   /** While true, no event is delivered (as if lost on a dying connection). */
@@ -422,6 +424,7 @@ export class AriSimulator {
 
   private onUpgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
     const u = new URL(req.url ?? '/', 'http://x');
+    this.upgrades++;
     const refuse = (status: string, msg: string) => {
       socket.end(
         `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: msg })}`,
