@@ -75,6 +75,15 @@ export type History = {
   opposition: { listed: boolean; asOf?: Date };
 };
 
+/**
+ * What an import commit wrote. Imports are idempotent on a natural key
+ * (consent: number, professional, collected_at, categories; contract: number,
+ * professional, start, categories; dnc: number, professional; opposition: number):
+ * a row equal on that key to one already stored, or to an earlier row of the
+ * same import, is skipped and counted in `duplicates`.
+ */
+export type ImportCommitResult = { inserted: number; duplicates: number };
+
 /** A bulk import in one transaction: nothing is visible until commit, rollback leaves the store as it was. */
 export interface ImportSession {
   consents(rows: ConsentRow[]): Promise<void>;
@@ -82,7 +91,7 @@ export interface ImportSession {
   dnc(rows: DncRow[]): Promise<void>;
   /** Numbers of the legacy list; the list is replaced as a whole at commit. */
   opposition(e164s: string[]): Promise<void>;
-  commit(): Promise<void>;
+  commit(): Promise<ImportCommitResult>;
   rollback(): Promise<void>;
 }
 
