@@ -5,8 +5,11 @@
  * - FreeSwitchError has an empty `message`: describeEslError() gives a readable one, without
  *   command arguments (an `auth` command carries the password);
  * - sendmsg is written with our own headers (esl's hangup() defaults to NORMAL_UNSPECIFIED and its
- *   execute() cannot set event-lock).
+ *   execute() cannot set event-lock);
+ * - esl sends one command per round trip and one TCP write per command: sendBatch() pipelines
+ *   several in one write (FreeSWITCH reads and answers a connection's commands one after another).
  */
+import type { Socket } from 'node:net';
 import { FreeSwitchError, FreeSwitchTimeout, type FreeSwitchResponse, type StringMap } from 'esl';
 
 export type EslCall = FreeSwitchResponse;
@@ -40,19 +43,94 @@ function checkHeaders(args: StringMap): void {
 
 export type Sendmsg = { uuid: string; timeoutMs: number };
 
-/** `sendmsg <uuid>` + execute; resolves on the command reply (the app is queued or, in sync mode, done). */
-export async function execute(call: EslCall, s: Sendmsg, app: string, arg: string, eventUuid?: string): Promise<void> {
+export type Command = { command: string; args: StringMap };
+
+/** The `sendmsg <uuid>` + execute command (event-lock: queued messages run strictly one after another). */
+export function executeCommand(uuid: string, app: string, arg: string, eventUuid?: string): Command {
   const args: StringMap = { 'execute-app-name': app, 'execute-app-arg': arg };
   if (eventUuid !== undefined) args['Event-UUID'] = eventUuid;
   args['event-lock'] = 'true';
   args['call-command'] = 'execute';
   checkHeaders(args);
-  await call.send(`sendmsg ${s.uuid}`, args, s.timeoutMs);
+  return { command: `sendmsg ${uuid}`, args };
+}
+
+/** `sendmsg <uuid>` + execute; resolves on the command reply (the app is queued or, in sync mode, done). */
+export async function execute(call: EslCall, s: Sendmsg, app: string, arg: string, eventUuid?: string): Promise<void> {
+  const c = executeCommand(s.uuid, app, arg, eventUuid);
+  await call.send(c.command, c.args, s.timeoutMs);
+}
+
+/** The `sendmsg <uuid>` + hangup command with an explicit cause. */
+export function hangupCommand(uuid: string, cause: string): Command {
+  return { command: `sendmsg ${uuid}`, args: { 'hangup-cause': cause, 'call-command': 'hangup' } };
 }
 
 /** `sendmsg <uuid>` + hangup with an explicit cause. */
 export async function hangup(call: EslCall, s: Sendmsg, cause: string): Promise<void> {
-  await call.send(`sendmsg ${s.uuid}`, { 'hangup-cause': cause, 'call-command': 'hangup' }, s.timeoutMs);
+  const c = hangupCommand(s.uuid, cause);
+  await call.send(c.command, c.args, s.timeoutMs);
+}
+
+type CallInternals = { __socket?: Socket };
+type Reply = { headers: StringMap; body: unknown };
+
+/**
+ * Pipelining: writes `commands` in ONE TCP write, then waits for their replies, which come in order.
+ * Resolves with the Reply-Text of each once all have arrived; rejects (FreeSwitchError, like esl's
+ * send) on the first `-ERR` reply — the commands after it may still run — , on the socket closing, or
+ * with FreeSwitchTimeout when the replies are not all in within `timeoutMs`.
+ *
+ * Runs in esl's per-connection queue, so no esl command can interleave its reply with ours.
+ * (esl writes each command with its own socket.write, i.e. one syscall and one TCP segment each;
+ * on loopback that write is most of the CPU a command costs.)
+ */
+export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: number): Promise<string[]> {
+  if (commands.length === 0) return [];
+  return call.enqueue(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const texts: string[] = [];
+        let timer: NodeJS.Timeout | undefined;
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          call.removeListener('freeswitch_command_reply', onReply);
+          call.removeListener('socket.close', onClose);
+          call.removeListener('socket.end', onEnd);
+          call.removeListener('socket.error', onEnd);
+        };
+        const fail = (e: Error): void => {
+          cleanup();
+          reject(e);
+        };
+        const onReply = (res: Reply): void => {
+          const reply = res.headers['Reply-Text'] ?? '';
+          const i = texts.length;
+          texts.push(reply);
+          if (reply.startsWith('-')) {
+            const c = commands[i] as Command;
+            fail(new FreeSwitchError(res as { headers: StringMap; body: string }, { when: 'command reply', reply, command: c.command }));
+          } else if (texts.length === commands.length) {
+            cleanup();
+            resolve(texts);
+          }
+        };
+        const onClose = (): void => fail(new Error(`socket closed after ${texts.length} of ${commands.length} replies`));
+        const onEnd = (): void => fail(new Error(`connection ended after ${texts.length} of ${commands.length} replies`));
+        call.on('freeswitch_command_reply', onReply);
+        call.once('socket.close', onClose);
+        call.once('socket.end', onEnd);
+        call.once('socket.error', onEnd);
+        timer = setTimeout(() => fail(new FreeSwitchTimeout(timeoutMs, `${commands.length} pipelined commands`)), timeoutMs);
+        const socket = (call as unknown as CallInternals).__socket;
+        socket?.cork();
+        try {
+          for (const c of commands) call.write(c.command, c.args).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+        } finally {
+          socket?.uncork();
+        }
+      }),
+  );
 }
 
 /** `exit`: FreeSWITCH answers +OK bye, sends the disconnect notice and closes. */

@@ -16,7 +16,7 @@ import type { GateService } from '../../gate/service';
 import { planFor, type Plan } from './actions';
 import { attemptFromChannelData } from './channel';
 import type { FreeswitchConfig } from './config';
-import { describeEslError, execute, exit, hangup, replyOf, silentEslLogger, type EslCall } from './esl';
+import { describeEslError, executeCommand, hangupCommand, replyOf, sendBatch, silentEslLogger, type Command, type EslCall } from './esl';
 import { FreeswitchAdapterError } from './errors';
 
 export type CallTiming = {
@@ -186,23 +186,23 @@ export class OutboundServer {
     }
   }
 
-  /** Sends the plan; resolves with ms from t0 to the release command being written. */
+  /**
+   * Sends the plan; resolves with ms from t0 to the release command being written.
+   * Two pipelined writes: the variables (+ sched_cancel), checked; then the release (+ `exit` after a
+   * transfer). Nothing is released before every variable is confirmed set; if the release fails, the
+   * `exit` only closes the socket and the dialplan's next action refuses the call, as a drop would.
+   */
   private async apply(call: EslCall, uuid: string, plan: Plan, t0: number): Promise<number> {
-    const s = { uuid, timeoutMs: this.deps.config.commandTimeoutMs };
-    for (const v of plan.variables) await execute(call, s, 'set', `${v.name}=${v.value}`);
-    if (plan.cancelScheduledHangup) await execute(call, s, 'sched_cancel', uuid);
+    const timeoutMs = this.deps.config.commandTimeoutMs;
+    const setup: Command[] = plan.variables.map((v) => executeCommand(uuid, 'set', `${v.name}=${v.value}`));
+    if (plan.cancelScheduledHangup) setup.push(executeCommand(uuid, 'sched_cancel', uuid));
+    await sendBatch(call, setup, timeoutMs);
     const r = plan.release;
-    let releaseMs: number;
-    if (r.kind === 'transfer') {
-      const p = execute(call, s, 'transfer', `${r.extension} XML ${r.context}`);
-      releaseMs = performance.now() - t0;
-      await p;
-      await exit(call, s.timeoutMs);
-    } else {
-      const p = hangup(call, s, r.cause);
-      releaseMs = performance.now() - t0;
-      await p;
-    }
+    const release: Command[] =
+      r.kind === 'transfer' ? [executeCommand(uuid, 'transfer', `${r.extension} XML ${r.context}`), { command: 'exit', args: {} }] : [hangupCommand(uuid, r.cause)];
+    const p = sendBatch(call, release, timeoutMs);
+    const releaseMs = performance.now() - t0;
+    await p;
     return releaseMs;
   }
 

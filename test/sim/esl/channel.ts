@@ -35,9 +35,21 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
+/** The two date strings of the current second, formatted once per second (events come by the thousand). */
+let dateCache = { second: -1, local: '', gmt: '' };
+function dates(ms: number): { local: string; gmt: string } {
+  const second = Math.floor(ms / 1000);
+  if (dateCache.second !== second) {
+    const d = new Date(ms);
+    const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    dateCache = { second, local, gmt: d.toUTCString() };
+  }
+  return dateCache;
+}
+
 export function standardHeaders(name: string, file: string, func: string, line: number): Pairs {
-  const d = new Date();
-  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const ms = Date.now();
+  const { local, gmt } = dates(ms);
   return [
     ['Event-Name', name],
     ['Core-UUID', CORE_UUID],
@@ -46,8 +58,8 @@ export function standardHeaders(name: string, file: string, func: string, line: 
     ['FreeSWITCH-IPv4', '127.0.0.1'],
     ['FreeSWITCH-IPv6', '::1'],
     ['Event-Date-Local', local],
-    ['Event-Date-GMT', d.toUTCString()],
-    ['Event-Date-Timestamp', String(nowMicros())],
+    ['Event-Date-GMT', gmt],
+    ['Event-Date-Timestamp', String(ms * 1000)],
     ['Event-Calling-File', file],
     ['Event-Calling-Function', func],
     ['Event-Calling-Line-Number', String(line)],
@@ -155,7 +167,7 @@ export class SimChannel {
       [`${prefix}-Privacy-Hide-Number`, String(this.hideNumber)],
     ];
     // Optional profile fields are left out when empty, as switch_caller_profile_event_set_data does.
-    return p.filter(([k, v]) => v !== '' || !/-(Caller-ID-Name|Orig-Caller-ID-Name)$/.test(k));
+    return this.callerIdName === '' ? p.filter(([k]) => k !== `${prefix}-Caller-ID-Name` && k !== `${prefix}-Orig-Caller-ID-Name`) : p;
   }
 
   /** switch_channel_event_set_data: channel block, caller profile, then (when asked) variables. */

@@ -48,6 +48,12 @@ export type SimOptions = {
   connectWaitMs?: number;
   callee?: (destination: string) => Callee;
   inject?: Injection;
+  /**
+   * Keep every connection's bytes (SocketTrace.received/written, inboundLog) and every finished call in
+   * `records` (default true, for tests). A long benchmark turns it off: the calls' records are still
+   * returned by placeCall().done, but nothing accumulates.
+   */
+  trace?: boolean;
 };
 
 export type AppRun = { app: string; data: string; uuid: string; via: 'dialplan' | 'sendmsg'; response?: string };
@@ -56,6 +62,10 @@ export type SocketTrace = {
   connectedAt: number;
   /** performance.now() when the release command (transfer or hangup) arrived from the app. */
   releaseAt?: number;
+  /** performance.now() when the app's `connect` arrived (the gate accepted and read the connection). */
+  connectCommandAt?: number;
+  /** performance.now() when the app's first `sendmsg` arrived (set-up round trips and decision done). */
+  firstSendmsgAt?: number;
   received: Command[];
   written: Buffer[];
   mode: 'async' | 'static';
@@ -73,9 +83,22 @@ export type CallRecord = {
   sockets: SocketTrace[];
 };
 
-type SimEvent = { name: string; headers: Pairs; body?: string };
+/**
+ * An event about to be delivered. Its headers are built only if some connection wants it (FreeSWITCH
+ * builds every event, but a simulator that serializes ~2.5 KB of channel data 30 times per call for
+ * nobody spends its CPU on nothing). `known` gives the values of some headers without building them
+ * (lower-cased name → value, undefined = the event has no such header), for the filters.
+ */
+type SimEvent = { name: string; headers: () => Pairs; body?: string; known?: Map<string, string | undefined> };
 
-type Filter = { header: string; value: string; negative: boolean };
+type Filter = { header: string; value: string; negative: boolean; re?: RegExp };
+
+/** Filter match as mod_event_socket does it: `/regex/` values are regular expressions, others compare case-insensitively. */
+function compileFilter(header: string, value: string, negative: boolean): Filter {
+  const f: Filter = { header: header.toLowerCase(), value, negative };
+  if (value.startsWith('/')) f.re = new RegExp(value.replace(/^\/(.*)\/([is]*)$/, '$1'), /\/[is]*i[is]*$/.test(value) ? 'i' : '');
+  return f;
+}
 
 const KNOWN_EVENTS = new Set(
   'CUSTOM CLONE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_ORIGINATE CHANNEL_UUID CHANNEL_DATA API LOG HEARTBEAT BACKGROUND_JOB DTMF MESSAGE ALL'.split(' '),
@@ -90,6 +113,8 @@ class Session {
   closed = false;
   readonly written: Buffer[] = [];
   readonly received: Command[] = [];
+  /** Keep the bytes in written/received (SimOptions.trace). */
+  trace = true;
   /** Outbound only. */
   channel: SimChannel | undefined;
   async = false;
@@ -107,9 +132,11 @@ class Session {
 
   write(s: string): void {
     if (this.closed || this.socket.destroyed) return;
-    const b = Buffer.from(s, 'utf8');
-    this.written.push(b);
-    this.socket.write(b);
+    if (this.trace) {
+      const b = Buffer.from(s, 'utf8');
+      this.written.push(b);
+      this.socket.write(b);
+    } else this.socket.write(s, 'utf8');
   }
 
   close(): void {
@@ -118,14 +145,14 @@ class Session {
     this.socket.end();
   }
 
-  wants(e: SimEvent, index: () => Map<string, string>): boolean {
+  wants(e: SimEvent, header: (lowerName: string) => string | undefined): boolean {
     if (this.closed || (!this.events.has(e.name) && !this.events.has('ALL'))) return false;
     if (this.filters.length === 0) return true;
     let pass = false;
     for (const f of this.filters) {
-      const v = index().get(f.header.toLowerCase());
+      const v = header(f.header);
       if (v === undefined) continue;
-      const m = f.value.startsWith('/') ? new RegExp(f.value.replace(/^\/(.*)\/([is]*)$/, '$1'), /\/[is]*i[is]*$/.test(f.value) ? 'i' : '').test(v) : v.toLowerCase() === f.value.toLowerCase();
+      const m = f.re !== undefined ? f.re.test(v) : v.length === f.value.length && v.toLowerCase() === f.value.toLowerCase();
       if (m && f.negative) return false;
       if (m) pass = true;
     }
@@ -138,13 +165,16 @@ export class EslSimulator {
   private readonly sessions = new Set<Session>();
   private readonly channels = new Map<string, SimChannel>();
   private readonly sched = new Map<string, NodeJS.Timeout[]>();
+  /** Outbound session controlling each channel (uuid → session), as the channel's CF_CONTROLLED listener. */
+  private readonly controllers = new Map<string, Session>();
+  private sessionsSinceStartup = 0;
   readonly records: CallRecord[] = [];
   /** Every inbound connection's traffic, in accept order. */
   readonly inboundLog: Array<{ received: Command[]; written: Buffer[] }> = [];
   readonly opts: Required<Omit<SimOptions, 'inject' | 'callee'>> & Pick<SimOptions, 'inject' | 'callee'>;
 
   constructor(opts: SimOptions) {
-    this.opts = { password: 'ClueCon', parkTickMs: 20, connectWaitMs: 25_000, ...opts };
+    this.opts = { password: 'ClueCon', parkTickMs: 20, connectWaitMs: 25_000, trace: true, ...opts };
   }
 
   // ───────────────────────── inbound listener ─────────────────────────
@@ -181,39 +211,71 @@ export class EslSimulator {
 
   private acceptInbound(socket: net.Socket): void {
     const session = new Session(socket, false);
+    session.trace = this.opts.trace;
     this.sessions.add(session);
-    this.inboundLog.push({ received: session.received, written: session.written });
+    if (this.opts.trace) this.inboundLog.push({ received: session.received, written: session.written });
     socket.on('close', () => {
       session.closed = true;
       this.sessions.delete(session);
     });
     socket.on('error', () => undefined);
-    const parser = new CommandParser((c) => void this.onCommand(session, c));
-    socket.on('data', (d: Buffer) => parser.push(d));
+    this.readCommands(session);
     session.write(AUTH_REQUEST);
+  }
+
+  /**
+   * FreeSWITCH's listener thread reads a connection's commands one at a time and answers each before it
+   * reads the next (a synchronous `sendmsg` answers once its app has run, a blocking `api` once it
+   * returns): commands that arrive together (pipelined) are handled in order, never concurrently.
+   * What the handling of one TCP read writes back leaves in one write (cork until the next turn of
+   * the event loop), as FreeSWITCH's buffered socket writes mostly do.
+   */
+  private readCommands(s: Session): void {
+    let chain: Promise<void> = Promise.resolve();
+    const parser = new CommandParser((c) => {
+      chain = chain.then(() => this.onCommand(s, c)).catch(() => undefined);
+    });
+    s.socket.on('data', (d: Buffer) => {
+      s.socket.cork();
+      parser.push(d);
+      setImmediate(() => s.socket.uncork());
+    });
   }
 
   // ───────────────────────── events ─────────────────────────
 
+  /** Delivers an event to every connection subscribed to it whose filters pass; each format serialized once. */
   private fire(e: SimEvent): void {
+    let headers: Pairs | undefined;
     let idx: Map<string, string> | undefined;
-    const index = (): Map<string, string> => (idx ??= new Map(e.headers.map(([k, v]) => [k.toLowerCase(), v])));
+    const header = (name: string): string | undefined => {
+      if (e.known?.has(name)) return e.known.get(name);
+      headers ??= e.headers();
+      idx ??= new Map(headers.map(([k, v]) => [k.toLowerCase(), v]));
+      return idx.get(name);
+    };
+    let json: string | undefined;
+    let plain: string | undefined;
     for (const s of this.sessions) {
-      if (!s.wants(e, index)) continue;
-      if (s.format === 'xml') continue;
-      s.write(eventFrame(s.format, e.headers, e.body));
+      if (s.format === 'xml' || !s.wants(e, header)) continue;
+      headers ??= e.headers();
+      if (s.format === 'json') s.write((json ??= eventFrame('json', headers, e.body)));
+      else s.write((plain ??= eventFrame('plain', headers, e.body)));
     }
   }
 
   private channelEvent(name: string, ch: SimChannel, extra: Pairs = [], withVars = true, before: Pairs = []): void {
-    const std = standardHeaders(name, 'switch_channel.c', 'switch_channel_event', 1);
-    this.fire({ name, headers: [...std, ...before, ...ch.data(withVars), ...extra] });
+    this.fire({
+      name,
+      headers: () => [...standardHeaders(name, 'switch_channel.c', 'switch_channel_event', 1), ...before, ...ch.data(withVars), ...extra],
+      known: channelKnown(ch, before, extra),
+    });
   }
 
   // ───────────────────────── commands ─────────────────────────
 
   private async onCommand(s: Session, c: Command): Promise<void> {
-    s.received.push(c);
+    if (s.trace) s.received.push(c);
     const inj = this.opts.inject;
     const callCommand = c.headers.get('call-command') ?? '';
     if (s.outbound && inj?.cutOutboundOn && (inj.cutOutboundOn.test(c.line) || inj.cutOutboundOn.test(`${callCommand} ${c.headers.get('execute-app-name') ?? ''}`))) {
@@ -243,6 +305,8 @@ export class EslSimulator {
     if (s.outbound && !s.connected) {
       // The first command of an outbound session gets a reply only when it is `connect`.
       s.connected = true;
+      const trace = this.traces.get(s);
+      if (trace) trace.connectCommandAt = performance.now();
       s.onConnected();
       if (cmd === 'connect') return s.write(serializeConnect(s));
     }
@@ -268,7 +332,7 @@ export class EslSimulator {
       case 'filter': {
         if (rest[0] === 'delete') {
           const [, header = '', value = ''] = rest;
-          s.filters = header === 'all' ? [] : s.filters.filter((f) => !(f.header === header && (value === '' || f.value === value)));
+          s.filters = header === 'all' ? [] : s.filters.filter((f) => !(f.header === header.toLowerCase() && (value === '' || f.value === value)));
           return s.write(commandReply(`+OK filter deleted. [${header}]=[${value}]`));
         }
         const words = rest[0] === 'add' ? rest.slice(1) : rest;
@@ -276,12 +340,12 @@ export class EslSimulator {
         const raw = vs.join(' ');
         if (raw === '') return s.write(commandReply('-ERR invalid syntax'));
         const negative = raw.startsWith('-');
-        s.filters.push({ header, value: raw.replace(/^[+\- ]+/, ''), negative });
+        s.filters.push(compileFilter(header, raw.replace(/^[+\- ]+/, ''), negative));
         return s.write(commandReply(`+OK filter added. [${header}]=[${raw}]`));
       }
       case 'myevents':
         if (s.channel) {
-          s.filters.push({ header: 'Unique-ID', value: s.channel.uuid, negative: false });
+          s.filters.push(compileFilter('Unique-ID', s.channel.uuid, false));
           'CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_DATA'.split(' ').forEach((n) => s.events.add(n));
           if (rest[0] === 'json' || rest[0] === 'xml') s.format = rest[0];
         }
@@ -316,7 +380,7 @@ export class EslSimulator {
         void this.api(arg).then((body) => {
           const headers: Pairs = [...standardHeaders('BACKGROUND_JOB', 'mod_event_socket.c', 'api_exec', 1569), ['Job-UUID', job], ['Job-Owner-UUID', owner], ['Job-Command', jobCmd]];
           if (jobArgs.length) headers.push(['Job-Command-Arg', jobArgs.join(' ')]);
-          this.fire({ name: 'BACKGROUND_JOB', headers, body });
+          this.fire({ name: 'BACKGROUND_JOB', headers: () => headers, body });
         });
         return;
       }
@@ -344,6 +408,7 @@ export class EslSimulator {
     const eventUuid = c.headers.get('event-uuid') ?? randomUUID();
     const isRelease = command === 'hangup' || (command === 'execute' && c.headers.get('execute-app-name') === 'transfer');
     const trace = s.outbound ? this.traces.get(s) : undefined;
+    if (trace && trace.firstSendmsgAt === undefined) trace.firstSendmsgAt = performance.now();
     if (isRelease && trace && trace.releaseAt === undefined) trace.releaseAt = performance.now();
     const run = async (): Promise<void> => {
       if (command === 'execute') {
@@ -355,7 +420,7 @@ export class EslSimulator {
         this.hangup(ch, c.headers.get('hangup-cause') || 'NORMAL_CLEARING');
       }
     };
-    const controlling = [...this.sessions].find((x) => x.outbound && x.channel === ch && !x.closed);
+    const controlling = this.controllers.get(ch.uuid);
     if (controlling?.async && ch.parked) {
       controlling.queue.push(run);
       return s.write(commandReply('+OK'));
@@ -373,7 +438,7 @@ export class EslSimulator {
     const [cmd = '', ...args] = line.split(' ');
     switch (cmd) {
       case 'status':
-        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.11.1-release  64bit) is ready\n${this.records.length} session(s) since startup\n`;
+        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.11.1-release  64bit) is ready\n${this.sessionsSinceStartup} session(s) since startup\n`;
       case 'version':
         return 'FreeSWITCH Version 1.11.1-release~64bit ( 64bit)\n';
       case 'uuid_kill': {
@@ -467,13 +532,16 @@ export class EslSimulator {
     ch.vars.set('billmsec', String(billmsec));
     ch.vars.set('billsec', String(Math.floor(billmsec / 1000)));
     ch.vars.set('duration', String(Math.floor((ch.hangupUs - ch.createdUs) / 1e6)));
-    const std = standardHeaders('CHANNEL_HANGUP_COMPLETE', 'switch_core_state_machine.c', 'switch_core_session_reporting_state', 1);
-    this.fire({ name: 'CHANNEL_HANGUP_COMPLETE', headers: [...std, ['Hangup-Cause', ch.hangupCause ?? ''], ...ch.data(true)] });
-    for (const s of this.sessions) {
-      if (s.outbound && s.channel === ch && !s.closed) {
-        s.write(disconnectNotice(ch.uuid, 'disconnect'));
-        s.close();
-      }
+    const cause: Pairs = [['Hangup-Cause', ch.hangupCause ?? '']];
+    this.fire({
+      name: 'CHANNEL_HANGUP_COMPLETE',
+      headers: () => [...standardHeaders('CHANNEL_HANGUP_COMPLETE', 'switch_core_state_machine.c', 'switch_core_session_reporting_state', 1), ...cause, ...ch.data(true)],
+      known: channelKnown(ch, cause, []),
+    });
+    const controller = this.controllers.get(ch.uuid);
+    if (controller && !controller.closed) {
+      controller.write(disconnectNotice(ch.uuid, 'disconnect'));
+      controller.close();
     }
     ch.setState('CS_DESTROY');
     this.channelEvent('CHANNEL_DESTROY', ch);
@@ -484,7 +552,9 @@ export class EslSimulator {
     record.hangupCause = ch.hangupCause ?? '';
     record.answered = ch.answeredUs !== 0;
     record.vars = Object.fromEntries(ch.vars);
-    this.records.push(record);
+    this.recordsByUuid.delete(ch.uuid);
+    this.sessionsSinceStartup++;
+    if (this.opts.trace) this.records.push(record);
     return record;
   }
 
@@ -625,6 +695,7 @@ export class EslSimulator {
     if (!socket) return; // "Socket Error!": the dialplan goes on with the next action.
     socket.setNoDelay(true);
     const s = new Session(socket, true);
+    s.trace = this.opts.trace;
     s.channel = ch;
     s.async = async;
     s.full = full;
@@ -632,14 +703,15 @@ export class EslSimulator {
     this.traces.set(s, trace);
     record?.sockets.push(trace);
     this.sessions.add(s);
+    this.controllers.set(ch.uuid, s);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => {
       s.closed = true;
       this.sessions.delete(s);
+      if (this.controllers.get(ch.uuid) === s) this.controllers.delete(ch.uuid);
     });
     socket.on('error', () => undefined);
-    const parser = new CommandParser((c) => void this.onCommand(s, c));
-    socket.on('data', (d: Buffer) => parser.push(d));
+    this.readCommands(s);
 
     // Wait for `connect` (FreeSWITCH: 25 s), then, in async mode, park and run the queue on ticks.
     let waitTimer: NodeJS.Timeout | undefined;
@@ -690,6 +762,16 @@ export class EslSimulator {
       this.draining.delete(s);
     }
   }
+}
+
+/** Headers of a channel event known without building it: its Unique-ID, and no Job-Owner-UUID. */
+function channelKnown(ch: SimChannel, before: Pairs, extra: Pairs): Map<string, string | undefined> | undefined {
+  for (const [k] of before) if (/^(unique-id|job-owner-uuid)$/i.test(k)) return undefined;
+  for (const [k] of extra) if (/^(unique-id|job-owner-uuid)$/i.test(k)) return undefined;
+  return new Map<string, string | undefined>([
+    ['unique-id', ch.uuid],
+    ['job-owner-uuid', undefined],
+  ]);
 }
 
 function serializeConnect(s: Session): string {
