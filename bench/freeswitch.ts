@@ -4,25 +4,41 @@
  * `ratePerS` new calls per second for `durationS` seconds, with the real Gate on a temp SQLite store
  * (every number has a consent, so every call is allowed and recorded: the full check-and-record path).
  *
+ * The Event Socket simulator runs in a CHILD PROCESS (test/sim/esl/child.ts), as a real FreeSWITCH
+ * runs beside the gate: its CPU is not in the gate's event loop. Both timestamps are taken in the
+ * child. Loopback network; shipped dialplan in synchronous `full` mode (the async mode would add the
+ * 20 ms park ticks of a real FreeSWITCH after the command arrives, not included by construction).
+ *
  * Includes: esl's connect/filter/event set-up round trips, the channel-data parse, the gate's facts
- * read + evaluate + atomic commit on SQLite, the five `set` and the `sched_cancel` round trips.
- * Caveat: the simulator runs in the same process (its CPU is in the numbers too); loopback network;
- * shipped dialplan in synchronous `full` mode (the async mode would add the 20 ms park ticks of a real
- * FreeSWITCH after the command arrives, which this measure does not include by construction).
+ * read + evaluate + atomic commit on SQLite, the `set`/`sched_cancel` batch and the `transfer`.
  */
+import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import pino from 'pino';
 import { fixedClock } from '../src/gate/clock';
 import { Gate } from '../src/gate/gate';
 import type { ConsentRow } from '../src/gate/store';
-import { createFreeswitchAdapter } from '../src/pbx/freeswitch';
+import { createFreeswitchAdapter, type CallTiming } from '../src/pbx/freeswitch';
 import { freeswitchConfigSchema } from '../src/pbx/freeswitch/config';
 import { openStore } from '../src/store';
-import { loadDialplan } from '../test/sim/esl/dialplan';
-import { EslSimulator, type CallRecord } from '../test/sim/esl/simulator';
-import { freePort, SHIPPED_DIALPLAN } from '../test/e2e/freeswitch-helpers';
+import { freePort } from '../test/e2e/freeswitch-helpers';
+import type { ChildResult, ChildRun } from '../test/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
-import { latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
+import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
+
+/** The simulator process: forked, ready, then one run. */
+async function runSimulatorProcess(run: ChildRun): Promise<ChildResult> {
+  const child = fork(path.join(__dirname, '..', 'test', 'sim', 'esl', 'child.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: ChildResult | undefined;
+    child.on('message', (m: { type: string }) => {
+      if (m.type === 'ready') child.send(run);
+      else if (m.type === 'result') result = m as ChildResult;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`simulator process exited with ${code} and no result`))));
+  });
+}
 
 export async function benchFreeswitch(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
@@ -36,41 +52,45 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   const logger = pino({ level: 'warn' });
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
   const port = await freePort();
-  const sim = new EslSimulator({ dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: `127.0.0.1:${port}` }), callee: () => ({ answerAfterMs: 10, talkMs: 50 }) });
   const fsConfig = freeswitchConfigSchema.parse({ allowContext: 'callgate-allowed', listen: { host: '127.0.0.1', port } });
-  const adapter = createFreeswitchAdapter({ gate, config: fsConfig, logger });
+  const timings: CallTiming[] = [];
+  const adapter = createFreeswitchAdapter({ gate, config: fsConfig, logger, onCall: (t) => timings.push(t) });
   await adapter.start();
 
-  const done: Promise<CallRecord>[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = t0 + (i * 1000) / opts.ratePerS;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    done.push(sim.placeCall({ to: mobileNational(i), context: 'callgate-outbound', callerIdNumber: '0162000001', variables: { callgate_campaign: 'bench' } }).done);
-  }
-  const offeredS = (performance.now() - t0) / 1000;
-  const recs = await Promise.all(done);
-  const samples: number[] = [];
-  let transferred = 0;
-  for (const r of recs) {
-    const s = r.sockets[0];
-    if (r.transfers.length === 1) transferred++;
-    if (s?.releaseAt !== undefined) samples.push((s.releaseAt - s.connectedAt) * 1e6);
-  }
+  const cpu0 = process.cpuUsage();
+  const sim = await runSimulatorProcess({
+    type: 'run',
+    socket: `127.0.0.1:${port}`,
+    durationS: opts.durationS,
+    ratePerS: opts.ratePerS,
+    to: { prefix: '061', digits: 7 },
+    callerIdNumber: '0162000001',
+    variables: { callgate_campaign: 'bench' },
+    callee: { answerAfterMs: 10, talkMs: 50 },
+  });
+  const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
-  await sim.close();
   await store.close();
+  const perCall = (us: number) => Math.round(us / Math.max(1, timings.length)) / 1000;
   return {
-    what: 'socket TCP connect → transfer command received (ms), shipped dialplan (sync full), real Gate on SQLite',
+    what: 'socket TCP connect → transfer command received (ms), shipped dialplan (sync full), real Gate on SQLite; simulator in a child process',
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
     calls: total,
-    offeredRatePerS: Math.round((total / offeredS) * 10) / 10,
-    transferred,
-    lost: total - recs.length,
-    latency: latencyMs(samples),
+    offeredRatePerS: sim.offeredRatePerS,
+    transferred: sim.transferred,
+    lost: total - sim.samples.length,
+    hangupCauses: sim.hangupCauses,
+    latency: latencyMs(sim.samples.map((ms) => ms * 1e6)),
+    phases: Object.fromEntries(Object.entries(sim.phases).map(([k, v]) => [k, latencyMs(v.map((ms) => ms * 1e6))])),
+    maxLatencyMsBySecond: sim.maxBySecond,
+    gateSide: {
+      decide: latencyMs(timings.map((t) => t.decideMs * 1e6)),
+      release: latencyMs(timings.map((t) => t.releaseMs * 1e6)),
+    },
+    cpuMsPerCall: { gate: perCall(cpu.user + cpu.system), simulator: Math.round(((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)) * 1000) / 1000 },
     target: 'p99 < 10 ms',
+    loadAverage: require('node:os').loadavg().map((l: number) => Math.round(l * 100) / 100),
     peakRssMb: peakRssMb(),
   };
 }

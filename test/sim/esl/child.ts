@@ -1,0 +1,115 @@
+/**
+ * The Event Socket simulator in its own process, as a real FreeSWITCH is: bench/freeswitch.ts forks
+ * this file (built, from dist/) so that the simulator's CPU does not share the gate's event loop.
+ *
+ * IPC: the parent sends one `run` message; the child places `ratePerS` calls per second for `durationS`
+ * seconds through the shipped dialplan (verbatim, socket target overridden), waits for every call to
+ * end, and answers with a `result` message (latency samples measured inside the child: socket TCP
+ * connect → the release command arriving, both on the child's clock), then exits.
+ */
+import { performance } from 'node:perf_hooks';
+import { loadDialplan } from './dialplan';
+import { SHIPPED_DIALPLAN } from './paths';
+import { EslSimulator, type CallRecord } from './simulator';
+
+export type ChildRun = {
+  type: 'run';
+  /** host:port of the gate's outbound-socket server. */
+  socket: string;
+  durationS: number;
+  ratePerS: number;
+  /** Destination of call i: prefix + i zero-padded to `digits`. */
+  to: { prefix: string; digits: number };
+  callerIdNumber: string;
+  variables: Record<string, string>;
+  /** The allowed call's bridge: answer and talk times (ms). */
+  callee: { answerAfterMs: number; talkMs: number };
+};
+
+export type ChildResult = {
+  type: 'result';
+  calls: number;
+  finished: number;
+  offeredRatePerS: number;
+  /** ms, socket connect → transfer/hangup command received, one per call that got one. */
+  samples: number[];
+  /** ms, the same interval cut in three: connect → `connect` command (accept + first read by the gate),
+   * → first `sendmsg` (esl's filter/event round trips + the decision), → release command. */
+  phases: { accept: number[]; setupAndDecide: number[]; variablesAndRelease: number[] };
+  /** Worst latency (ms) of the calls placed in each second of the run: shows warm-up and stalls. */
+  maxBySecond: number[];
+  transferred: number;
+  hangupCauses: Record<string, number>;
+  /** The simulator process's own CPU over the run, ms. */
+  cpuMs: { user: number; system: number };
+};
+
+async function run(m: ChildRun): Promise<ChildResult> {
+  const sim = new EslSimulator({
+    dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: m.socket }),
+    callee: () => m.callee,
+    trace: false,
+  });
+  const total = Math.round(m.durationS * m.ratePerS);
+  const cpu0 = process.cpuUsage();
+  const done: Promise<CallRecord>[] = [];
+  const placedAt: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / m.ratePerS;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const to = `${m.to.prefix}${String(i).padStart(m.to.digits, '0')}`;
+    placedAt.push(performance.now() - t0);
+    done.push(sim.placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables }).done);
+  }
+  const offeredS = (performance.now() - t0) / 1000;
+  const recs = await Promise.all(done);
+  const cpu = process.cpuUsage(cpu0);
+  await sim.close();
+  const samples: number[] = [];
+  const phases: ChildResult['phases'] = { accept: [], setupAndDecide: [], variablesAndRelease: [] };
+  const hangupCauses: Record<string, number> = {};
+  let transferred = 0;
+  const maxBySecond: number[] = [];
+  for (const [i, r] of recs.entries()) {
+    const s = r.sockets[0];
+    if (s?.releaseAt !== undefined) {
+      samples.push(s.releaseAt - s.connectedAt);
+      const sec = Math.floor((placedAt[i] ?? 0) / 1000);
+      maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round((s.releaseAt - s.connectedAt) * 10) / 10);
+      if (s.connectCommandAt !== undefined && s.firstSendmsgAt !== undefined) {
+        phases.accept.push(s.connectCommandAt - s.connectedAt);
+        phases.setupAndDecide.push(s.firstSendmsgAt - s.connectCommandAt);
+        phases.variablesAndRelease.push(s.releaseAt - s.firstSendmsgAt);
+      }
+    }
+    if (r.transfers.length === 1) transferred++;
+    hangupCauses[r.hangupCause] = (hangupCauses[r.hangupCause] ?? 0) + 1;
+  }
+  return {
+    type: 'result',
+    calls: total,
+    finished: recs.length,
+    offeredRatePerS: Math.round((total / offeredS) * 10) / 10,
+    samples,
+    phases,
+    maxBySecond,
+    transferred,
+    hangupCauses,
+    cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+  };
+}
+
+if (require.main === module) {
+  process.once('message', (m: ChildRun) => {
+    run(m).then(
+      (r) => process.send?.(r, () => process.exit(0)),
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  });
+  process.send?.({ type: 'ready' });
+}
