@@ -275,10 +275,15 @@ export class AsteriskAdapter implements PbxAdapter {
       call.state = 'pending';
       call.tracker = undefined;
       call.retries++;
-      call.log.warn(
-        { err: e instanceof Error ? e.message : String(e), retries: call.retries },
-        'decision taken but not yet applied on the channel; will re-apply',
-      );
+      const err = e instanceof Error ? e.message : String(e);
+      if (call.retries > MAX_QUICK_RETRIES) {
+        call.log.error(
+          { code: 'CG_ERR_PBX_CONNECT', err, retries: call.retries },
+          'decision could not be applied; the channel waits in Stasis until the next ARI reconnect re-applies it',
+        );
+        return;
+      }
+      call.log.warn({ err, retries: call.retries }, 'decision taken but not yet applied on the channel; will re-apply');
       this.scheduleRetry();
     }
   }
