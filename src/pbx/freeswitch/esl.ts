@@ -73,11 +73,11 @@ export async function hangup(call: EslCall, s: Sendmsg, cause: string): Promise<
 }
 
 type CallInternals = { __socket?: Socket };
-type Reply = { headers: StringMap; body: unknown };
+export type Reply = { headers: StringMap; body: unknown };
 
 /**
  * Pipelining: writes `commands` in ONE TCP write, then waits for their replies, which come in order.
- * Resolves with the Reply-Text of each once all have arrived; rejects (FreeSwitchError, like esl's
+ * Resolves with the replies (headers, body) once all have arrived; rejects (FreeSwitchError, like esl's
  * send) on the first `-ERR` reply — the commands after it may still run — , on the socket closing, or
  * with FreeSwitchTimeout when the replies are not all in within `timeoutMs`.
  *
@@ -85,12 +85,12 @@ type Reply = { headers: StringMap; body: unknown };
  * (esl writes each command with its own socket.write, i.e. one syscall and one TCP segment each;
  * on loopback that write is most of the CPU a command costs.)
  */
-export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: number): Promise<string[]> {
+export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: number): Promise<Reply[]> {
   if (commands.length === 0) return [];
   return call.enqueue(
     () =>
-      new Promise<string[]>((resolve, reject) => {
-        const texts: string[] = [];
+      new Promise<Reply[]>((resolve, reject) => {
+        const texts: Reply[] = [];
         let timer: NodeJS.Timeout | undefined;
         const cleanup = (): void => {
           clearTimeout(timer);
@@ -106,7 +106,7 @@ export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: n
         const onReply = (res: Reply): void => {
           const reply = res.headers['Reply-Text'] ?? '';
           const i = texts.length;
-          texts.push(reply);
+          texts.push(res);
           if (reply.startsWith('-')) {
             const c = commands[i] as Command;
             fail(new FreeSwitchError(res as { headers: StringMap; body: string }, { when: 'command reply', reply, command: c.command }));

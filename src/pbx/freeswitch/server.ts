@@ -7,24 +7,24 @@
  * before the backstop) ends with the socket dropped WITHOUT releasing the call: the dialplan's next
  * action then decides, and the shipped one hangs up (GATE-1, fail closed).
  */
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FreeSwitchServer, type StringMap } from 'esl';
+import { FreeSwitchResponse, type StringMap } from 'esl';
 import type { Logger } from 'pino';
 import type { Decision } from '../../core/types';
 import type { GateService } from '../../gate/service';
 import { planFor, type Plan } from './actions';
 import { attemptFromChannelData } from './channel';
 import type { FreeswitchConfig } from './config';
-import { describeEslError, executeCommand, hangupCommand, replyOf, sendBatch, silentEslLogger, type Command, type EslCall } from './esl';
+import { describeEslError, executeCommand, hangupCommand, sendBatch, silentEslLogger, type Command, type EslCall } from './esl';
 import { FreeswitchAdapterError } from './errors';
 
 export type CallTiming = {
   uuid: string;
   verdict: Decision['verdict'] | 'dropped';
-  /** ms from the `connection` event (connect + filters + event subscription done) to the decision. */
+  /** ms from the `connect` reply (channel data in hand) to the decision. */
   decideMs: number;
-  /** ms from the `connection` event to the release command (transfer or hangup) being written. */
+  /** ms from the `connect` reply to the release command (transfer or hangup) being written. */
   releaseMs: number;
 };
 
@@ -36,15 +36,21 @@ export type OutboundServerDeps = {
   onCall?: (t: CallTiming) => void;
 };
 
-type Internals = { __server?: import('node:net').Server };
-type CallInternals = { __socket?: Socket };
-
+/**
+ * Why not esl's FreeSwitchServer: on every connection it sends `connect`, `filter Unique-ID`,
+ * `filter Job-Owner-UUID` and `event json CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB`, one round trip
+ * each, before the application sees the call, and FreeSWITCH then sends a ~2.5 KB JSON event for every
+ * command the gate runs. The gate needs none of it: in synchronous mode a `sendmsg` is answered once its
+ * app has run, and in async mode the queued apps run before the socket app returns. So the server here
+ * is a plain net.Server whose connections are esl's own FreeSwitchResponse (its parser and command
+ * layer, unmodified), with a single `connect` round trip and no event subscription.
+ */
 export class OutboundServer {
-  private readonly server: FreeSwitchServer;
+  private readonly server: net.Server;
   private readonly log: Logger;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly calls = new Set<EslCall>();
-  private readonly rawSockets = new Map<Socket, NodeJS.Timeout>();
+  private readonly sockets = new Set<Socket>();
   private closing = false;
   private listening = false;
   private notFullReported = false;
@@ -52,41 +58,18 @@ export class OutboundServer {
 
   constructor(private readonly deps: OutboundServerDeps) {
     this.log = deps.logger.child({ component: 'freeswitch-outbound' });
-    this.server = new FreeSwitchServer({ all_events: false, my_events: true, logger: silentEslLogger });
-    this.server.on('connection', (call, info) => {
-      const p = this.handle(call, info.data, info.uuid).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
-    });
-    this.server.on('error', (e) => this.onSetupError(e));
-    // esl keeps no handle on a socket whose setup failed (e.g. `socket` without `full`) and never closes
-    // it: watch the raw sockets so a stuck setup is dropped and the dialplan can go on.
-    const net = (this.server as unknown as Internals).__server;
-    net?.on('connection', (socket: Socket) => {
-      const timer = setTimeout(() => {
-        this.rawSockets.delete(socket);
-        this.stats.setupFailures++;
-        this.log.warn({ timeoutMs: deps.config.commandTimeoutMs }, 'socket app connection not set up in time, dropping it');
-        socket.destroy();
-      }, deps.config.commandTimeoutMs * 2);
-      this.rawSockets.set(socket, timer);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        this.rawSockets.delete(socket);
-      });
-    });
+    this.server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
   }
 
   async start(): Promise<void> {
     const { host, port } = this.deps.config.listen;
-    const net = (this.server as unknown as Internals).__server;
     try {
       await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
-        net?.once('error', onError);
-        this.server.listen({ host, port }).then(() => {
-          net?.removeListener('error', onError);
+        this.server.once('error', reject);
+        this.server.listen({ host, port }, () => {
+          this.server.removeListener('error', reject);
           resolve();
-        }, reject);
+        });
       });
     } catch (e) {
       throw new FreeswitchAdapterError(
@@ -95,54 +78,77 @@ export class OutboundServer {
         { cause: e },
       );
     }
+    this.server.on('error', (e) => this.log.error({ err: e.message }, 'outbound-socket server error'));
     this.listening = true;
     this.log.info({ host, port, mode: this.deps.config.mode }, 'listening for the FreeSWITCH socket app');
   }
 
   /** The port actually bound (useful with port 0 in tests). */
   address(): { host: string; port: number } | undefined {
-    const a = (this.server as unknown as Internals).__server?.address();
+    const a = this.server.address();
     return a !== null && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
   }
 
   async stop(): Promise<void> {
     this.closing = true;
-    const closed = this.listening ? this.server.close() : Promise.resolve();
+    const closed = this.listening ? new Promise<void>((r) => this.server.close(() => r())) : Promise.resolve();
     this.listening = false;
     // Let in-flight decisions finish, but never wait on a gate that does not answer.
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (grace = setTimeout(r, this.deps.config.commandTimeoutMs)))]);
     clearTimeout(grace);
     for (const call of this.calls) call.end();
-    for (const [socket, timer] of this.rawSockets) {
-      clearTimeout(timer);
-      socket.destroy();
-    }
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
-  private onSetupError(e: Error): void {
-    this.stats.setupFailures++;
-    const reply = replyOf(e);
-    if (reply !== undefined && /command not found/.test(reply)) {
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const call = new FreeSwitchResponse(socket, silentEslLogger);
+    this.calls.add(call);
+    call.once('socket.close', () => this.calls.delete(call));
+    const p = this.setUp(call).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** `connect` → the channel data; anything wrong ends the connection and the dialplan goes on. */
+  private async setUp(call: EslCall): Promise<void> {
+    let reply;
+    try {
+      [reply] = await sendBatch(call, [{ command: 'connect', args: {} }], this.deps.config.commandTimeoutMs);
+    } catch (e) {
+      this.stats.setupFailures++;
+      this.log.warn({ err: describeEslError(e) }, 'socket app connection not set up, dropping it');
+      call.end();
+      return;
+    }
+    const data = (typeof reply?.body === 'object' ? reply.body : {}) as StringMap;
+    if (reply?.headers['Control'] !== 'full') {
+      this.stats.setupFailures++;
       if (!this.notFullReported) {
         this.notFullReported = true;
         this.log.error(
-          { code: 'CG_ERR_FS_NOT_FULL' },
-          'CG_ERR_FS_NOT_FULL: FreeSWITCH refused event/filter commands on the socket: add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 full`) as in dialplan/freeswitch/callgate.xml',
+          { code: 'CG_ERR_FS_NOT_FULL', control: reply?.headers['Control'] },
+          'CG_ERR_FS_NOT_FULL: the socket app is not in full mode (Control: ' +
+            String(reply?.headers['Control']) +
+            '): add `full` to the socket app data (e.g. `socket 127.0.0.1:8085 full`) as in dialplan/freeswitch/callgate.xml; calls are refused until then',
         );
       }
+      call.end();
       return;
     }
-    this.log.warn({ err: describeEslError(e) }, 'socket app connection setup failed');
+    call.auto_cleanup();
+    await this.handle(call, data, data['Unique-ID']);
   }
 
   private async handle(call: EslCall, data: StringMap, uuid: string | undefined): Promise<void> {
     const t0 = performance.now();
     this.stats.connections++;
-    this.untrackRaw(call);
-    this.calls.add(call);
-    call.once('socket.close', () => this.calls.delete(call));
     const { gate, config } = this.deps;
     const log = this.log.child({ channel: uuid });
     const drop = (why: string, extra: Record<string, unknown> = {}): void => {
@@ -204,13 +210,5 @@ export class OutboundServer {
     const releaseMs = performance.now() - t0;
     await p;
     return releaseMs;
-  }
-
-  private untrackRaw(call: EslCall): void {
-    const socket = (call as unknown as CallInternals).__socket;
-    if (socket === undefined) return;
-    const timer = this.rawSockets.get(socket);
-    if (timer !== undefined) clearTimeout(timer);
-    this.rawSockets.delete(socket);
   }
 }
