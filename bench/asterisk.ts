@@ -6,9 +6,12 @@
  *
  * What it includes: ari-client's REST (swagger-client/shred), our event socket, the gate's facts
  * read + evaluate + atomic commit on SQLite, the CALLGATE_* variables and the subscription.
- * Caveat: the simulator runs in the same process (its CPU is in the numbers too); the network is
- * loopback.
+ * The simulator runs in its own process (test/sim/ari/child.ts), like a real Asterisk, and measures
+ * the latency on its own clock; the network is loopback. Two phases: an instant gate (what the
+ * adapter and ARI transport add) and the real Gate on SQLite.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { CallAttempt, Decision } from '../src/core/types';
@@ -19,46 +22,35 @@ import type { ConsentRow } from '../src/gate/store';
 import { AsteriskAdapter } from '../src/pbx/asterisk/adapter';
 import { asteriskConfigSchema } from '../src/pbx/asterisk/config';
 import { openStore } from '../src/store';
-import { PASS, shippedDialplan, USER } from '../test/sim/ari/harness';
-import { AriSimulator, type CallResult } from '../test/sim/ari/server';
+import { PASS, USER } from '../test/sim/ari/harness';
+import { CHILD_ENTRY, type ChildRunResult } from '../test/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
-import { latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
+import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
 const DAY = 86_400_000;
 
 type Phase = { gate: GateService; rest: 'direct' | 'ari-client'; logger: Logger };
 
-/** One run: calls at the given rate through the simulator, latency StasisStart → continue. */
+/** Starts the simulator in a child process; resolves its URL and a way to talk to it. */
+async function startChild(): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(CHILD_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url?: string }) =>
+      m.url ? resolve(m.url) : reject(new Error('simulator did not start')),
+    );
+    child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+  });
+  return { url, child };
+}
+
+/** One run: calls at the given rate through the simulator, latency StasisStart → continue measured by the simulator. */
 async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Phase): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
-  const sim = new AriSimulator({
-    username: USER,
-    password: PASS,
-    dialplan: [shippedDialplan()],
-    trunk: () => ({ result: 'answer', talkMs: 50 }),
-  });
-  sim.recordEvents = false;
-  await sim.start();
-  const started = new Map<string, bigint>();
-  const samples: number[] = [];
-  let blocked = 0;
-  sim.onStasisStart = (id) => started.set(id, process.hrtime.bigint());
-  sim.onRest = (method, p, id) => {
-    if (!id) return;
-    const t0 = started.get(id);
-    if (t0 === undefined) return;
-    if (method === 'POST' && p.endsWith('/continue')) {
-      samples.push(Number(process.hrtime.bigint() - t0));
-      started.delete(id);
-    } else if (method === 'DELETE') {
-      blocked++;
-      started.delete(id);
-    }
-  };
+  const { url, child } = await startChild();
   const adapter = new AsteriskAdapter({
     gate: phase.gate,
     config: asteriskConfigSchema.parse({
-      url: sim.url,
+      url,
       username: USER,
       password: PASS,
       allowContext: 'callgate-allowed',
@@ -67,46 +59,30 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
     logger: phase.logger,
   });
   await adapter.start();
-
-  const calls: Array<Promise<CallResult>> = [];
-  const t0 = Date.now();
   const cpu0 = process.cpuUsage();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * opts.ratePerS));
-      while (calls.length < due) {
-        const i = calls.length;
-        calls.push(
-          sim.originate({
-            exten: mobileNational(i),
-            callerId: { number: '+33162000001' },
-            vars: { CALLGATE_CAMPAIGN: 'bench' },
-          }).done,
-        );
-      }
-      if (calls.length >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 2);
+  const t0 = Date.now();
+  const res = await new Promise<ChildRunResult>((resolve) => {
+    child.once('message', (m: { result: ChildRunResult }) => resolve(m.result));
+    child.send({ cmd: 'run', total, ratePerS: opts.ratePerS });
   });
-  const results = await Promise.all(calls);
   const wallS = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
-  await sim.stop();
-  const lat = latencyMs(samples);
+  child.send({ cmd: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+  const lat = latencyMs(res.samples);
   return {
     rest: phase.rest,
-    calls: total,
-    allowed: results.filter((r) => r.vars.CALLGATE_VERDICT === 'allow').length,
-    blocked,
-    lost: total - samples.length - blocked,
+    calls: res.calls,
+    allowed: res.allowed,
+    blocked: res.blocked,
+    lost: res.lost,
     p50Ms: lat.p50,
     p99Ms: lat.p99,
     maxMs: lat.max,
     wallS: Math.round(wallS * 10) / 10,
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100),
+    gateSideCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
+    simulatorCpuMsPerCall: res.simCpuMsPerCall,
   };
 }
 
@@ -156,13 +132,15 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   await store.close();
   return {
     bench: 'asterisk',
-    what: 'added latency StasisStart sent → continue request received (ms); ARI simulator in-process on loopback',
+    what: 'added latency StasisStart sent → continue request received (ms), measured by the ARI simulator (own process, loopback)',
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
     targetP99Ms: 10,
     withSqliteGate: withGate,
     adapterOnlyInstantGate: adapterOnly,
     peakRssMb: peakRssMb(),
+    loadAverage1m: Math.round(os.loadavg()[0]! * 10) / 10,
+    cpus: os.cpus().length,
   };
 }
 
