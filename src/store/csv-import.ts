@@ -28,10 +28,18 @@ import { CATEGORY_SEPARATOR } from './memory/common';
 export type ImportReport = {
   kind: ImportKind;
   file: string;
-  /** Data lines read (blank lines and the header not counted) = imported + rejected. */
+  /** Data lines read (blank lines and the header not counted) = imported + rejected + duplicates. */
   lines: number;
+  /** Rows new to the store. */
   imported: number;
   rejected: number;
+  /**
+   * Valid lines skipped because an equal row (same natural key: consent number, professional,
+   * collected_at, categories; contract number, professional, start, categories; dnc number,
+   * professional; opposition number) is already stored or came earlier in the file — so
+   * importing the same file twice adds nothing.
+   */
+  duplicates: number;
   /** The first 100 rejected lines. */
   errors: { line: number; message: string }[];
 };
@@ -532,7 +540,7 @@ export async function importFile(
     );
   }
   const maxRatio = opts.maxRejectedRatio ?? 0.5;
-  const report: ImportReport = { kind, file, lines: 0, imported: 0, rejected: 0, errors: [] };
+  const report: ImportReport = { kind, file, lines: 0, imported: 0, rejected: 0, duplicates: 0, errors: [] };
   const reject = (line: number, message: string) => {
     report.lines++;
     report.rejected++;
@@ -614,7 +622,9 @@ export async function importFile(
       );
     }
     if (batch.length > 0) await writeBatch(session as ImportSession, kind, batch);
-    await (session as ImportSession).commit();
+    const written = await (session as ImportSession).commit();
+    report.imported = written.inserted;
+    report.duplicates = written.duplicates;
     return report;
   } catch (err) {
     input.destroy();

@@ -89,6 +89,7 @@ describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
         kind: 'consent',
         file: path.join(dir, 'c.csv'),
         lines: 3,
+        duplicates: 0,
         imported: 3,
         rejected: 0,
         errors: [],
@@ -173,7 +174,7 @@ describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
         { line: 2, message: 'a closing quote must be followed by a comma or the end of the line' },
       ]);
       const inner =
-        'number,professional,collected_at\r\n0612345678,ac"me,2026-09-01\r\n0612345679,acme,2026-09-01\r\n0612345680,acme,2026-09-01\r\n';
+        'number,professional,collected_at\r\n0612345678,ac"me,2026-09-01\r\n0612345681,acme,2026-09-01\r\n0612345682,acme,2026-09-01\r\n';
       const r2 = await importFile(store, 'consent', write('q2.csv', inner), { now });
       expect(r2).toMatchObject({
         lines: 3,
@@ -301,6 +302,28 @@ describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
       expect((await facts('+33600000003')).opposition.listed).toBe(true);
       expect((await facts('+33612345678')).opposition.listed).toBe(false);
     });
+  });
+
+  test('importing the same file twice adds nothing the second time and reports the duplicates', async () => {
+    const files = {
+      consent:
+        'number,professional,categories,collected_at,source\n0612345678,acme,a|b,2026-09-01,web\n0612345679,acme,,2026-09-01T10:00Z,web\n+33612345678,acme,a|b,2026-09-01,"same key, other source"\n',
+      contract:
+        'number,professional,categories,start,end\n0612345678,acme,x,2026-01-01,\n0612345678,acme,x,2026-02-01,2026-12-31\n',
+      dnc: 'number,professional,reason\n0612345678,,asked\n0612345678,acme,\n06 12 34 56 78,,again\n',
+    } as const;
+    for (const [kind, csv] of Object.entries(files) as [keyof typeof files, string][]) {
+      const file = write(`${kind}-twice.csv`, csv);
+      const first = await importFile(store, kind, file, { now });
+      expect(first).toMatchObject({ lines: 3 - (kind === 'contract' ? 1 : 0), rejected: 0 });
+      expect(first.imported + first.duplicates).toBe(first.lines);
+      const before = counts();
+      const second = await importFile(store, kind, file, { now });
+      expect(second).toMatchObject({ lines: first.lines, imported: 0, rejected: 0, duplicates: first.lines });
+      expect(counts()).toEqual(before);
+    }
+    // within the first consent and dnc files, the third line repeats the first on the natural key
+    expect(counts()).toMatchObject({ consents: 2, contracts: 2, dnc: 2 });
   });
 
   test('a big file is streamed in batches (more rows than one batch, two chunks with quotes)', async () => {

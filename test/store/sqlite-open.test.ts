@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StoreError } from '../../src/gate/store';
 import { openStore } from '../../src/store';
-import { migrate, SCHEMA_VERSION, type Migration } from '../../src/store/sqlite/migrations';
+import { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { decision, NUM, PRO } from './contract';
 
@@ -37,17 +37,18 @@ test('a new file is created in WAL mode, synchronous NORMAL, with a busy timeout
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const applied = store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
-    expect(applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(applied[0]).toEqual({ version: 1, name: 'initial schema' });
+    expect(applied).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     const indexes = store.db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .pluck()
       .all();
     expect(indexes).toEqual([
       'attempts_hot',
-      'consents_number',
-      'contracts_number',
+      'consents_key',
+      'contracts_key',
       'decisions_number',
-      'dnc_number',
+      'dnc_key',
       'refusals_number',
     ]);
   } finally {
@@ -63,11 +64,11 @@ test('the hot-path queries use their indexes', async () => {
     expect(
       plan("SELECT at FROM attempts WHERE e164 = '+1' AND professional = 'p' AND at >= 0 AND released = 0 ORDER BY at"),
     ).toMatch(/USING COVERING INDEX attempts_hot/);
-    expect(plan("SELECT * FROM consents WHERE e164 = '+1' ORDER BY id")).toMatch(/USING INDEX consents_number/);
+    expect(plan("SELECT * FROM consents WHERE e164 = '+1' ORDER BY id")).toMatch(/USING INDEX consents_key/);
     expect(plan("SELECT * FROM contracts WHERE e164 = '+1' AND professional = 'p'")).toMatch(
-      /USING INDEX contracts_number/,
+      /USING INDEX contracts_key/,
     );
-    expect(plan("SELECT * FROM dnc WHERE e164 = '+1'")).toMatch(/USING INDEX dnc_number/);
+    expect(plan("SELECT * FROM dnc WHERE e164 = '+1'")).toMatch(/USING INDEX dnc_key/);
     expect(plan("SELECT * FROM refusals WHERE e164 = '+1' AND professional = 'p'")).toMatch(
       /USING INDEX refusals_number/,
     );
@@ -88,7 +89,7 @@ test('data survives a close and reopen; reopening does not re-run migrations', a
   const b = SqliteStore.open(file);
   try {
     expect((await b.history(NUM, PRO)).attempts).toHaveLength(1);
-    expect(b.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(1);
+    expect(b.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length);
   } finally {
     await b.close();
   }
@@ -225,5 +226,43 @@ test('a write blocked past the busy timeout is a StoreError CG_ERR_STORE_FAULT, 
   } finally {
     other.close();
     await gate.close();
+  }
+});
+
+test('migration 2 merges rows a version-1 file already holds twice, keeping the earliest withdrawal/end/date', async () => {
+  const file = path.join(dir, 'v1-duplicates.db');
+  const v1 = new Database(file);
+  migrate(v1, file, MIGRATIONS.slice(0, 1));
+  const c = v1.prepare(
+    'INSERT INTO consents (e164, professional, categories, collected_at, source, withdrawn_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  c.run(NUM, PRO, 'a', 1000, 'first', null);
+  c.run(NUM, PRO, 'a', 1000, 'second', 5000);
+  c.run(NUM, PRO, 'a', 1000, 'third', 7000);
+  c.run(NUM, PRO, 'b', 1000, 'other categories', null);
+  const k = v1.prepare('INSERT INTO contracts (e164, professional, categories, start, "end") VALUES (?, ?, ?, ?, ?)');
+  k.run(NUM, PRO, '', 1000, null);
+  k.run(NUM, PRO, '', 1000, 9000);
+  const n = v1.prepare('INSERT INTO dnc (e164, professional, reason, added_at) VALUES (?, ?, ?, ?)');
+  n.run(NUM, null, 'first', 3000);
+  n.run(NUM, null, 'second', 2000);
+  n.run(NUM, PRO, null, 4000);
+  v1.close();
+
+  const store = SqliteStore.open(file);
+  try {
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const h = await store.history(NUM);
+    expect(h.consents.map((x) => [x.source, x.withdrawnAt?.getTime()])).toEqual([
+      ['first', 5000],
+      ['other categories', undefined],
+    ]);
+    expect(h.contracts.map((x) => x.end?.getTime())).toEqual([9000]);
+    expect(h.dnc.map((x) => [x.professional ?? '*', x.reason, x.addedAt.getTime()])).toEqual([
+      ['*', 'first', 2000],
+      [PRO, undefined, 4000],
+    ]);
+  } finally {
+    await store.close();
   }
 });

@@ -180,6 +180,8 @@ export class MemoryStore implements Store {
   private readonly contracts = new Map<string, Contract[]>();
   private readonly dnc = new Map<string, Dnc[]>();
   private readonly refusals = new Map<string, Refusal[]>();
+  /** Natural keys of the stored consents, contracts and dnc rows: an equal row is not stored twice. */
+  private readonly keys = new Set<string>();
   private opposition = new Set<string>();
   private oppositionMeta: { asOf: number; importedAt: number; count: number } | undefined;
 
@@ -317,14 +319,39 @@ export class MemoryStore implements Store {
     push(this.refusals, e164, r);
   }
 
-  private insertConsents(rows: Consent[]): void {
-    for (const r of rows) push(this.consents, r.e164, { ...r, seq: ++this.seq });
+  /** Adds `key` when new; false when an equal row is already stored. */
+  private fresh(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    return true;
   }
-  private insertContracts(rows: Contract[]): void {
-    for (const r of rows) push(this.contracts, r.e164, { ...r, seq: ++this.seq });
+  /** Each insert returns how many rows were new (same natural keys as the SQLite unique indexes). */
+  private insertConsents(rows: Consent[]): number {
+    let n = 0;
+    for (const r of rows) {
+      if (!this.fresh(`c\u0000${r.e164}\u0000${r.professional}\u0000${r.collectedAt}\u0000${r.categories}`)) continue;
+      push(this.consents, r.e164, { ...r, seq: ++this.seq });
+      n++;
+    }
+    return n;
   }
-  private insertDnc(rows: Dnc[]): void {
-    for (const r of rows) push(this.dnc, r.e164, { ...r, seq: ++this.seq });
+  private insertContracts(rows: Contract[]): number {
+    let n = 0;
+    for (const r of rows) {
+      if (!this.fresh(`k\u0000${r.e164}\u0000${r.professional}\u0000${r.start}\u0000${r.categories}`)) continue;
+      push(this.contracts, r.e164, { ...r, seq: ++this.seq });
+      n++;
+    }
+    return n;
+  }
+  private insertDnc(rows: Dnc[]): number {
+    let n = 0;
+    for (const r of rows) {
+      if (!this.fresh(`d\u0000${r.e164}\u0000${r.professional ?? ''}`)) continue;
+      push(this.dnc, r.e164, { ...r, seq: ++this.seq });
+      n++;
+    }
+    return n;
   }
 
   async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
@@ -370,13 +397,15 @@ export class MemoryStore implements Store {
       commit: async () => {
         check(kind);
         open = false;
-        this.insertConsents(staged.consents);
-        this.insertContracts(staged.contracts);
-        this.insertDnc(staged.dnc);
         if (kind === 'opposition' && asOf !== undefined) {
           this.opposition = new Set(staged.opposition);
           this.oppositionMeta = { asOf, importedAt: Date.now(), count: this.opposition.size };
+          return { inserted: this.opposition.size, duplicates: staged.opposition.length - this.opposition.size };
         }
+        const rows = staged.consents.length + staged.contracts.length + staged.dnc.length;
+        const inserted =
+          this.insertConsents(staged.consents) + this.insertContracts(staged.contracts) + this.insertDnc(staged.dnc);
+        return { inserted, duplicates: rows - inserted };
       },
       rollback: async () => {
         open = false;

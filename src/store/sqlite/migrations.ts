@@ -103,6 +103,41 @@ CREATE TABLE opposition_meta (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'natural keys: re-importing a file adds no duplicate consent, contract or dnc row',
+    // Rows already duplicated on the key are merged into the first one (lowest id), keeping the
+    // safe side of what the copies say: the earliest withdrawal, the earliest contract end,
+    // the earliest dnc date. The unique indexes then replace the plain lookup indexes
+    // (same leading columns, so getFacts uses them).
+    sql: `
+UPDATE consents SET withdrawn_at = (
+  SELECT MIN(c.withdrawn_at) FROM consents c
+  WHERE c.e164 = consents.e164 AND c.professional = consents.professional
+    AND c.collected_at = consents.collected_at AND c.categories = consents.categories)
+WHERE id IN (SELECT MIN(id) FROM consents GROUP BY e164, professional, collected_at, categories HAVING COUNT(*) > 1);
+DELETE FROM consents WHERE id NOT IN (SELECT MIN(id) FROM consents GROUP BY e164, professional, collected_at, categories);
+DROP INDEX consents_number;
+CREATE UNIQUE INDEX consents_key ON consents (e164, professional, collected_at, categories);
+
+UPDATE contracts SET "end" = (
+  SELECT MIN(c."end") FROM contracts c
+  WHERE c.e164 = contracts.e164 AND c.professional = contracts.professional
+    AND c.start = contracts.start AND c.categories = contracts.categories)
+WHERE id IN (SELECT MIN(id) FROM contracts GROUP BY e164, professional, start, categories HAVING COUNT(*) > 1);
+DELETE FROM contracts WHERE id NOT IN (SELECT MIN(id) FROM contracts GROUP BY e164, professional, start, categories);
+DROP INDEX contracts_number;
+CREATE UNIQUE INDEX contracts_key ON contracts (e164, professional, start, categories);
+
+-- professional NULL means every professional; '' cannot be a professional id (checked on write)
+UPDATE dnc SET added_at = (
+  SELECT MIN(d.added_at) FROM dnc d WHERE d.e164 = dnc.e164 AND IFNULL(d.professional, '') = IFNULL(dnc.professional, ''))
+WHERE id IN (SELECT MIN(id) FROM dnc GROUP BY e164, IFNULL(professional, '') HAVING COUNT(*) > 1);
+DELETE FROM dnc WHERE id NOT IN (SELECT MIN(id) FROM dnc GROUP BY e164, IFNULL(professional, ''));
+DROP INDEX dnc_number;
+CREATE UNIQUE INDEX dnc_key ON dnc (e164, IFNULL(professional, ''));
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

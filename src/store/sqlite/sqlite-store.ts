@@ -25,6 +25,7 @@ import type {
   DncRow,
   FactsQuery,
   History,
+  ImportCommitResult,
   ImportKind,
   ImportSession,
   Store,
@@ -151,10 +152,10 @@ function prepareAll(db: Database.Database) {
       'UPDATE attempts SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE decision_id = ?',
     ),
     release: p('UPDATE attempts SET released = 1 WHERE decision_id = ?'),
-    insertConsent: p(`INSERT INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertConsent: p(`INSERT OR IGNORE INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     withdraw: p('UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND withdrawn_at IS NULL'),
-    insertContract: p(`INSERT INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
-    insertDnc: p(`INSERT INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
+    insertContract: p(`INSERT OR IGNORE INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
+    insertDnc: p(`INSERT OR IGNORE INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
     insertRefusal: p('INSERT INTO refusals (e164, professional, at) VALUES (?, ?, ?)'),
     hAttempts: p(
       `SELECT decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM attempts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
@@ -434,20 +435,24 @@ export class SqliteStore implements Store {
       },
       commit: async () => {
         guard(kind);
-        const copy = db.transaction(() => {
+        const copy = db.transaction((): ImportCommitResult => {
+          const staged = db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
           if (kind === 'opposition') {
             db.exec('DELETE FROM opposition');
-            db.exec(`INSERT OR IGNORE INTO opposition (e164) SELECT e164 FROM ${table}`);
-            const count = db.prepare('SELECT COUNT(*) FROM opposition').pluck().get() as number;
+            const inserted = db.prepare(`INSERT OR IGNORE INTO opposition (e164) SELECT e164 FROM ${table}`).run().changes;
             db.prepare(
               'INSERT INTO opposition_meta (id, as_of, imported_at, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
-            ).run(asOf, Date.now(), count);
-          } else {
-            db.exec(`INSERT INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`);
+            ).run(asOf, Date.now(), inserted);
+            return { inserted, duplicates: staged - inserted };
           }
+          // idempotent on the natural key (unique indexes of migration 2): the first of equal rows wins
+          const inserted = db
+            .prepare(`INSERT OR IGNORE INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`)
+            .run().changes;
+          return { inserted, duplicates: staged - inserted };
         });
         try {
-          this.run(`import ${kind} commit`, () => copy.immediate());
+          return this.run(`import ${kind} commit`, () => copy.immediate());
         } finally {
           close();
         }
