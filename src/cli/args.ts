@@ -9,10 +9,17 @@
  * and the one a French compliance officer thinks in; a date alone is 00:00
  * Europe/Paris that day. A wall time that does not exist (the spring DST gap)
  * is refused rather than silently shifted.
+ *
+ * luxon and the core (libphonenumber) are required on first use, so a usage
+ * error found earlier does not pay for loading them.
  */
-import { DateTime } from 'luxon';
-import { normalizeNumber } from '../core';
+import type { DateTime as LuxonDateTime } from 'luxon';
 import { usage } from './errors';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const luxon = (): typeof LuxonDateTime => (require('luxon') as typeof import('luxon')).DateTime;
+const core = (): typeof import('../core/numbers') => require('../core/numbers');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const CLI_ZONE = 'Europe/Paris';
 
@@ -22,6 +29,7 @@ const EXAMPLE_INSTANT = 'e.g. 2026-11-24T11:00 (Paris time) or 2026-11-24T10:00:
 
 /** Parse an ISO-8601 instant. No offset = Europe/Paris wall time; a date alone = 00:00 Paris. */
 export function parseInstant(text: string, flag: string): Date {
+  const DateTime = luxon();
   const raw = text.trim();
   if (raw === '') throw usage(`${flag}: empty value; give an ISO-8601 date-time, ${EXAMPLE_INSTANT}`);
   if (HAS_OFFSET.test(raw)) {
@@ -122,7 +130,7 @@ export function parseText(text: string, flag: string): string {
  * nobody consents or contracts through 112.
  */
 export function parseNumber(text: string, flag: string): string {
-  const r = normalizeNumber(text);
+  const r = core().normalizeNumber(text);
   if (!r.ok) throw usage(`${flag}: '${text}' is not a phone number: ${r.error}`);
   if (!r.value.e164.startsWith('+')) {
     throw usage(

@@ -6,12 +6,21 @@
  * Every argument is validated BEFORE the runtime opens the store, so a bad
  * input never writes anything (not even a new empty database).
  */
-import pino from 'pino';
-import { ConfigError, loadConfig, resolveConfigPath } from '../config/load';
 import type { Config } from '../config/schema';
-import { createLogger, type Logger } from '../gate/logger';
-import { createRuntime, type Runtime } from '../main';
-import { CliError, usage } from './errors';
+import type { Logger } from '../gate/logger';
+import type { Runtime } from '../main';
+import { configProblems, usage } from './errors';
+
+/*
+ * The configuration loader (zod, yaml), the logger (pino) and the runtime
+ * (store, gate) are required when first used, after the arguments are parsed:
+ * a usage error costs only commander and the argument parsers. (The PBX
+ * adapters still come with src/main.ts, which every runtime loads.)
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const configLoad = (): typeof import('../config/load') => require('../config/load');
+const runtimeMod = (): typeof import('../main') => require('../main');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * One-shot commands log at warn on stderr (CALLGATE_LOG_LEVEL overrides), with
@@ -24,17 +33,22 @@ export function cliLogger(config: Config): Logger {
   if (env !== undefined && env !== level) {
     throw usage(`CALLGATE_LOG_LEVEL: '${env}' is not a log level; use one of ${levels.join(', ')}`);
   }
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const pino = require('pino') as typeof import('pino');
+  const { createLogger } = require('../gate/logger') as typeof import('../gate/logger');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return createLogger({ ...config.log, level }, pino.destination({ dest: 2, sync: true }));
 }
 
 /** `--config` flag, else CALLGATE_CONFIG, else ./config/callgate.yaml. */
 export function configPath(flag: string | undefined): string {
-  return resolveConfigPath(flag, process.env);
+  return configLoad().resolveConfigPath(flag, process.env);
 }
 
 /** Load the configuration or fail with every problem listed (exit 2). */
 export function loadCliConfig(flag: string | undefined): Config {
   const file = configPath(flag);
+  const { ConfigError, loadConfig } = configLoad();
   try {
     return loadConfig(file);
   } catch (e) {
@@ -43,17 +57,6 @@ export function loadCliConfig(flag: string | undefined): Config {
     }
     throw e;
   }
-}
-
-/** A ConfigError as a CliError: one headline, then one line per problem. */
-export function configProblems(file: string, e: ConfigError): CliError {
-  const n = e.problems.length;
-  const problems = e.problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`);
-  return new CliError(
-    `${file.startsWith('(') ? 'configuration' : `config ${file}`}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`,
-    2,
-    problems,
-  );
 }
 
 /** A professional id given on the command line must be declared in the config. */
@@ -76,7 +79,7 @@ export function requireCampaign(config: Config, id: string, flag = '--campaign')
 
 /** Open the runtime, run `fn`, close the runtime whatever happens. */
 export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = createRuntime(config, { logger: cliLogger(config) });
+  const rt = runtimeMod().createRuntime(config, { logger: cliLogger(config) });
   try {
     return await fn(rt);
   } finally {

@@ -4,6 +4,8 @@
  *
  * Exit codes: 0 allowed / done, 1 blocked (check only), 2 usage, config or data error.
  */
+import type { ConfigError } from '../config/load';
+
 export const EXIT_OK = 0;
 export const EXIT_BLOCKED = 1;
 export const EXIT_USAGE = 2;
@@ -23,4 +25,15 @@ export class CliError extends Error {
 /** Shorthand for a usage error (exit 2). */
 export function usage(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
+}
+
+/** A ConfigError as a CliError: one headline, then one line per problem. */
+export function configProblems(file: string, e: Pick<ConfigError, 'problems'>): CliError {
+  const n = e.problems.length;
+  const problems = e.problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`);
+  return new CliError(
+    `${file.startsWith('(') ? 'configuration' : `config ${file}`}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`,
+    EXIT_USAGE,
+    problems,
+  );
 }

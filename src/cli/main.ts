@@ -7,11 +7,10 @@
  * problem); stdout carries only the command's output.
  */
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/load';
+import type { ConfigError } from '../config/load';
 import { CallgateError } from '../errors';
 import { StoreError } from '../gate/store';
-import { configProblems } from './context';
-import { CliError, EXIT_OK, EXIT_USAGE } from './errors';
+import { CliError, configProblems, EXIT_OK, EXIT_USAGE } from './errors';
 import { processIo, type Io } from './io';
 import { buildProgram } from './program';
 
@@ -34,7 +33,7 @@ function reportError(error: unknown, io: Io): number {
     // Help asked for (--help, `help CMD`) and --version exit 0; help shown because of an error exits 2.
     return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
-  if (e instanceof ConfigError) e = configProblems(e.source, e);
+  if (isConfigError(e)) e = configProblems(e.source, e);
   if (e instanceof CliError) {
     io.err(`callgate: ${e.message}\n`);
     for (const d of e.details) io.err(`${d}\n`);
@@ -49,6 +48,17 @@ function reportError(error: unknown, io: Io): number {
   io.err(`callgate: unexpected error: ${err.message} [CG_ERR_INTERNAL]\n`);
   if (process.env.CALLGATE_DEBUG) io.err(`${err.stack ?? ''}\n`);
   return EXIT_USAGE;
+}
+
+/**
+ * A ConfigError can only come from src/config/load, so it is loaded by then;
+ * requiring it here (not at the top) keeps zod and yaml out of `--help`.
+ */
+function isConfigError(e: unknown): e is ConfigError {
+  if (!(e instanceof Error) || e.name !== 'ConfigError') return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ConfigError: ConfigErrorClass } = require('../config/load') as typeof import('../config/load');
+  return e instanceof ConfigErrorClass;
 }
 
 /** Called by bin/callgate.js. */

@@ -4,12 +4,20 @@
  * exit code. See docs/cli.md for the full reference.
  */
 import { Command, Option } from 'commander';
-import { checkCommand } from './commands/check';
-import { configCheck } from './commands/config';
-import { consentAdd, consentWithdraw, contractAdd, dncAdd, importCommand, refusalAdd } from './commands/data';
-import { historyCommand } from './commands/history';
-import { startCommand } from './commands/start';
 import type { Io } from './io';
+
+/*
+ * Command modules are loaded only when their command runs: `--help` and usage
+ * errors load commander alone, one-shot commands never load the PBX adapters
+ * (only `start` needs them), and each command pays only for what it uses.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const checkMod = (): typeof import('./commands/check') => require('./commands/check');
+const configMod = (): typeof import('./commands/config') => require('./commands/config');
+const dataMod = (): typeof import('./commands/data') => require('./commands/data');
+const historyMod = (): typeof import('./commands/history') => require('./commands/history');
+const startMod = (): typeof import('./commands/start') => require('./commands/start');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const CONFIG_HELP = 'configuration file (default: $CALLGATE_CONFIG, else ./config/callgate.yaml)';
 
@@ -43,7 +51,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--postal-code <code>', "the consumer's postal code (time zone and local holidays)")
       .option('--record', 'record the attempt when allowed (counts toward the 4 attempts / 30 days)')
       .option('--json', 'print the Decision as one JSON object'),
-  ).action(run((opts) => checkCommand(opts, io)));
+  ).action(run((opts) => checkMod().checkCommand(opts, io)));
 
   const consent = program.command('consent').description('consents to be called (consent regime, L. 223-1)');
   withConfig(
@@ -57,16 +65,16 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--slot <iso>', 'a precise date and time the consumer agreed to be called at (TIME-4)')
       .option('--source <text>', 'where the proof of consent is kept')
       .option('--automated', 'the consent covers pre-recorded / robot calls (AUTO-1)'),
-  ).action(run((n: string, opts) => consentAdd(n, opts, io)));
+  ).action(run((n: string, opts) => dataMod().consentAdd(n, opts, io)));
   withConfig(
     consent
       .command('withdraw <number>')
       .description('withdraw every active consent of the number for a professional')
       .requiredOption('--professional <id>', 'professional')
       .option('--at <iso>', 'when it was withdrawn (default: now)'),
-  ).action(run((n: string, opts) => consentWithdraw(n, opts, io)));
+  ).action(run((n: string, opts) => dataMod().consentWithdraw(n, opts, io)));
   withConfig(consent.command('import <file>').description('import consents from CSV')).action(
-    run((f: string, opts) => importCommand('consent', f, opts, io)),
+    run((f: string, opts) => dataMod().importCommand('consent', f, opts, io)),
   );
 
   const contract = program.command('contract').description('ongoing contracts (exception L. 223-1 al. 4, SEC-1)');
@@ -78,9 +86,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .requiredOption('--categories <list>', 'product categories of the contract, comma-separated')
       .option('--start <iso>', 'start (default: now)')
       .option('--end <iso>', 'end (default: ongoing)'),
-  ).action(run((n: string, opts) => contractAdd(n, opts, io)));
+  ).action(run((n: string, opts) => dataMod().contractAdd(n, opts, io)));
   withConfig(contract.command('import <file>').description('import contracts from CSV')).action(
-    run((f: string, opts) => importCommand('contract', f, opts, io)),
+    run((f: string, opts) => dataMod().importCommand('contract', f, opts, io)),
   );
 
   const dnc = program.command('dnc').description('internal do-not-call list (DNC-1)');
@@ -90,9 +98,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .description('put a number on the do-not-call list')
       .option('--professional <id>', 'only for this professional (default: every professional)')
       .option('--reason <text>', 'why (complaint, withdrawal, …)'),
-  ).action(run((n: string, opts) => dncAdd(n, opts, io)));
+  ).action(run((n: string, opts) => dataMod().dncAdd(n, opts, io)));
   withConfig(dnc.command('import <file>').description('import do-not-call entries from CSV')).action(
-    run((f: string, opts) => importCommand('dnc', f, opts, io)),
+    run((f: string, opts) => dataMod().importCommand('dnc', f, opts, io)),
   );
 
   const refusal = program.command('refusal').description('refusals expressed during a call (REF-1)');
@@ -102,7 +110,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .description('record a refusal')
       .requiredOption('--professional <id>', 'professional refused')
       .option('--at <iso>', 'when (default: now)'),
-  ).action(run((n: string, opts) => refusalAdd(n, opts, io)));
+  ).action(run((n: string, opts) => dataMod().refusalAdd(n, opts, io)));
 
   const opposition = program.command('opposition').description('legacy national opposition list (Bloctel, OPP-1)');
   withConfig(
@@ -110,7 +118,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .command('import <file>')
       .description('replace the opposition list with this file')
       .requiredOption('--as-of <date>', 'date of the list, YYYY-MM-DD'),
-  ).action(run((f: string, opts) => importCommand('opposition', f, opts, io)));
+  ).action(run((f: string, opts) => dataMod().importCommand('opposition', f, opts, io)));
 
   withConfig(
     program
@@ -118,15 +126,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .description('attempts, decisions, consents, contracts and do-not-call entries of one number')
       .option('--professional <id>', 'only this professional')
       .option('--json', 'print as one JSON object'),
-  ).action(run((n: string, opts) => historyCommand(n, opts, io)));
+  ).action(run((n: string, opts) => historyMod().historyCommand(n, opts, io)));
 
   const config = program.command('config').description('configuration');
   withConfig(config.command('check').description('validate the configuration; OK + summary, or every problem')).action(
-    run((opts) => configCheck(opts, io)),
+    run((opts) => configMod().configCheck(opts, io)),
   );
 
   withConfig(program.command('start').description('run the gate beside the PBX until SIGTERM/SIGINT')).action(
-    run((opts) => startCommand(opts, io)),
+    run((opts) => startMod().startCommand(opts, io)),
   );
 
   return program;
