@@ -8,7 +8,10 @@
  * time, the law's reference zone for the regime dates (FR-RULES.md section 0)
  * and the one a French compliance officer thinks in; a date alone is 00:00
  * Europe/Paris that day. A wall time that does not exist (the spring DST gap)
- * is refused rather than silently shifted.
+ * is refused rather than silently shifted, and a wall time that happens twice
+ * (the autumn overlap) is refused unless an offset says which one: an audit
+ * trail must not guess an instant. `2026-11-24 11:00` (a space instead of the
+ * T, as SQL tools print it) is accepted.
  *
  * luxon and the core (libphonenumber) are required on first use, so a usage
  * error found earlier does not pay for loading them.
@@ -30,7 +33,7 @@ const EXAMPLE_INSTANT = 'e.g. 2026-11-24T11:00 (Paris time) or 2026-11-24T10:00:
 /** Parse an ISO-8601 instant. No offset = Europe/Paris wall time; a date alone = 00:00 Paris. */
 export function parseInstant(text: string, flag: string): Date {
   const DateTime = luxon();
-  const raw = text.trim();
+  const raw = text.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, '$1T');
   if (raw === '') throw usage(`${flag}: empty value; give an ISO-8601 date-time, ${EXAMPLE_INSTANT}`);
   if (HAS_OFFSET.test(raw)) {
     const dt = DateTime.fromISO(raw, { setZone: true });
@@ -55,11 +58,22 @@ export function parseInstant(text: string, flag: string): Date {
       `${flag}: '${raw}' does not exist in ${CLI_ZONE} (clocks go forward that night); give another time or an explicit offset`,
     );
   }
+  // The autumn overlap: the same wall time one hour earlier or later is the same wall reading.
+  const wallOf = (d: LuxonDateTime) => d.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
+  const twin = [local.minus({ hours: 1 }), local.plus({ hours: 1 })].find((d) => wallOf(d) === wallOf(local));
+  if (twin) {
+    const [first, second] = twin < local ? [twin, local] : [local, twin];
+    const withOffset = (d: LuxonDateTime) => d.toISO({ suppressMilliseconds: true, suppressSeconds: true });
+    throw usage(
+      `${flag}: '${raw}' happens twice in ${CLI_ZONE} (clocks go back that night); add the offset: ${withOffset(first)} (first) or ${withOffset(second)} (second)`,
+    );
+  }
   return local.toJSDate();
 }
 
 function badInstant(flag: string, raw: string, why: string | null): Error {
-  const detail = why ? ` (${why})` : '';
+  // luxon's "the input … can't be parsed as ISO 8601" only repeats the headline.
+  const detail = why && !why.includes("can't be parsed") ? ` (${why})` : '';
   return usage(`${flag}: '${raw}' is not an ISO-8601 date-time${detail}; ${EXAMPLE_INSTANT}`);
 }
 

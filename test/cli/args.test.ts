@@ -42,6 +42,29 @@ describe('parseInstant', () => {
     expect(e.message).toMatch(/--at: '2026-03-29T02:30' does not exist in Europe\/Paris/);
   });
 
+  it('refuses a wall time of the autumn overlap (it happens twice) and names both offsets', () => {
+    const e = errorOf(() => parseInstant('2026-10-25T02:30', '--at'));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/happens twice in Europe\/Paris/);
+    expect(e.message).toContain('2026-10-25T02:30+02:00 (first) or 2026-10-25T02:30+01:00 (second)');
+    // with the offset it is one instant; the hours on either side are not ambiguous
+    expect(parseInstant('2026-10-25T02:30+01:00', '--at').toISOString()).toBe('2026-10-25T01:30:00.000Z');
+    expect(parseInstant('2026-10-25T01:59', '--at').toISOString()).toBe('2026-10-24T23:59:00.000Z');
+    expect(parseInstant('2026-10-25T03:00', '--at').toISOString()).toBe('2026-10-25T02:00:00.000Z');
+  });
+
+  it('accepts a space instead of the T, as SQL tools print it', () => {
+    expect(parseInstant('2026-11-24 11:00', '--at').toISOString()).toBe('2026-11-24T10:00:00.000Z');
+    expect(parseInstant('2026-11-24 11:00:00Z', '--at').toISOString()).toBe('2026-11-24T11:00:00.000Z');
+  });
+
+  it('does not repeat luxon\'s "can\'t be parsed" after its own headline', () => {
+    const e = errorOf(() => parseInstant('now', '--at'));
+    expect(e.message).toBe(
+      "--at: 'now' is not an ISO-8601 date-time; e.g. 2026-11-24T11:00 (Paris time) or 2026-11-24T10:00:00Z",
+    );
+  });
+
   it('refuses garbage with a message naming the flag and an example', () => {
     for (const bad of ['tomorrow', '2026-13-01T10:00', '2026-02-30', '', '24/11/2026 11:00']) {
       const e = errorOf(() => parseInstant(bad, '--at'));
