@@ -42,6 +42,9 @@ export function cliLogger(config: Config): Logger {
 
 /** `--config` flag, else CALLGATE_CONFIG, else ./config/callgate.yaml. */
 export function configPath(flag: string | undefined): string {
+  if (flag !== undefined && flag.trim() === '') {
+    throw usage('--config: empty file name; give the configuration file, e.g. --config config/callgate.yaml');
+  }
   return configLoad().resolveConfigPath(flag, process.env);
 }
 
@@ -75,6 +78,11 @@ export function requireCampaign(config: Config, id: string, flag = '--campaign')
     throw usage(`${flag}: unknown campaign '${id}'; declared in the config: ${known.join(', ') || '(none)'}`);
   }
   return id;
+}
+
+/** Now per the configured clock (system, fixed or shifted), without opening the store. */
+export function configuredNow(config: Config): Date {
+  return runtimeMod().clockFromConfig(config.clock).now();
 }
 
 /** Open the runtime, run `fn`, close the runtime whatever happens. */

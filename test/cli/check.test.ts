@@ -1,6 +1,16 @@
 /** `callgate check` end to end: the built command, a temp config and a temp SQLite database. */
 import { existsSync } from 'node:fs';
-import { CALLEE, CALLEE_E164, CALLER, SATURDAY_11H, TUESDAY_11H, json, sandbox, type Sandbox } from './helpers';
+import {
+  BASE_CONFIG,
+  CALLEE,
+  CALLEE_E164,
+  CALLER,
+  SATURDAY_11H,
+  TUESDAY_11H,
+  json,
+  sandbox,
+  type Sandbox,
+} from './helpers';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -161,6 +171,38 @@ describe('callgate check: contact data and agreed slots', () => {
   });
 });
 
+describe('callgate check --campaign <defaultCampaign id>', () => {
+  it('is the default campaign, not an unknown one (no campaign:unknown tag, no warning)', () => {
+    const own = sandbox(
+      BASE_CONFIG.replace(
+        'defaultCampaign: energy',
+        'defaultCampaign:\n  id: house\n  professional: acme\n  purpose: press\n  dialing: manual',
+      ),
+    );
+    try {
+      const r = own.run([
+        'check',
+        '--to',
+        CALLEE,
+        '--caller-id',
+        CALLER,
+        '--at',
+        TUESDAY_11H,
+        '--campaign',
+        'house',
+        '--json',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const d = json(r);
+      expect(d.campaign.id).toBe('house');
+      expect(d.tags).not.toContain('campaign:unknown');
+    } finally {
+      own.cleanup();
+    }
+  });
+});
+
 describe('callgate check: bad input → exit 2, one line naming what to fix, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
     [
@@ -182,6 +224,16 @@ describe('callgate check: bad input → exit 2, one line naming what to fix, not
       'an unknown campaign',
       ['check', '--to', CALLEE, '--caller-id', CALLER, '--campaign', 'nope'],
       /--campaign: unknown campaign 'nope'/,
+    ],
+    [
+      'an ambiguous Paris time (the autumn overlap)',
+      ['check', '--to', CALLEE, '--caller-id', CALLER, '--at', '2026-10-25T02:30'],
+      /--at: '2026-10-25T02:30' happens twice in Europe\/Paris/,
+    ],
+    [
+      'an empty --config (it must not silently fall back to the default file)',
+      ['check', '--to', CALLEE, '--caller-id', CALLER, '--config', ''],
+      /--config: empty file name/,
     ],
     ['a bad postal code', ['check', '--to', CALLEE, '--caller-id', CALLER, '--postal-code', 'x'], /--postal-code: 'x'/],
     ['a missing --caller-id', ['check', '--to', CALLEE], /caller-id/],

@@ -159,6 +159,11 @@ describe('data commands: bad input → exit 2 and nothing written', () => {
     ['an unknown dnc professional', ['dnc', 'add', CALLEE, '--professional', 'ghost'], /unknown professional/],
     ['an opposition import without --as-of', ['opposition', 'import', 'x.csv'], /as-of/],
     ['an import of a missing file', ['dnc', 'import', 'missing.csv'], /missing\.csv/],
+    [
+      'an opposition list dated in the future (it would keep OPP-2 quiet)',
+      ['opposition', 'import', 'callgate.yaml', '--as-of', '2062-06-01'],
+      /--as-of: 2062-06-01 is after now/,
+    ],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     const r = sb.run(args);
@@ -166,6 +171,16 @@ describe('data commands: bad input → exit 2 and nothing written', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(existsSync(sb.db)).toBe(false);
+  });
+
+  it('history before anything was recorded: empty, a note on stderr, and no database created', () => {
+    const r = sb.run(['history', CALLEE, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/no database at \.\/callgate\.db yet/);
+    const h = json(r);
+    expect(h.e164).toBe(CALLEE_E164);
+    expect([h.consents, h.contracts, h.dnc, h.attempts, h.decisions]).toEqual([[], [], [], [], []]);
     expect(existsSync(sb.db)).toBe(false);
   });
 

@@ -31,7 +31,12 @@ export async function checkCommand(opts: CheckOptions, io: Io): Promise<number> 
   const at = opts.at === undefined ? undefined : parseInstant(opts.at, '--at');
   const postalCode = opts.postalCode === undefined ? undefined : parsePostalCode(opts.postalCode, '--postal-code');
   const config = loadCliConfig(opts.config);
-  const campaignId = opts.campaign === undefined ? undefined : requireCampaign(config, opts.campaign);
+  let campaignId = opts.campaign === undefined ? undefined : requireCampaign(config, opts.campaign);
+  // `--campaign <defaultCampaign.id>` means the default campaign: the gate knows it only by omission
+  // (given by id, it would be logged and tagged as an unknown campaign).
+  if (campaignId === config.defaultCampaign.id && !config.campaigns.some((c) => c.id === campaignId)) {
+    campaignId = undefined;
+  }
 
   return withRuntime(config, async (rt) => {
     const attempt: CallAttempt = {

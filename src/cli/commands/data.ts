@@ -11,7 +11,7 @@ import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import type { ImportKind } from '../../gate/store';
 import { ImportError, importFile } from '../../store/csv-import';
 import { parseCategories, parseDay, parseInstant, parseNumber, parseText } from '../args';
-import { loadCliConfig, requireProfessional, withRuntime } from '../context';
+import { configuredNow, loadCliConfig, requireProfessional, withRuntime } from '../context';
 import { CliError, EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import { formatImportReport } from '../format';
@@ -37,7 +37,7 @@ export async function consentAdd(number: string, opts: ConsentAddOptions, io: Io
   const source = opts.source === undefined ? undefined : parseText(opts.source, '--source');
   if (collectedAt && validUntil && validUntil.getTime() <= collectedAt.getTime()) {
     throw new CliError(
-      `--valid-until: ${validUntil.toISOString()} is not after --collected-at ${collectedAt.toISOString()}`,
+      `--valid-until: ${opts.validUntil} is not after --collected-at ${opts.collectedAt}; a consent ends after it is collected`,
     );
   }
   const config = loadCliConfig(opts.config);
@@ -87,7 +87,7 @@ export async function contractAdd(number: string, opts: ContractAddOptions, io: 
   const start = opts.start === undefined ? undefined : parseInstant(opts.start, '--start');
   const end = opts.end === undefined ? undefined : parseInstant(opts.end, '--end');
   if (start && end && end.getTime() <= start.getTime()) {
-    throw new CliError(`--end: ${end.toISOString()} is not after --start ${start.toISOString()}`);
+    throw new CliError(`--end: ${opts.end} is not after --start ${opts.start}; a contract ends after it starts`);
   }
   const config = loadCliConfig(opts.config);
   const professional = requireProfessional(config, opts.professional);
@@ -144,6 +144,13 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
   }
   readableFile(file);
   const config = loadCliConfig(opts.config);
+  // A list dated in the future would keep OPP-2 (list older than 30 days) quiet for as long: a typo, refused.
+  const now = configuredNow(config);
+  if (asOf !== undefined && asOf.getTime() > now.getTime()) {
+    throw new CliError(
+      `--as-of: ${opts.asOf} is after now (${now.toISOString()}); give the date the list was downloaded, e.g. --as-of ${now.toISOString().slice(0, 10)}`,
+    );
+  }
   // A database this import creates is removed again if the file is rejected as a whole.
   const dbFile = config.store.driver === 'sqlite' ? config.store.path : undefined;
   const dbExisted = dbFile === undefined || existsSync(dbFile);
