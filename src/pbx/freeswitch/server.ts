@@ -52,12 +52,16 @@ export class OutboundServer {
   private readonly calls = new Set<EslCall>();
   private readonly sockets = new Set<Socket>();
   private closing = false;
+  /** Resolves when stop() is called: a call still waiting for the gate is then dropped (its backstop timer cleared). */
+  private readonly stopped: Promise<'stopped'>;
+  private onStop: () => void = () => undefined;
   private listening = false;
   private notFullReported = false;
   readonly stats = { connections: 0, allowed: 0, blocked: 0, dropped: 0, setupFailures: 0 };
 
   constructor(private readonly deps: OutboundServerDeps) {
     this.log = deps.logger.child({ component: 'freeswitch-outbound' });
+    this.stopped = new Promise((resolve) => (this.onStop = () => resolve('stopped')));
     this.server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
   }
 
@@ -91,6 +95,7 @@ export class OutboundServer {
 
   async stop(): Promise<void> {
     this.closing = true;
+    this.onStop();
     const closed = this.listening ? new Promise<void>((r) => this.server.close(() => r())) : Promise.resolve();
     this.listening = false;
     // Let in-flight decisions finish, but never wait on a gate that does not answer.
@@ -173,9 +178,10 @@ export class OutboundServer {
     const decided = gate
       .decide(attempt, config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true })
       .then((d) => ({ d }), (e: unknown) => ({ e }));
-    const first = await Promise.race([decided, late]);
+    const first = await Promise.race([decided, late, this.stopped]);
     clearTimeout(backstop);
     if (first === 'late') return drop(`no decision within ${config.backstopMs} ms`);
+    if (first === 'stopped') return drop('the gate is stopping');
     // GateService.decide never rejects; if it does anyway, fail closed through the dialplan.
     if ('e' in first) return drop('the gate failed', { err: (first.e as Error)?.message });
     const decision = first.d;
