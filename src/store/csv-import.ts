@@ -23,7 +23,13 @@ import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import { normalizeNumber } from '../core/numbers';
 import type { ConsentRow, ContractRow, DncRow, ImportKind, ImportSession, Store } from '../gate/store';
-import { CATEGORY_SEPARATOR } from './memory/common';
+import {
+  CATEGORY_SEPARATOR,
+  CONSENT_WIDTH,
+  decodeCategories,
+  type ConsentValue,
+  type ConsentValuesSession,
+} from './memory/common';
 
 export type ImportReport = {
   kind: ImportKind;
@@ -220,24 +226,48 @@ function optDate(get: Get, col: string): Date | undefined {
   return v === undefined ? undefined : new Date(parseIsoDate(v, col));
 }
 
-function consentOf(get: Get): ConsentRow {
-  const row: ConsentRow = {
-    e164: e164Of(required(get, 'number')),
-    professional: required(get, 'professional'),
-    categories: categoriesOf(get('categories')),
-    collectedAt: new Date(parseIsoDate(required(get, 'collected_at'), 'collected_at')),
-  };
-  const validUntil = optDate(get, 'valid_until');
-  if (validUntil) row.validUntil = validUntil;
-  const slot = optDate(get, 'slot');
-  if (slot) row.slot = slot;
-  const source = optional(get, 'source');
-  if (source) row.source = source;
-  const withdrawnAt = optDate(get, 'withdrawn_at');
-  if (withdrawnAt) row.withdrawnAt = withdrawnAt;
+function optMs(get: Get, col: string): number | null {
+  const v = optional(get, col);
+  return v === undefined ? null : parseIsoDate(v, col);
+}
+
+/**
+ * One consent line as CONSENT_WIDTH flat values appended to `out` (no row
+ * object, no Date: consent files are the big ones). Everything is parsed
+ * before the first push, so a bad line appends nothing.
+ */
+function consentValuesOf(get: Get, out: ConsentValue[]): void {
+  const e164 = e164Of(required(get, 'number'));
+  const professional = required(get, 'professional');
+  const categories = categoriesOf(get('categories')).join(CATEGORY_SEPARATOR);
+  const collectedAt = parseIsoDate(required(get, 'collected_at'), 'collected_at');
+  const validUntil = optMs(get, 'valid_until');
+  const slot = optMs(get, 'slot');
+  const source = optional(get, 'source') ?? null;
+  const withdrawnAt = optMs(get, 'withdrawn_at');
   const automated = boolOf(get('automated') ?? '', 'automated');
-  if (automated !== undefined) row.automated = automated;
-  return row;
+  const auto = automated === undefined ? null : automated ? 1 : 0;
+  out.push(e164, professional, categories, collectedAt, validUntil, slot, source, withdrawnAt, auto);
+}
+
+/** The flat values back as ConsentRow objects, for a store without the fast path. */
+function consentRowsOf(flat: readonly ConsentValue[]): ConsentRow[] {
+  const rows: ConsentRow[] = [];
+  for (let i = 0; i < flat.length; i += CONSENT_WIDTH) {
+    const row: ConsentRow = {
+      e164: flat[i] as string,
+      professional: flat[i + 1] as string,
+      categories: decodeCategories(flat[i + 2] as string),
+      collectedAt: new Date(flat[i + 3] as number),
+    };
+    if (flat[i + 4] !== null) row.validUntil = new Date(flat[i + 4] as number);
+    if (flat[i + 5] !== null) row.slot = new Date(flat[i + 5] as number);
+    if (flat[i + 6] !== null) row.source = flat[i + 6] as string;
+    if (flat[i + 7] !== null) row.withdrawnAt = new Date(flat[i + 7] as number);
+    if (flat[i + 8] !== null) row.automated = flat[i + 8] === 1;
+    rows.push(row);
+  }
+  return rows;
 }
 
 function contractOf(get: Get): ContractRow {
@@ -502,8 +532,11 @@ function checkHeader(kind: ImportKind, file: string, header: string[]): string[]
 
 async function writeBatch(session: ImportSession, kind: ImportKind, batch: unknown[]): Promise<void> {
   switch (kind) {
-    case 'consent':
-      return session.consents(batch as ConsentRow[]);
+    case 'consent': {
+      const fast = (session as Partial<ConsentValuesSession>).consentValues;
+      if (fast) return fast(batch as ConsentValue[]);
+      return session.consents(consentRowsOf(batch as ConsentValue[]));
+    }
     case 'contract':
       return session.contracts(batch as ContractRow[]);
     case 'dnc':
@@ -553,6 +586,13 @@ export async function importFile(
   let session: ImportSession | undefined;
   let header: string[] | undefined;
   let index: Map<string, number> = new Map();
+  let record: string[] = [];
+  const get: Get = (col) => {
+    const i = index.get(col);
+    return i === undefined ? undefined : record[i];
+  };
+  // consent: CONSENT_WIDTH flat values per row; the other kinds: one object (or number) per row
+  const width = kind === 'consent' ? CONSENT_WIDTH : 1;
   let batch: unknown[] = [];
   try {
     for await (const recs of source) {
@@ -561,8 +601,7 @@ export async function importFile(
           reject(rec.line, rec.problem);
           continue;
         }
-        const record = rec.fields;
-        const info = { lines: rec.line };
+        record = rec.fields;
         if (header === undefined) {
           if (kind === 'opposition') {
             header = ['number'];
@@ -577,34 +616,29 @@ export async function importFile(
           }
         }
         if (record.length !== header.length) {
-          reject(info.lines, `expected ${header.length} column(s) (${header.join(',')}), got ${record.length}`);
+          reject(rec.line, `expected ${header.length} column(s) (${header.join(',')}), got ${record.length}`);
           continue;
         }
-        const get: Get = (col) => {
-          const i = index.get(col);
-          return i === undefined ? undefined : record[i];
-        };
-        let row: unknown;
         try {
-          row =
-            kind === 'consent'
-              ? consentOf(get)
-              : kind === 'contract'
+          if (kind === 'consent') consentValuesOf(get, batch as ConsentValue[]);
+          else
+            batch.push(
+              kind === 'contract'
                 ? contractOf(get)
                 : kind === 'dnc'
                   ? dncOf(get, opts.now)
-                  : e164Of(required(get, 'number'));
+                  : e164Of(required(get, 'number')),
+            );
         } catch (err) {
           if (!(err instanceof LineError)) throw err;
-          reject(info.lines, err.message);
+          reject(rec.line, err.message);
           continue;
         }
         report.lines++;
         report.imported++;
-        batch.push(row);
-        if (batch.length >= BATCH) {
+        if (batch.length >= BATCH * width) {
           await writeBatch(session as ImportSession, kind, batch);
-          batch = [];
+          batch.length = 0; // the session has copied the values (SQLite binds them synchronously)
         }
       }
     }

@@ -304,6 +304,48 @@ describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
     });
   });
 
+  test('a consent file gives the same rows in the memory store (row objects) as in SQLite (flat fast path)', async () => {
+    const csv =
+      'automated,number,withdrawn_at,professional,categories,collected_at,valid_until,slot,source\n' +
+      'yes,0612345678,,acme,a| b ,2026-09-01,2027-03-01T12:00:00+01:00,2026-10-02T10:00,"web, form"\n' +
+      ',0612345678,2026-09-20T08:00Z,globex,,2026-09-02T10:00:00.250Z,,,\n' +
+      'no,0612345678,,acme,c,2026-09-03,,,\n';
+    const file = write('same.csv', csv);
+    const mem = new MemoryStore();
+    const fromMem = await importFile(mem, 'consent', file, { now });
+    const fromSqlite = await importFile(store, 'consent', file, { now });
+    expect(fromMem).toEqual(fromSqlite);
+    expect(fromSqlite).toMatchObject({ imported: 3, rejected: 0, duplicates: 0 });
+    const consents = (await store.history('+33612345678')).consents;
+    expect((await mem.history('+33612345678')).consents).toEqual(consents);
+    expect(consents).toEqual([
+      {
+        e164: '+33612345678',
+        professional: 'acme',
+        categories: ['a', 'b'],
+        collectedAt: new Date('2026-08-31T22:00:00Z'),
+        validUntil: new Date('2027-03-01T11:00:00Z'),
+        slot: new Date('2026-10-02T08:00:00Z'),
+        source: 'web, form',
+        automated: true,
+      },
+      {
+        e164: '+33612345678',
+        professional: 'globex',
+        categories: [],
+        collectedAt: new Date('2026-09-02T10:00:00.250Z'),
+        withdrawnAt: new Date('2026-09-20T08:00:00Z'),
+      },
+      {
+        e164: '+33612345678',
+        professional: 'acme',
+        categories: ['c'],
+        collectedAt: new Date('2026-09-02T22:00:00Z'),
+        automated: false,
+      },
+    ]);
+  });
+
   test('importing the same file twice adds nothing the second time and reports the duplicates', async () => {
     const files = {
       consent:

@@ -120,3 +120,17 @@ export function decisionToText(d: Decision): string {
 export function decisionFromText(text: string): Decision {
   return decisionFromJson(JSON.parse(text));
 }
+
+/**
+ * Internal fast path of a bulk consent import (not part of the Store port):
+ * rows as one flat array, CONSENT_WIDTH values per row in the order e164,
+ * professional, categories (joined with CATEGORY_SEPARATOR), collected_at,
+ * valid_until, slot, source, withdrawn_at (epoch ms or null), automated
+ * (1/0/null). The caller has validated them as the row checks would (csv-import
+ * does: core-normalized number, non-empty professional, categories without the
+ * separator, finite times). A session may offer it; csv-import falls back to
+ * ImportSession.consents otherwise.
+ */
+export const CONSENT_WIDTH = 9;
+export type ConsentValue = string | number | null;
+export type ConsentValuesSession = { consentValues(flat: readonly ConsentValue[]): Promise<void> };

@@ -32,6 +32,8 @@ import type {
 } from '../../gate/store';
 import { StoreError } from '../../gate/store';
 import {
+  CONSENT_WIDTH,
+  type ConsentValuesSession,
   checkNumber,
   checkOutcome,
   checkSessionKind,
@@ -390,7 +392,14 @@ export class SqliteStore implements Store {
       guard(called);
       this.run(`import ${kind}`, () => stage(flat));
     };
-    return {
+    const session: ImportSession & ConsentValuesSession = {
+      consentValues: async (flat) => {
+        // internal fast path of csv-import: the values are already validated (see common.ts)
+        guard('consent');
+        if (flat.length % CONSENT_WIDTH !== 0)
+          throw storeError('CG_ERR_STORE_IMPORT', `consentValues: ${flat.length} values is not a whole number of rows`);
+        write('consent', flat as unknown[]);
+      },
       consents: async (rows) => {
         guard('consent');
         const flat: unknown[] = [];
@@ -439,7 +448,9 @@ export class SqliteStore implements Store {
           const staged = db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
           if (kind === 'opposition') {
             db.exec('DELETE FROM opposition');
-            const inserted = db.prepare(`INSERT OR IGNORE INTO opposition (e164) SELECT e164 FROM ${table}`).run().changes;
+            const inserted = db
+              .prepare(`INSERT OR IGNORE INTO opposition (e164) SELECT e164 FROM ${table}`)
+              .run().changes;
             db.prepare(
               'INSERT INTO opposition_meta (id, as_of, imported_at, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
             ).run(asOf, Date.now(), inserted);
@@ -447,7 +458,9 @@ export class SqliteStore implements Store {
           }
           // idempotent on the natural key (unique indexes of migration 2): the first of equal rows wins
           const inserted = db
-            .prepare(`INSERT OR IGNORE INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`)
+            .prepare(
+              `INSERT OR IGNORE INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`,
+            )
             .run().changes;
           return { inserted, duplicates: staged - inserted };
         });
@@ -462,6 +475,7 @@ export class SqliteStore implements Store {
         this.run(`import ${kind} rollback`, close);
       },
     };
+    return session;
   }
 
   async history(e164: string, professional?: string): Promise<History> {
