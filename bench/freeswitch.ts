@@ -28,7 +28,10 @@ import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
 /** The simulator process: forked, ready, then one run. */
 async function runSimulatorProcess(run: ChildRun): Promise<ChildResult> {
-  const child = fork(path.join(__dirname, '..', 'test', 'sim', 'esl', 'child.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, '..', 'test', 'sim', 'esl', 'child.js'), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     let result: ChildResult | undefined;
     child.on('message', (m: { type: string }) => {
@@ -36,7 +39,9 @@ async function runSimulatorProcess(run: ChildRun): Promise<ChildResult> {
       else if (m.type === 'result') result = m as ChildResult;
     });
     child.once('error', reject);
-    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`simulator process exited with ${code} and no result`))));
+    child.once('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`simulator process exited with ${code} and no result`)),
+    );
   });
 }
 
@@ -46,13 +51,21 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   const config = benchConfig(path.join(dir, 'callgate.db'));
   const store = openStore({ driver: 'sqlite', path: path.join(dir, 'callgate.db') });
   const imp = await store.beginImport('consent');
-  const rows: ConsentRow[] = Array.from({ length: total }, (_, i) => ({ e164: mobileE164(i), professional: 'acme', categories: [], collectedAt: new Date(BENCH_AT.getTime() - 30 * 86_400_000) }));
+  const rows: ConsentRow[] = Array.from({ length: total }, (_, i) => ({
+    e164: mobileE164(i),
+    professional: 'acme',
+    categories: [],
+    collectedAt: new Date(BENCH_AT.getTime() - 30 * 86_400_000),
+  }));
   await imp.consents(rows);
   await imp.commit();
   const logger = pino({ level: 'warn' });
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
   const port = await freePort();
-  const fsConfig = freeswitchConfigSchema.parse({ allowContext: 'callgate-allowed', listen: { host: '127.0.0.1', port } });
+  const fsConfig = freeswitchConfigSchema.parse({
+    allowContext: 'callgate-allowed',
+    listen: { host: '127.0.0.1', port },
+  });
   const timings: CallTiming[] = [];
   const adapter = createFreeswitchAdapter({ gate, config: fsConfig, logger, onCall: (t) => timings.push(t) });
   await adapter.start();
@@ -88,9 +101,14 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
       decide: latencyMs(timings.map((t) => t.decideMs * 1e6)),
       release: latencyMs(timings.map((t) => t.releaseMs * 1e6)),
     },
-    cpuMsPerCall: { gate: perCall(cpu.user + cpu.system), simulator: Math.round(((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)) * 1000) / 1000 },
+    cpuMsPerCall: {
+      gate: perCall(cpu.user + cpu.system),
+      simulator: Math.round(((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)) * 1000) / 1000,
+    },
     target: 'p99 < 10 ms',
-    loadAverage: require('node:os').loadavg().map((l: number) => Math.round(l * 100) / 100),
+    loadAverage: require('node:os')
+      .loadavg()
+      .map((l: number) => Math.round(l * 100) / 100),
     peakRssMb: peakRssMb(),
   };
 }

@@ -54,7 +54,10 @@ export async function rig(opts: {
   inbound?: boolean;
 }): Promise<Rig> {
   const gatePort = await freePort();
-  const dialplan = loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: `127.0.0.1:${gatePort}`, ...(opts.deadlineS ? { callgate_deadline_s: String(opts.deadlineS) } : {}) });
+  const dialplan = loadDialplan(SHIPPED_DIALPLAN, {
+    callgate_socket: `127.0.0.1:${gatePort}`,
+    ...(opts.deadlineS ? { callgate_deadline_s: String(opts.deadlineS) } : {}),
+  });
   const sim = new EslSimulator({ dialplan, ...opts.sim });
   const inboundPort = opts.inbound === false ? undefined : await sim.listenInbound();
   const { logger, lines } = captureLogger();
@@ -62,7 +65,9 @@ export async function rig(opts: {
     allowContext: 'callgate-allowed',
     ...opts.config,
     listen: { host: '127.0.0.1', port: gatePort },
-    ...(inboundPort !== undefined ? { inbound: { port: inboundPort, reconnectMinMs: 50, reconnectMaxMs: 200, ...(opts.config?.inbound ?? {}) } } : {}),
+    ...(inboundPort !== undefined
+      ? { inbound: { port: inboundPort, reconnectMinMs: 50, reconnectMaxMs: 200, ...(opts.config?.inbound ?? {}) } }
+      : {}),
   });
   const adapter = createFreeswitchAdapter({ gate: opts.gate, config, logger });
   if (opts.startAdapter !== false) {

@@ -31,18 +31,35 @@ ${extra}`,
   );
 }
 
-async function gateWith(opts: { extra?: string; store?: Store; consent?: string[] } = {}): Promise<{ gate: Gate; store: Store }> {
+async function gateWith(
+  opts: { extra?: string; store?: Store; consent?: string[] } = {},
+): Promise<{ gate: Gate; store: Store }> {
   const store = opts.store ?? new MemoryStore();
   for (const e164 of opts.consent ?? [CONSENTED]) {
-    await store.addConsent({ e164, professional: 'acme', categories: [], collectedAt: new Date('2026-10-01T00:00:00Z') });
+    await store.addConsent({
+      e164,
+      professional: 'acme',
+      categories: [],
+      collectedAt: new Date('2026-10-01T00:00:00Z'),
+    });
   }
   const cfg = config(opts.extra);
-  const gate = new Gate({ store, config: cfg, clock: fixedClock(new Date('2026-11-30T09:30:00Z')), logger: captureLogger().logger });
+  const gate = new Gate({
+    store,
+    config: cfg,
+    clock: fixedClock(new Date('2026-11-30T09:30:00Z')),
+    logger: captureLogger().logger,
+  });
   return { gate, store };
 }
 
 function call(r: Rig, to: string, extra: Record<string, string> = {}) {
-  return r.sim.placeCall({ to, context: 'callgate-outbound', callerIdNumber: CALLER, variables: { callgate_campaign: 'acme-energy', ...extra } }).done;
+  return r.sim.placeCall({
+    to,
+    context: 'callgate-outbound',
+    callerIdNumber: CALLER,
+    variables: { callgate_campaign: 'acme-energy', ...extra },
+  }).done;
 }
 
 async function until(f: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
@@ -69,7 +86,15 @@ test('an allowed call is transferred to the allow context with its callgate_* va
   const id = rec.vars['callgate_decision_id'] as string;
   expect(rec.vars['sip_h_X-Callgate-Decision']).toBe(`${id};verdict=allow`);
   expect(rec.vars['callgate_reasons']).toBeUndefined();
-  expect(rec.apps.filter((a) => a.via === 'sendmsg').map((a) => a.app)).toEqual(['set', 'set', 'set', 'set', 'set', 'sched_cancel', 'transfer']);
+  expect(rec.apps.filter((a) => a.via === 'sendmsg').map((a) => a.app)).toEqual([
+    'set',
+    'set',
+    'set',
+    'set',
+    'set',
+    'sched_cancel',
+    'transfer',
+  ]);
   expect(rec.apps.at(-1)).toMatchObject({ app: 'bridge', data: 'sofia/gateway/trunk/0612345678', via: 'dialplan' });
   expect(rec.hangupCause).toBe('NORMAL_CLEARING');
   const h = await store.history(CONSENTED, 'acme');
@@ -110,13 +135,21 @@ test('connection cut in mid-call (before the transfer): the dialplan goes on and
 
 test('-ERR replies and slow replies: the adapter drops the socket and the dialplan fails closed', async () => {
   const { gate } = await gateWith();
-  r = await rig({ gate, config: { commandTimeoutMs: 150 }, sim: { inject: { errReply: [{ match: /^sendmsg/, reply: '-ERR invalid session id [x]' }] } } });
+  r = await rig({
+    gate,
+    config: { commandTimeoutMs: 150 },
+    sim: { inject: { errReply: [{ match: /^sendmsg/, reply: '-ERR invalid session id [x]' }] } },
+  });
   const rec = await call(r, '0612345678');
   expect(rec.hangupCause).toBe('CALL_REJECTED');
   expect(r.lines.some((l) => l.code === 'CG_ERR_FS_COMMAND')).toBe(true);
   await r.close();
 
-  r = await rig({ gate, config: { commandTimeoutMs: 150 }, sim: { inject: { delay: [{ match: /^sendmsg/, ms: 400 }] } } });
+  r = await rig({
+    gate,
+    config: { commandTimeoutMs: 150 },
+    sim: { inject: { delay: [{ match: /^sendmsg/, ms: 400 }] } },
+  });
   const slow = await call(r, '0612345678');
   expect(slow.transfers).toEqual([]);
   expect(slow.hangupCause).toBe('CALL_REJECTED');
@@ -127,7 +160,9 @@ test('deadline: a slow store makes the gate answer with the fail mode (closed: C
   const slow = new Proxy(inner, {
     get(t, p, rcv) {
       const v = Reflect.get(t, p, rcv) as unknown;
-      if (p === 'getFacts') return async (...a: unknown[]) => new Promise((res) => setTimeout(() => res((v as (...x: unknown[]) => unknown).apply(t, a)), 300));
+      if (p === 'getFacts')
+        return async (...a: unknown[]) =>
+          new Promise((res) => setTimeout(() => res((v as (...x: unknown[]) => unknown).apply(t, a)), 300));
       return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
     },
   }) as Store;
@@ -139,7 +174,11 @@ test('deadline: a slow store makes the gate answer with the fail mode (closed: C
 });
 
 test('a gate that accepts the call and never answers: the backstop drops it and the dialplan refuses it', async () => {
-  const never = { clock: fixedClock(new Date()), decide: () => new Promise<never>(() => undefined), recordOutcome: async () => undefined };
+  const never = {
+    clock: fixedClock(new Date()),
+    decide: () => new Promise<never>(() => undefined),
+    recordOutcome: async () => undefined,
+  };
   r = await rig({ gate: never, config: { backstopMs: 100 } });
   const rec = await call(r, '0612345678');
   expect(rec.hangupCause).toBe('CALL_REJECTED');
@@ -147,7 +186,11 @@ test('a gate that accepts the call and never answers: the backstop drops it and 
 });
 
 test("a hung gate process: the dialplan's sched_hangup deadline refuses the call", async () => {
-  const never = { clock: fixedClock(new Date()), decide: () => new Promise<never>(() => undefined), recordOutcome: async () => undefined };
+  const never = {
+    clock: fixedClock(new Date()),
+    decide: () => new Promise<never>(() => undefined),
+    recordOutcome: async () => undefined,
+  };
   r = await rig({ gate: never, config: { backstopMs: 60_000 }, deadlineS: 1 });
   const rec = await call(r, '0612345678');
   expect(rec.hangupCause).toBe('CALL_REJECTED');
@@ -168,9 +211,15 @@ test('the outcome of an allowed call is recorded on its attempt from the inbound
   // Cut the inbound connection: the follower reconnects and its listeners are attached again.
   const before = r.adapter.outcomes!.stats.connects;
   r.sim.dropInboundConnections();
-  await until(() => r!.adapter.outcomes!.stats.connects > before && r!.sim.inboundSessionCount() === 1, 'the reconnection');
+  await until(
+    () => r!.adapter.outcomes!.stats.connects > before && r!.sim.inboundSessionCount() === 1,
+    'the reconnection',
+  );
   await call(r, '0612345678');
-  await until(async () => (await store.history(CONSENTED, 'acme')).attempts.filter((a) => a.outcome).length === 2, 'the second outcome');
+  await until(
+    async () => (await store.history(CONSENTED, 'acme')).attempts.filter((a) => a.outcome).length === 2,
+    'the second outcome',
+  );
 });
 
 test('the 5th attempt in 30 days is refused with frequency_limit', async () => {
@@ -188,7 +237,10 @@ test('a burst of 500 concurrent calls (100 numbers × 5): every call decided, no
   const numbers = Array.from({ length: 100 }, (_, i) => `06123${String(i).padStart(5, '0')}`);
   // Sim, gate and store share one event loop here, so the last of 500 simultaneous calls waits for the
   // CPU time of all the others: deadlines are widened so that the test checks loss, not speed (bench/).
-  const { gate } = await gateWith({ consent: numbers.map((n) => `+33${n.slice(1)}`), extra: 'gate: {deadlineMs: 60000}' });
+  const { gate } = await gateWith({
+    consent: numbers.map((n) => `+33${n.slice(1)}`),
+    extra: 'gate: {deadlineMs: 60000}',
+  });
   r = await rig({ gate, inbound: false, deadlineS: 120, config: { commandTimeoutMs: 60_000, backstopMs: 90_000 } });
   const recs = await Promise.all(numbers.flatMap((n) => Array.from({ length: 5 }, () => call(r!, n))));
   expect(recs).toHaveLength(500);
@@ -221,7 +273,9 @@ test('a socket app without `full`: reported once with what to fix, the stuck con
   r = await rig({ gate, config: { commandTimeoutMs: 100 }, inbound: false });
   const xml = readFileSync(SHIPPED_DIALPLAN, 'utf8').replace('$${callgate_socket} full"', () => '$${callgate_socket}"');
   const sim = new EslSimulator({ dialplan: parseDialplan(xml, { callgate_socket: `127.0.0.1:${r.gatePort}` }) });
-  const recs = await Promise.all([1, 2].map(() => sim.placeCall({ to: '0612345678', context: 'callgate-outbound', callerIdNumber: CALLER }).done));
+  const recs = await Promise.all(
+    [1, 2].map(() => sim.placeCall({ to: '0612345678', context: 'callgate-outbound', callerIdNumber: CALLER }).done),
+  );
   expect(recs.map((x) => x.hangupCause)).toEqual(['CALL_REJECTED', 'CALL_REJECTED']);
   expect(r.lines.filter((l) => l.code === 'CG_ERR_FS_NOT_FULL')).toHaveLength(1);
   await sim.close();
@@ -232,9 +286,18 @@ test('async mode (the commented alternative of the dialplan): parked, released t
   r = await rig({ gate, config: { mode: 'async' }, inbound: false });
   const xml = readFileSync(SHIPPED_DIALPLAN, 'utf8')
     .replace(/<action application="sched_hangup"[^>]*\/>/, () => '')
-    .replace('<action application="socket" data="$${callgate_socket} full"/>', () => '<action application="set" data="park_timeout=$${callgate_deadline_s}:CALL_REJECTED"/><action application="socket" data="$${callgate_socket} async full"/>');
+    .replace(
+      '<action application="socket" data="$${callgate_socket} full"/>',
+      () =>
+        '<action application="set" data="park_timeout=$${callgate_deadline_s}:CALL_REJECTED"/><action application="socket" data="$${callgate_socket} async full"/>',
+    );
   const sim = new EslSimulator({ dialplan: parseDialplan(xml, { callgate_socket: `127.0.0.1:${r.gatePort}` }) });
-  const rec = await sim.placeCall({ to: '0612345678', context: 'callgate-outbound', callerIdNumber: CALLER, variables: { callgate_campaign: 'acme-energy' } }).done;
+  const rec = await sim.placeCall({
+    to: '0612345678',
+    context: 'callgate-outbound',
+    callerIdNumber: CALLER,
+    variables: { callgate_campaign: 'acme-energy' },
+  }).done;
   expect(rec.sockets[0]!.mode).toBe('async');
   expect(rec.transfers).toEqual([{ ext: '0612345678', context: 'callgate-allowed' }]);
   expect(rec.apps.some((a) => a.app === 'sched_cancel')).toBe(false);

@@ -12,9 +12,7 @@ import type { FreeswitchConfig } from './config';
 
 export type ChannelVariable = { name: string; value: string };
 
-export type Release =
-  | { kind: 'transfer'; extension: string; context: string }
-  | { kind: 'hangup'; cause: string };
+export type Release = { kind: 'transfer'; extension: string; context: string } | { kind: 'hangup'; cause: string };
 
 export type Plan = { variables: ChannelVariable[]; release: Release; cancelScheduledHangup: boolean };
 

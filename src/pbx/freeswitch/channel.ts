@@ -44,10 +44,16 @@ export class ChannelDataError extends Error {
 export function attemptFromChannelData(data: ChannelData, at: Date): CallAttempt {
   const to = first(data, ['Caller-Destination-Number', 'Channel-Destination-Number', 'variable_destination_number']);
   if (to === undefined) {
-    throw new ChannelDataError('channel data has no Caller-Destination-Number: is the socket app in the outbound context?');
+    throw new ChannelDataError(
+      'channel data has no Caller-Destination-Number: is the socket app in the outbound context?',
+    );
   }
   const number =
-    first(data, ['variable_effective_caller_id_number', 'variable_origination_caller_id_number', 'Caller-Caller-ID-Number']) ?? '';
+    first(data, [
+      'variable_effective_caller_id_number',
+      'variable_origination_caller_id_number',
+      'Caller-Caller-ID-Number',
+    ]) ?? '';
   const attempt: CallAttempt = {
     to,
     callerId: { number, presentation: hidesNumber(data) ? 'restricted' : 'allowed' },

@@ -109,23 +109,35 @@ export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: n
           texts.push(res);
           if (reply.startsWith('-')) {
             const c = commands[i] as Command;
-            fail(new FreeSwitchError(res as { headers: StringMap; body: string }, { when: 'command reply', reply, command: c.command }));
+            fail(
+              new FreeSwitchError(res as { headers: StringMap; body: string }, {
+                when: 'command reply',
+                reply,
+                command: c.command,
+              }),
+            );
           } else if (texts.length === commands.length) {
             cleanup();
             resolve(texts);
           }
         };
-        const onClose = (): void => fail(new Error(`socket closed after ${texts.length} of ${commands.length} replies`));
-        const onEnd = (): void => fail(new Error(`connection ended after ${texts.length} of ${commands.length} replies`));
+        const onClose = (): void =>
+          fail(new Error(`socket closed after ${texts.length} of ${commands.length} replies`));
+        const onEnd = (): void =>
+          fail(new Error(`connection ended after ${texts.length} of ${commands.length} replies`));
         call.on('freeswitch_command_reply', onReply);
         call.once('socket.close', onClose);
         call.once('socket.end', onEnd);
         call.once('socket.error', onEnd);
-        timer = setTimeout(() => fail(new FreeSwitchTimeout(timeoutMs, `${commands.length} pipelined commands`)), timeoutMs);
+        timer = setTimeout(
+          () => fail(new FreeSwitchTimeout(timeoutMs, `${commands.length} pipelined commands`)),
+          timeoutMs,
+        );
         const socket = (call as unknown as CallInternals).__socket;
         socket?.cork();
         try {
-          for (const c of commands) call.write(c.command, c.args).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+          for (const c of commands)
+            call.write(c.command, c.args).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
         } finally {
           socket?.uncork();
         }

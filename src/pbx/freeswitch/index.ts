@@ -8,7 +8,12 @@ import type { FreeswitchConfig } from './config';
 import { OutcomeFollower } from './outcomes';
 import { OutboundServer, type CallTiming } from './server';
 
-export type FreeswitchAdapterDeps = { gate: GateService; config: FreeswitchConfig; logger: Logger; onCall?: (t: CallTiming) => void };
+export type FreeswitchAdapterDeps = {
+  gate: GateService;
+  config: FreeswitchConfig;
+  logger: Logger;
+  onCall?: (t: CallTiming) => void;
+};
 
 export type FreeswitchAdapter = PbxAdapter & {
   readonly server: OutboundServer;
@@ -19,7 +24,12 @@ export function createFreeswitchAdapter(deps: FreeswitchAdapterDeps): Freeswitch
   const server = new OutboundServer(deps);
   const outcomes =
     deps.config.inbound !== undefined
-      ? new OutcomeFollower({ gate: deps.gate, inbound: deps.config.inbound, commandTimeoutMs: deps.config.commandTimeoutMs, logger: deps.logger })
+      ? new OutcomeFollower({
+          gate: deps.gate,
+          inbound: deps.config.inbound,
+          commandTimeoutMs: deps.config.commandTimeoutMs,
+          logger: deps.logger,
+        })
       : undefined;
   return {
     name: 'freeswitch',

@@ -49,7 +49,8 @@ export function outcomeFromHangup(body: StringMap, answeredSeen: boolean, endedA
   if (answered) {
     const billmsec = body['variable_billmsec'];
     if (billmsec !== undefined && /^\d+$/.test(billmsec)) durationMs = Number(billmsec);
-    else if (answeredAt !== undefined && hungUpAt !== undefined) durationMs = Math.max(0, Math.round(hungUpAt - answeredAt));
+    else if (answeredAt !== undefined && hungUpAt !== undefined)
+      durationMs = Math.max(0, Math.round(hungUpAt - answeredAt));
   }
   const outcome: CallOutcome = { answered, durationMs, endedAt };
   const cause = body['variable_hangup_cause'] ?? body['Hangup-Cause'];
@@ -96,9 +97,11 @@ export class OutcomeFollower {
   async ready(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this._state !== 'connected') {
-      if (this._state === 'auth-failed') throw new FreeswitchAdapterError('CG_ERR_FS_INBOUND_AUTH', fsMeaning('CG_ERR_FS_INBOUND_AUTH'));
+      if (this._state === 'auth-failed')
+        throw new FreeswitchAdapterError('CG_ERR_FS_INBOUND_AUTH', fsMeaning('CG_ERR_FS_INBOUND_AUTH'));
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`inbound Event Socket not connected within ${timeoutMs} ms (state ${this._state})`);
+      if (left <= 0)
+        throw new Error(`inbound Event Socket not connected within ${timeoutMs} ms (state ${this._state})`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -140,7 +143,10 @@ export class OutcomeFollower {
         return;
       }
       if (command.startsWith('event ')) {
-        this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', reply }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')} (${reply}); check the ACL of event_socket.conf.xml`);
+        this.log.error(
+          { code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', reply },
+          `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')} (${reply}); check the ACL of event_socket.conf.xml`,
+        );
         return;
       }
       this.log.debug({ err: describeEslError(e) }, 'inbound Event Socket error');
@@ -157,7 +163,8 @@ export class OutcomeFollower {
       const { reconnectMinMs, reconnectMaxMs } = this.deps.inbound;
       const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(this.retries, 20));
       this.retries++;
-      if (this._state === 'connected') this.log.warn({ host, port, retryMs: delay }, 'inbound Event Socket lost, reconnecting');
+      if (this._state === 'connected')
+        this.log.warn({ host, port, retryMs: delay }, 'inbound Event Socket lost, reconnecting');
       else this.log.debug({ host, port, retryMs: delay }, 'inbound Event Socket unavailable, retrying');
       this.setState('connecting');
       this.retryTimer = setTimeout(() => this.connect(), delay);
@@ -172,13 +179,19 @@ export class OutcomeFollower {
     try {
       await call.send('event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE', {}, t);
     } catch (e) {
-      this.log.error({ code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', err: describeEslError(e) }, `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')}; check the ACL of event_socket.conf.xml`);
+      this.log.error(
+        { code: 'CG_ERR_FS_INBOUND_SUBSCRIBE', err: describeEslError(e) },
+        `CG_ERR_FS_INBOUND_SUBSCRIBE: ${fsMeaning('CG_ERR_FS_INBOUND_SUBSCRIBE')}; check the ACL of event_socket.conf.xml`,
+      );
       call.end();
       return;
     }
     this.retries = 0;
     this.stats.connects++;
-    this.log.info({ host: this.deps.inbound.host, port: this.deps.inbound.port }, 'following call outcomes on the inbound Event Socket');
+    this.log.info(
+      { host: this.deps.inbound.host, port: this.deps.inbound.port },
+      'following call outcomes on the inbound Event Socket',
+    );
     this.setState('connected');
   }
 

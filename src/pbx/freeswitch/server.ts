@@ -16,7 +16,15 @@ import type { GateService } from '../../gate/service';
 import { planFor, type Plan } from './actions';
 import { attemptFromChannelData } from './channel';
 import type { FreeswitchConfig } from './config';
-import { describeEslError, executeCommand, hangupCommand, sendBatch, silentEslLogger, type Command, type EslCall } from './esl';
+import {
+  describeEslError,
+  executeCommand,
+  hangupCommand,
+  sendBatch,
+  silentEslLogger,
+  type Command,
+  type EslCall,
+} from './esl';
 import { FreeswitchAdapterError } from './errors';
 
 export type CallTiming = {
@@ -100,7 +108,10 @@ export class OutboundServer {
     this.listening = false;
     // Let in-flight decisions finish, but never wait on a gate that does not answer.
     let grace: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (grace = setTimeout(r, this.deps.config.commandTimeoutMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => (grace = setTimeout(r, this.deps.config.commandTimeoutMs))),
+    ]);
     clearTimeout(grace);
     for (const call of this.calls) call.end();
     for (const socket of this.sockets) socket.destroy();
@@ -160,7 +171,12 @@ export class OutboundServer {
       this.stats.dropped++;
       log.warn(extra, `dropping the socket without releasing the call (${why}); the dialplan's next action decides`);
       call.end();
-      this.deps.onCall?.({ uuid: uuid ?? '', verdict: 'dropped', decideMs: performance.now() - t0, releaseMs: performance.now() - t0 });
+      this.deps.onCall?.({
+        uuid: uuid ?? '',
+        verdict: 'dropped',
+        decideMs: performance.now() - t0,
+        releaseMs: performance.now() - t0,
+      });
     };
     if (this.closing) return drop('the gate is stopping');
     if (uuid === undefined) return drop('channel data without Unique-ID');
@@ -176,8 +192,14 @@ export class OutboundServer {
     let backstop: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (backstop = setTimeout(() => resolve('late'), config.backstopMs)));
     const decided = gate
-      .decide(attempt, config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true })
-      .then((d) => ({ d }), (e: unknown) => ({ e }));
+      .decide(
+        attempt,
+        config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true },
+      )
+      .then(
+        (d) => ({ d }),
+        (e: unknown) => ({ e }),
+      );
     const first = await Promise.race([decided, late, this.stopped]);
     clearTimeout(backstop);
     if (first === 'late') return drop(`no decision within ${config.backstopMs} ms`);
@@ -194,7 +216,11 @@ export class OutboundServer {
       log.debug({ decision: decision.id, verdict: decision.verdict, decideMs, releaseMs }, 'call released');
       this.deps.onCall?.({ uuid, verdict: decision.verdict, decideMs, releaseMs });
     } catch (e) {
-      drop('an Event Socket command failed', { code: 'CG_ERR_FS_COMMAND', err: describeEslError(e), decision: decision.id });
+      drop('an Event Socket command failed', {
+        code: 'CG_ERR_FS_COMMAND',
+        err: describeEslError(e),
+        decision: decision.id,
+      });
     }
   }
 
@@ -211,7 +237,9 @@ export class OutboundServer {
     await sendBatch(call, setup, timeoutMs);
     const r = plan.release;
     const release: Command[] =
-      r.kind === 'transfer' ? [executeCommand(uuid, 'transfer', `${r.extension} XML ${r.context}`), { command: 'exit', args: {} }] : [hangupCommand(uuid, r.cause)];
+      r.kind === 'transfer'
+        ? [executeCommand(uuid, 'transfer', `${r.extension} XML ${r.context}`), { command: 'exit', args: {} }]
+        : [hangupCommand(uuid, r.cause)];
     const p = sendBatch(call, release, timeoutMs);
     const releaseMs = performance.now() - t0;
     await p;

@@ -8,7 +8,22 @@ import type { Pairs } from './framing';
 export const CORE_UUID = '6cbdd244-04e5-44cc-b461-e0981face98f';
 const HOST = 'sim';
 
-const STATES = ['CS_NEW', 'CS_INIT', 'CS_ROUTING', 'CS_SOFT_EXECUTE', 'CS_EXECUTE', 'CS_EXCHANGE_MEDIA', 'CS_PARK', 'CS_CONSUME_MEDIA', 'CS_HIBERNATE', 'CS_RESET', 'CS_HANGUP', 'CS_REPORTING', 'CS_DESTROY', 'CS_NONE'];
+const STATES = [
+  'CS_NEW',
+  'CS_INIT',
+  'CS_ROUTING',
+  'CS_SOFT_EXECUTE',
+  'CS_EXECUTE',
+  'CS_EXCHANGE_MEDIA',
+  'CS_PARK',
+  'CS_CONSUME_MEDIA',
+  'CS_HIBERNATE',
+  'CS_RESET',
+  'CS_HANGUP',
+  'CS_REPORTING',
+  'CS_DESTROY',
+  'CS_NONE',
+];
 
 export const Q850: Record<string, number> = {
   UNALLOCATED_NUMBER: 1,
@@ -167,7 +182,9 @@ export class SimChannel {
       [`${prefix}-Privacy-Hide-Number`, String(this.hideNumber)],
     ];
     // Optional profile fields are left out when empty, as switch_caller_profile_event_set_data does.
-    return this.callerIdName === '' ? p.filter(([k]) => k !== `${prefix}-Caller-ID-Name` && k !== `${prefix}-Orig-Caller-ID-Name`) : p;
+    return this.callerIdName === ''
+      ? p.filter(([k]) => k !== `${prefix}-Caller-ID-Name` && k !== `${prefix}-Orig-Caller-ID-Name`)
+      : p;
   }
 
   /** switch_channel_event_set_data: channel block, caller profile, then (when asked) variables. */

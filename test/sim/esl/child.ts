@@ -61,7 +61,10 @@ async function run(m: ChildRun): Promise<ChildResult> {
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const to = `${m.to.prefix}${String(i).padStart(m.to.digits, '0')}`;
     placedAt.push(performance.now() - t0);
-    done.push(sim.placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables }).done);
+    done.push(
+      sim.placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables })
+        .done,
+    );
   }
   const offeredS = (performance.now() - t0) / 1000;
   const recs = await Promise.all(done);

@@ -16,7 +16,12 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 function unxml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** `overrides` replace X-PRE-PROCESS values, as an administrator editing those lines would. */
@@ -43,10 +48,18 @@ export function parseDialplan(xml: string, overrides: Record<string, string> = {
         const actions: Action[] = [];
         const antiActions: Action[] = [];
         for (const a of inner.matchAll(/<(action|anti-action)\b([^>]*?)\/>/g)) {
-          const act = { application: attr(a[2] as string, 'application') ?? '', data: attr(a[2] as string, 'data') ?? '' };
+          const act = {
+            application: attr(a[2] as string, 'application') ?? '',
+            data: attr(a[2] as string, 'data') ?? '',
+          };
           (a[1] === 'action' ? actions : antiActions).push(act);
         }
-        conditions.push({ field: attr(tag, 'field') ?? '', expression: attr(tag, 'expression') ?? '', actions, antiActions });
+        conditions.push({
+          field: attr(tag, 'field') ?? '',
+          expression: attr(tag, 'expression') ?? '',
+          actions,
+          antiActions,
+        });
       }
       exts.push({ name: e[1] as string, conditions });
     }
@@ -63,20 +76,30 @@ export function loadDialplan(path: string, overrides: Record<string, string> = {
  * The actions of the first matching extension for a destination (conditions ANDed, $1… substituted
  * from the last matching condition's captures), as mod_dialplan_xml's hunt does.
  */
-export function hunt(dp: Dialplan, context: string, destination: string, vars: (name: string) => string | undefined): Action[] | undefined {
+export function hunt(
+  dp: Dialplan,
+  context: string,
+  destination: string,
+  vars: (name: string) => string | undefined,
+): Action[] | undefined {
   const exts = dp.contexts.get(context);
   if (!exts) return undefined;
   for (const ext of exts) {
     const actions: Action[] = [];
     let ok = true;
     for (const c of ext.conditions) {
-      const value = c.field === 'destination_number' ? destination : (vars(c.field.replace(/^\$\{(.*)\}$/, '$1')) ?? '');
+      const value =
+        c.field === 'destination_number' ? destination : (vars(c.field.replace(/^\$\{(.*)\}$/, '$1')) ?? '');
       const m = c.field === '' ? [''] : new RegExp(c.expression).exec(value);
       if (!m) {
         ok = false;
         break;
       }
-      for (const a of c.actions) actions.push({ application: a.application, data: a.data.replace(/\$(\d)/g, (_, d: string) => m[Number(d)] ?? '') });
+      for (const a of c.actions)
+        actions.push({
+          application: a.application,
+          data: a.data.replace(/\$(\d)/g, (_, d: string) => m[Number(d)] ?? ''),
+        });
     }
     if (ok) return actions;
   }

@@ -15,7 +15,11 @@ export function urlEncode(value: string): string {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number;
     const c = String.fromCharCode(b);
-    if (c === '%' && i + 2 < bytes.length && /^[0-9A-F]{2}$/.test(String.fromCharCode(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0))) {
+    if (
+      c === '%' &&
+      i + 2 < bytes.length &&
+      /^[0-9A-F]{2}$/.test(String.fromCharCode(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0))
+    ) {
       out += c;
       continue;
     }
@@ -60,7 +64,11 @@ export function apiResponse(body: string): string {
 
 export const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
-export function disconnectNotice(controlledUuid?: string, disposition?: 'disconnect' | 'linger', extra: Pairs = []): string {
+export function disconnectNotice(
+  controlledUuid?: string,
+  disposition?: 'disconnect' | 'linger',
+  extra: Pairs = [],
+): string {
   let s = 'Content-Type: text/disconnect-notice\n';
   if (controlledUuid !== undefined) s += `Controlled-Session-UUID: ${controlledUuid}\n`;
   if (disposition !== undefined) s += `Content-Disposition: ${disposition}\n`;

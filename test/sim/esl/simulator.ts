@@ -96,12 +96,15 @@ type Filter = { header: string; value: string; negative: boolean; re?: RegExp };
 /** Filter match as mod_event_socket does it: `/regex/` values are regular expressions, others compare case-insensitively. */
 function compileFilter(header: string, value: string, negative: boolean): Filter {
   const f: Filter = { header: header.toLowerCase(), value, negative };
-  if (value.startsWith('/')) f.re = new RegExp(value.replace(/^\/(.*)\/([is]*)$/, '$1'), /\/[is]*i[is]*$/.test(value) ? 'i' : '');
+  if (value.startsWith('/'))
+    f.re = new RegExp(value.replace(/^\/(.*)\/([is]*)$/, '$1'), /\/[is]*i[is]*$/.test(value) ? 'i' : '');
   return f;
 }
 
 const KNOWN_EVENTS = new Set(
-  'CUSTOM CLONE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_ORIGINATE CHANNEL_UUID CHANNEL_DATA API LOG HEARTBEAT BACKGROUND_JOB DTMF MESSAGE ALL'.split(' '),
+  'CUSTOM CLONE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_ORIGINATE CHANNEL_UUID CHANNEL_DATA API LOG HEARTBEAT BACKGROUND_JOB DTMF MESSAGE ALL'.split(
+    ' ',
+  ),
 );
 
 class Session {
@@ -152,7 +155,8 @@ class Session {
     for (const f of this.filters) {
       const v = header(f.header);
       if (v === undefined) continue;
-      const m = f.re !== undefined ? f.re.test(v) : v.length === f.value.length && v.toLowerCase() === f.value.toLowerCase();
+      const m =
+        f.re !== undefined ? f.re.test(v) : v.length === f.value.length && v.toLowerCase() === f.value.toLowerCase();
       if (m && f.negative) return false;
       if (m) pass = true;
     }
@@ -267,7 +271,12 @@ export class EslSimulator {
   private channelEvent(name: string, ch: SimChannel, extra: Pairs = [], withVars = true, before: Pairs = []): void {
     this.fire({
       name,
-      headers: () => [...standardHeaders(name, 'switch_channel.c', 'switch_channel_event', 1), ...before, ...ch.data(withVars), ...extra],
+      headers: () => [
+        ...standardHeaders(name, 'switch_channel.c', 'switch_channel_event', 1),
+        ...before,
+        ...ch.data(withVars),
+        ...extra,
+      ],
       known: channelKnown(ch, before, extra),
     });
   }
@@ -278,7 +287,12 @@ export class EslSimulator {
     if (s.trace) s.received.push(c);
     const inj = this.opts.inject;
     const callCommand = c.headers.get('call-command') ?? '';
-    if (s.outbound && inj?.cutOutboundOn && (inj.cutOutboundOn.test(c.line) || inj.cutOutboundOn.test(`${callCommand} ${c.headers.get('execute-app-name') ?? ''}`))) {
+    if (
+      s.outbound &&
+      inj?.cutOutboundOn &&
+      (inj.cutOutboundOn.test(c.line) ||
+        inj.cutOutboundOn.test(`${callCommand} ${c.headers.get('execute-app-name') ?? ''}`))
+    ) {
       s.socket.destroy();
       return;
     }
@@ -310,7 +324,18 @@ export class EslSimulator {
       s.onConnected();
       if (cmd === 'connect') return s.write(serializeConnect(s));
     }
-    const fullOnly = ['event', 'nixevent', 'noevents', 'api', 'bgapi', 'log', 'nolog', 'linger', 'nolinger', 'sendevent'];
+    const fullOnly = [
+      'event',
+      'nixevent',
+      'noevents',
+      'api',
+      'bgapi',
+      'log',
+      'nolog',
+      'linger',
+      'nolinger',
+      'sendevent',
+    ];
     if (s.outbound && !s.full && fullOnly.includes(cmd)) return s.write(commandReply('-ERR command not found'));
 
     switch (cmd) {
@@ -332,7 +357,10 @@ export class EslSimulator {
       case 'filter': {
         if (rest[0] === 'delete') {
           const [, header = '', value = ''] = rest;
-          s.filters = header === 'all' ? [] : s.filters.filter((f) => !(f.header === header.toLowerCase() && (value === '' || f.value === value)));
+          s.filters =
+            header === 'all'
+              ? []
+              : s.filters.filter((f) => !(f.header === header.toLowerCase() && (value === '' || f.value === value)));
           return s.write(commandReply(`+OK filter deleted. [${header}]=[${value}]`));
         }
         const words = rest[0] === 'add' ? rest.slice(1) : rest;
@@ -346,7 +374,9 @@ export class EslSimulator {
       case 'myevents':
         if (s.channel) {
           s.filters.push(compileFilter('Unique-ID', s.channel.uuid, false));
-          'CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_DATA'.split(' ').forEach((n) => s.events.add(n));
+          'CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_DATA'
+            .split(' ')
+            .forEach((n) => s.events.add(n));
           if (rest[0] === 'json' || rest[0] === 'xml') s.format = rest[0];
         }
         return s.write(commandReply('+OK Events Enabled'));
@@ -378,7 +408,12 @@ export class EslSimulator {
         const [jobCmd = '', ...jobArgs] = arg.split(' ');
         const owner = s.channel?.uuid ?? '';
         void this.api(arg).then((body) => {
-          const headers: Pairs = [...standardHeaders('BACKGROUND_JOB', 'mod_event_socket.c', 'api_exec', 1569), ['Job-UUID', job], ['Job-Owner-UUID', owner], ['Job-Command', jobCmd]];
+          const headers: Pairs = [
+            ...standardHeaders('BACKGROUND_JOB', 'mod_event_socket.c', 'api_exec', 1569),
+            ['Job-UUID', job],
+            ['Job-Owner-UUID', owner],
+            ['Job-Command', jobCmd],
+          ];
           if (jobArgs.length) headers.push(['Job-Command-Arg', jobArgs.join(' ')]);
           this.fire({ name: 'BACKGROUND_JOB', headers: () => headers, body });
         });
@@ -406,7 +441,8 @@ export class EslSimulator {
     if (!ch) return s.write(commandReply(`-ERR invalid session id [${target}]`));
     const command = c.headers.get('call-command') ?? '';
     const eventUuid = c.headers.get('event-uuid') ?? randomUUID();
-    const isRelease = command === 'hangup' || (command === 'execute' && c.headers.get('execute-app-name') === 'transfer');
+    const isRelease =
+      command === 'hangup' || (command === 'execute' && c.headers.get('execute-app-name') === 'transfer');
     const trace = s.outbound ? this.traces.get(s) : undefined;
     if (trace && trace.firstSendmsgAt === undefined) trace.firstSendmsgAt = performance.now();
     if (isRelease && trace && trace.releaseAt === undefined) trace.releaseAt = performance.now();
@@ -475,7 +511,10 @@ export class EslSimulator {
       callerIdName: variables['origination_caller_id_name'],
       variables,
     });
-    const answeredOrDown = await Promise.race([call.answered.then(() => 'answered' as const), call.done.then(() => 'down' as const)]);
+    const answeredOrDown = await Promise.race([
+      call.answered.then(() => 'answered' as const),
+      call.done.then(() => 'down' as const),
+    ]);
     if (answeredOrDown === 'answered') return `+OK ${call.uuid}\n`;
     const r = await call.done;
     return `-ERR ${r.hangupCause}\n`;
@@ -487,7 +526,16 @@ export class EslSimulator {
   placeCall(init: ChannelInit): { uuid: string; done: Promise<CallRecord>; answered: Promise<void> } {
     const ch = new SimChannel(init);
     this.channels.set(ch.uuid, ch);
-    const record: CallRecord = { uuid: ch.uuid, to: init.to, hangupCause: '', answered: false, transfers: [], vars: {}, apps: [], sockets: [] };
+    const record: CallRecord = {
+      uuid: ch.uuid,
+      to: init.to,
+      hangupCause: '',
+      answered: false,
+      transfers: [],
+      vars: {},
+      apps: [],
+      sockets: [],
+    };
     this.recordsByUuid.set(ch.uuid, record);
     let answered!: () => void;
     const answeredP = new Promise<void>((r) => (answered = r));
@@ -535,7 +583,16 @@ export class EslSimulator {
     const cause: Pairs = [['Hangup-Cause', ch.hangupCause ?? '']];
     this.fire({
       name: 'CHANNEL_HANGUP_COMPLETE',
-      headers: () => [...standardHeaders('CHANNEL_HANGUP_COMPLETE', 'switch_core_state_machine.c', 'switch_core_session_reporting_state', 1), ...cause, ...ch.data(true)],
+      headers: () => [
+        ...standardHeaders(
+          'CHANNEL_HANGUP_COMPLETE',
+          'switch_core_state_machine.c',
+          'switch_core_session_reporting_state',
+          1,
+        ),
+        ...cause,
+        ...ch.data(true),
+      ],
       known: channelKnown(ch, cause, []),
     });
     const controller = this.controllers.get(ch.uuid);
@@ -564,7 +621,9 @@ export class EslSimulator {
 
   hangup(ch: SimChannel, cause: string): void {
     if (!ch.up) return;
-    const name = /^\d+$/.test(cause) ? (Object.entries(Q850).find(([, n]) => String(n) === cause)?.[0] ?? 'NORMAL_UNSPECIFIED') : cause;
+    const name = /^\d+$/.test(cause)
+      ? (Object.entries(Q850).find(([, n]) => String(n) === cause)?.[0] ?? 'NORMAL_UNSPECIFIED')
+      : cause;
     ch.setState('CS_HANGUP');
     ch.markDown(name);
     ch.vars.set('hangup_cause', name);
@@ -587,7 +646,13 @@ export class EslSimulator {
   }
 
   /** Runs one application with CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE around it. */
-  private async exec(ch: SimChannel, app: string, data: string, appUuid: string, via: 'dialplan' | 'sendmsg'): Promise<void> {
+  private async exec(
+    ch: SimChannel,
+    app: string,
+    data: string,
+    appUuid: string,
+    via: 'dialplan' | 'sendmsg',
+  ): Promise<void> {
     const record = this.recordsByUuid.get(ch.uuid);
     const run: AppRun = { app, data, uuid: appUuid, via };
     record?.apps.push(run);
@@ -600,7 +665,11 @@ export class EslSimulator {
     this.channelEvent('CHANNEL_EXECUTE', ch, [...appHeaders, ['Application-UUID', appUuid]]);
     const response = await this.runApp(ch, app, data, record);
     run.response = response;
-    this.channelEvent('CHANNEL_EXECUTE_COMPLETE', ch, [...appHeaders, ['Application-Response', response], ['Application-UUID', appUuid]]);
+    this.channelEvent('CHANNEL_EXECUTE_COMPLETE', ch, [
+      ...appHeaders,
+      ['Application-Response', response],
+      ['Application-UUID', appUuid],
+    ]);
   }
 
   private async runApp(ch: SimChannel, app: string, data: string, record: CallRecord | undefined): Promise<string> {
@@ -699,7 +768,12 @@ export class EslSimulator {
     s.channel = ch;
     s.async = async;
     s.full = full;
-    const trace: SocketTrace = { connectedAt, received: s.received, written: s.written, mode: async ? 'async' : 'static' };
+    const trace: SocketTrace = {
+      connectedAt,
+      received: s.received,
+      written: s.written,
+      mode: async ? 'async' : 'static',
+    };
     this.traces.set(s, trace);
     record?.sockets.push(trace);
     this.sessions.add(s);

@@ -16,7 +16,13 @@ export function readSample(name: string): Block[] {
   while ((m = re.exec(text)) !== null) {
     const n = Number(m[5]);
     const start = re.lastIndex;
-    out.push({ conn: m[1] as string, ms: Number(m[2]), from: m[3] as string, to: m[4] as string, bytes: b.subarray(start, start + n) });
+    out.push({
+      conn: m[1] as string,
+      ms: Number(m[2]),
+      from: m[3] as string,
+      to: m[4] as string,
+      bytes: b.subarray(start, start + n),
+    });
     re.lastIndex = start + n;
   }
   return out;
