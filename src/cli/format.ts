@@ -4,7 +4,9 @@ import type { History, ImportKind } from '../gate/store';
 import type { ImportReport } from '../store/csv-import';
 
 export function formatImportReport(kind: ImportKind, file: string, r: ImportReport): string {
-  const lines = [`${kind} import of ${file}: ${r.lines} line(s), ${r.imported} imported, ${r.rejected} rejected`];
+  // `duplicates` (rows already stored or repeated in the file) is reported by stores that have it.
+  const dup = r.duplicates ? `, ${r.duplicates} already recorded (skipped)` : '';
+  const lines = [`${kind} import of ${file}: ${r.lines} line(s), ${r.imported} imported${dup}, ${r.rejected} rejected`];
   if (r.rejected > 0) {
     lines.push(`the file was imported WITHOUT the ${r.rejected} rejected line(s); correct them and import them again:`);
     for (const e of r.errors) lines.push(`  line ${e.line}: ${e.message}`);

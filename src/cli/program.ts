@@ -21,6 +21,42 @@ const startMod = (): typeof import('./commands/start') => require('./commands/st
 
 const CONFIG_HELP = 'configuration file (default: $CALLGATE_CONFIG, else ./config/callgate.yaml)';
 
+/** The columns of each import (docs/cli.md, CSV formats), shown after the import's help. */
+const CSV_HELP = {
+  consent: [
+    'a header line naming the columns, in any order:',
+    '  required: number, professional, collected_at',
+    '  optional: categories (a|b), valid_until, slot, source, withdrawn_at, automated',
+  ],
+  contract: [
+    'a header line naming the columns, in any order:',
+    '  required: number, professional, start',
+    '  optional: categories (a|b), end (empty = ongoing)',
+  ],
+  dnc: [
+    'a header line naming the columns, in any order:',
+    '  required: number',
+    '  optional: professional (empty = every professional), reason',
+  ],
+  opposition: ['one number per line; the header line `number` is optional'],
+} as const;
+const csvHelp = (kind: keyof typeof CSV_HELP): string =>
+  [
+    '',
+    'CSV file: UTF-8, comma-separated,',
+    ...CSV_HELP[kind],
+    ...(kind === 'consent' || kind === 'contract' ? ['Dates: ISO-8601; without an offset, Paris time.'] : []),
+    ...(kind === 'opposition'
+      ? []
+      : [
+          'Use professional ids declared in the config (the importer does not check them yet:',
+          'an undeclared one is stored but never matches).',
+        ]),
+    'Exit 0 when the file is imported (rejected lines listed by number), 2 when refused as a whole.',
+    'See docs/cli.md#csv-formats.',
+    '',
+  ].join('\n');
+
 /** Build the program; `setCode` receives the exit code of the action that ran. */
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('callgate')
@@ -61,7 +97,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .requiredOption('--professional <id>', 'professional the consent was given to')
       .option('--categories <list>', 'product categories covered, comma-separated (default: every category)')
       .option('--collected-at <iso>', 'when the consent was collected (default: now)')
-      .option('--valid-until <iso>', 'end of validity (default: policy, at most 365 days)')
+      .option('--valid-until <iso>', 'end of validity (default: policy; never more than 365 days after collection)')
       .option('--slot <iso>', 'a precise date and time the consumer agreed to be called at (TIME-4)')
       .option('--source <text>', 'where the proof of consent is kept')
       .option('--automated', 'the consent covers pre-recorded / robot calls (AUTO-1)'),
@@ -73,9 +109,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .requiredOption('--professional <id>', 'professional')
       .option('--at <iso>', 'when it was withdrawn (default: now)'),
   ).action(run((n: string, opts) => dataMod().consentWithdraw(n, opts, io)));
-  withConfig(consent.command('import <file>').description('import consents from CSV')).action(
-    run((f: string, opts) => dataMod().importCommand('consent', f, opts, io)),
-  );
+  withConfig(
+    consent.command('import <file>').description('import consents from CSV').addHelpText('after', csvHelp('consent')),
+  ).action(run((f: string, opts) => dataMod().importCommand('consent', f, opts, io)));
 
   const contract = program.command('contract').description('ongoing contracts (exception L. 223-1 al. 4, SEC-1)');
   withConfig(
@@ -87,9 +123,12 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--start <iso>', 'start (default: now)')
       .option('--end <iso>', 'end (default: ongoing)'),
   ).action(run((n: string, opts) => dataMod().contractAdd(n, opts, io)));
-  withConfig(contract.command('import <file>').description('import contracts from CSV')).action(
-    run((f: string, opts) => dataMod().importCommand('contract', f, opts, io)),
-  );
+  withConfig(
+    contract
+      .command('import <file>')
+      .description('import contracts from CSV')
+      .addHelpText('after', csvHelp('contract')),
+  ).action(run((f: string, opts) => dataMod().importCommand('contract', f, opts, io)));
 
   const dnc = program.command('dnc').description('internal do-not-call list (DNC-1)');
   withConfig(
@@ -99,9 +138,12 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--professional <id>', 'only for this professional (default: every professional)')
       .option('--reason <text>', 'why (complaint, withdrawal, …)'),
   ).action(run((n: string, opts) => dataMod().dncAdd(n, opts, io)));
-  withConfig(dnc.command('import <file>').description('import do-not-call entries from CSV')).action(
-    run((f: string, opts) => dataMod().importCommand('dnc', f, opts, io)),
-  );
+  withConfig(
+    dnc
+      .command('import <file>')
+      .description('import do-not-call entries from CSV')
+      .addHelpText('after', csvHelp('dnc')),
+  ).action(run((f: string, opts) => dataMod().importCommand('dnc', f, opts, io)));
 
   const refusal = program.command('refusal').description('refusals expressed during a call (REF-1)');
   withConfig(
@@ -117,7 +159,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     opposition
       .command('import <file>')
       .description('replace the opposition list with this file')
-      .requiredOption('--as-of <date>', 'date of the list, YYYY-MM-DD'),
+      .requiredOption('--as-of <date>', 'date of the list, YYYY-MM-DD (not after today)')
+      .addHelpText('after', csvHelp('opposition')),
   ).action(run((f: string, opts) => dataMod().importCommand('opposition', f, opts, io)));
 
   withConfig(

@@ -105,4 +105,21 @@ describe('callgate … import', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--as-of: '1 June' is not a date/);
   });
+
+  it('importing the same file again reports its rows as already recorded, not as imported', () => {
+    const file = sb.write('dnc.csv', `number,professional,reason\n${CALLEE},acme,complaint\n0123456780,,\n`);
+    expect(sb.run(['dnc', 'import', file]).stdout).toMatch(/2 line\(s\), 2 imported, 0 rejected/);
+    const again = sb.run(['dnc', 'import', file]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/2 line\(s\), 0 imported, 2 already recorded \(skipped\), 0 rejected/);
+  });
+
+  it('each import help lists its CSV columns', () => {
+    const r = sb.run(['consent', 'import', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/required: number, professional, collected_at/);
+    expect(sb.run(['contract', 'import', '--help']).stdout).toMatch(/required: number, professional, start/);
+    expect(sb.run(['dnc', 'import', '--help']).stdout).toMatch(/required: number\n/);
+    expect(sb.run(['opposition', 'import', '--help']).stdout).toMatch(/one number per line/);
+  });
 });
