@@ -80,11 +80,6 @@ export function requireCampaign(config: Config, id: string, flag = '--campaign')
   return id;
 }
 
-/** Now per the configured clock (system, fixed or shifted), without opening the store. */
-export function configuredNow(config: Config): Date {
-  return runtimeMod().clockFromConfig(config.clock).now();
-}
-
 /** Open the runtime, run `fn`, close the runtime whatever happens. */
 export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const rt = runtimeMod().createRuntime(config, { logger: cliLogger(config) });

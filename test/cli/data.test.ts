@@ -162,7 +162,7 @@ describe('data commands: bad input → exit 2 and nothing written', () => {
     [
       'an opposition list dated in the future (it would keep OPP-2 quiet)',
       ['opposition', 'import', 'callgate.yaml', '--as-of', '2062-06-01'],
-      /--as-of: 2062-06-01 is after now/,
+      /--as-of: 2062-06-01 is after today/,
     ],
   ];
   it.each(cases)('%s', (_name, args, message) => {
