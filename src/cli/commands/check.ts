@@ -7,7 +7,6 @@
  * carries its legal reference.
  */
 import type { CallAttempt } from '../../core/types';
-import { decisionToJson, explainDecision } from '../../core';
 import { parseCallerId, parseDialled, parseInstant, parsePostalCode } from '../args';
 import { loadCliConfig, requireCampaign, withRuntime } from '../context';
 import { EXIT_BLOCKED, EXIT_OK } from '../errors';
@@ -48,6 +47,8 @@ export async function checkCommand(opts: CheckOptions, io: Io): Promise<number> 
       source: { pbx: 'cli' },
     };
     const decision = await rt.gate.decide(attempt, { record: opts.record === true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the gate, not before the arguments are checked
+    const { decisionToJson, explainDecision } = require('../../core') as typeof import('../../core');
     if (opts.json) io.out(JSON.stringify(decisionToJson(decision)) + '\n');
     else io.out(explainDecision(decision).replace(/\n?$/, '\n'));
     return decision.verdict === 'allow' ? EXIT_OK : EXIT_BLOCKED;
