@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { decisionToJson } from '../../src/core';
 import { StoreError } from '../../src/gate/store';
 import { openStore } from '../../src/store';
 import { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from '../../src/store/sqlite/migrations';
@@ -43,14 +44,7 @@ test('a new file is created in WAL mode, synchronous NORMAL, with a busy timeout
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .pluck()
       .all();
-    expect(indexes).toEqual([
-      'attempts_hot',
-      'consents_key',
-      'contracts_key',
-      'decisions_number',
-      'dnc_key',
-      'refusals_number',
-    ]);
+    expect(indexes).toEqual(['consents_key', 'contracts_key', 'decisions_number', 'dnc_key', 'refusals_number']);
   } finally {
     await store.close();
   }
@@ -63,7 +57,13 @@ test('the hot-path queries use their indexes', async () => {
       (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
     expect(
       plan("SELECT at FROM attempts WHERE e164 = '+1' AND professional = 'p' AND at >= 0 AND released = 0 ORDER BY at"),
-    ).toMatch(/USING COVERING INDEX attempts_hot/);
+    ).toMatch(/SEARCH attempts USING PRIMARY KEY \(e164=\? AND professional=\? AND at>\?\)/);
+    // an attempt by decision id: through its decision row, then the attempts key
+    expect(
+      plan(
+        "UPDATE attempts SET released = 1 WHERE (e164, professional, at) = (SELECT e164, professional, at FROM decisions WHERE id = 'x') AND decision_id = 'x'",
+      ),
+    ).toMatch(/SEARCH attempts USING PRIMARY KEY .*SEARCH decisions USING INDEX sqlite_autoindex_decisions_1/);
     expect(plan("SELECT * FROM consents WHERE e164 = '+1' ORDER BY id")).toMatch(/USING INDEX consents_key/);
     expect(plan("SELECT * FROM contracts WHERE e164 = '+1' AND professional = 'p'")).toMatch(
       /USING INDEX contracts_key/,
@@ -247,6 +247,12 @@ test('migration 2 merges rows a version-1 file already holds twice, keeping the 
   n.run(NUM, null, 'first', 3000);
   n.run(NUM, null, 'second', 2000);
   n.run(NUM, PRO, null, 4000);
+  v1.prepare(
+    "INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json) VALUES ('d1', 6000, ?, ?, 'c', 'allow', '', ?)",
+  ).run(NUM, PRO, JSON.stringify(decisionToJson(decision({ id: 'd1', at: new Date(6000) }))));
+  v1.prepare(
+    "INSERT INTO attempts (decision_id, e164, professional, campaign, at, answered, dial_status, ended_at, released) VALUES ('d1', ?, ?, 'c', 6000, 1, 'ANSWER', 7000, 0), ('d0', ?, ?, 'c', 5000, NULL, NULL, NULL, 1)",
+  ).run(NUM, PRO, NUM, PRO);
   v1.close();
 
   const store = SqliteStore.open(file);
@@ -258,6 +264,18 @@ test('migration 2 merges rows a version-1 file already holds twice, keeping the 
       ['other categories', undefined],
     ]);
     expect(h.contracts.map((x) => x.end?.getTime())).toEqual([9000]);
+    // migration 3 carries the attempts over, outcome and released flag included
+    expect(h.attempts.map((a) => [a.decisionId, a.at.getTime(), a.outcome?.dialStatus])).toEqual([
+      ['d0', 5000, undefined],
+      ['d1', 6000, 'ANSWER'],
+    ]);
+    const facts = await store.getFacts({ e164: NUM, professional: PRO, at: new Date(8000), windowStart: new Date(0) });
+    expect(facts.recentAttempts).toEqual([new Date(6000)]);
+    expect(await store.releaseAttempt('d1')).toBe(true);
+    expect(
+      (await store.getFacts({ e164: NUM, professional: PRO, at: new Date(8000), windowStart: new Date(0) }))
+        .recentAttempts,
+    ).toEqual([]);
     expect(h.dnc.map((x) => [x.professional ?? '*', x.reason, x.addedAt.getTime()])).toEqual([
       ['*', 'first', 2000],
       [PRO, undefined, 4000],

@@ -138,6 +138,35 @@ DROP INDEX dnc_number;
 CREATE UNIQUE INDEX dnc_key ON dnc (e164, IFNULL(professional, ''));
 `,
   },
+  {
+    version: 3,
+    name: 'attempts keyed by (number, professional, time): one b-tree page per recorded attempt',
+    // Each check-and-record writes its attempt; as a rowid table with a unique decision_id and
+    // the attempts_hot index that was three b-trees (three WAL pages per commit). Keyed on the
+    // hot path's own order it is one, and the FREQ-1 count reads it directly. An attempt is
+    // found by decision id through its decision row (same number, professional and time).
+    sql: `
+CREATE TABLE attempts_v3 (
+  e164         TEXT NOT NULL,
+  professional TEXT NOT NULL,
+  at           INTEGER NOT NULL,
+  decision_id  TEXT NOT NULL,
+  campaign     TEXT NOT NULL,
+  answered     INTEGER,
+  dial_status  TEXT,
+  hangup_cause TEXT,
+  duration_ms  INTEGER,
+  ended_at     INTEGER,
+  released     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (e164, professional, at, decision_id)
+) WITHOUT ROWID;
+INSERT INTO attempts_v3 (e164, professional, at, decision_id, campaign, answered, dial_status, hangup_cause, duration_ms, ended_at, released)
+  SELECT e164, professional, at, decision_id, campaign, answered, dial_status, hangup_cause, duration_ms, ended_at, released
+  FROM attempts;
+DROP TABLE attempts;
+ALTER TABLE attempts_v3 RENAME TO attempts;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -112,6 +112,12 @@ const CONTRACT_COLS = 'e164, professional, categories, start, "end"';
 const DNC_COLS = 'e164, professional, reason, added_at';
 const OUTCOME_COLS = 'answered, dial_status, hangup_cause, duration_ms, ended_at';
 
+/** An attempt by its decision id (last parameter): through the decision row, which has its key. */
+const BY_DECISION =
+  'WHERE (e164, professional, at) = (SELECT e164, professional, at FROM decisions WHERE id = @id) AND decision_id = @id';
+const SET_OUTCOME =
+  'SET answered = @answered, dial_status = @dialStatus, hangup_cause = @hangupCause, duration_ms = @durationMs, ended_at = @endedAt';
+
 /** Rows per multi-row INSERT in imports (9 columns × 100 = 900 bound parameters, under SQLite's limit). */
 const IMPORT_BATCH = 100;
 
@@ -147,20 +153,16 @@ function prepareAll(db: Database.Database) {
       'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertAttempt: p('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)'),
-    outcomeDecision: p(
-      'UPDATE decisions SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE id = ?',
-    ),
-    outcomeAttempt: p(
-      'UPDATE attempts SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE decision_id = ?',
-    ),
-    release: p('UPDATE attempts SET released = 1 WHERE decision_id = ?'),
+    outcomeDecision: p(`UPDATE decisions ${SET_OUTCOME} WHERE id = @id`),
+    outcomeAttempt: p(`UPDATE attempts ${SET_OUTCOME} ${BY_DECISION}`),
+    release: p(`UPDATE attempts SET released = 1 ${BY_DECISION}`),
     insertConsent: p(`INSERT OR IGNORE INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     withdraw: p('UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND withdrawn_at IS NULL'),
     insertContract: p(`INSERT OR IGNORE INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
     insertDnc: p(`INSERT OR IGNORE INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
     insertRefusal: p('INSERT INTO refusals (e164, professional, at) VALUES (?, ?, ?)'),
     hAttempts: p(
-      `SELECT decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM attempts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
+      `SELECT decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM attempts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, decision_id`,
     ),
     hDecisions: p(
       `SELECT id, at, professional, verdict, json, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
@@ -184,7 +186,7 @@ export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
   private readonly s: ReturnType<typeof prepareAll>;
   private readonly commitTx: Database.Transaction<(c: CommitArgs) => CommitResult>;
-  private readonly outcomeTx: Database.Transaction<(v: unknown[]) => boolean>;
+  private readonly outcomeTx: Database.Transaction<(v: Record<string, unknown>) => boolean>;
   private importSeq = 0;
   private closed = false;
 
@@ -202,7 +204,7 @@ export class SqliteStore implements Store {
       if (c.record) this.s.insertAttempt.run(c.id, c.e164, c.professional, c.campaign, c.at);
       return { ok: true };
     });
-    this.outcomeTx = db.transaction((v: unknown[]): boolean => {
+    this.outcomeTx = db.transaction((v: Record<string, unknown>): boolean => {
       if (this.s.outcomeDecision.run(v).changes === 0) return false;
       this.s.outcomeAttempt.run(v);
       return true;
@@ -298,19 +300,19 @@ export class SqliteStore implements Store {
 
   async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {
     checkOutcome(outcome);
-    const v = [
-      outcome.answered ? 1 : 0,
-      outcome.dialStatus ?? null,
-      outcome.hangupCause ?? null,
-      outcome.durationMs ?? null,
-      outcome.endedAt.getTime(),
-      decisionId,
-    ];
+    const v = {
+      answered: outcome.answered ? 1 : 0,
+      dialStatus: outcome.dialStatus ?? null,
+      hangupCause: outcome.hangupCause ?? null,
+      durationMs: outcome.durationMs ?? null,
+      endedAt: outcome.endedAt.getTime(),
+      id: decisionId,
+    };
     return this.run(`recordOutcome ${decisionId}`, () => this.outcomeTx.immediate(v));
   }
 
   async releaseAttempt(decisionId: string): Promise<boolean> {
-    return this.run(`releaseAttempt ${decisionId}`, () => this.s.release.run(decisionId).changes > 0);
+    return this.run(`releaseAttempt ${decisionId}`, () => this.s.release.run({ id: decisionId }).changes > 0);
   }
 
   async addConsent(row: ConsentRow): Promise<void> {

@@ -5,13 +5,14 @@
  * copies it, then drives the real Gate with record:true and splits each decision into
  * getFacts / evaluate+rest / commitDecision by timing the store calls. Prints wall and CPU
  * (user+sys of the whole process, checkpoint worker included) and the checkpointer's counters.
- * Env: PRAGMAS='mmap_size=1073741824;cache_size=-262144' run on the gate's connection after open;
+ * Env: DIST=<another build's dist folder> to compare builds (each gets its own template);
+ * PRAGMAS='mmap_size=1073741824;cache_size=-262144' run on the gate's connection after open;
  * CHECKPOINT=sqlite to use SQLite's automatic checkpoint instead of the worker, =none for no checkpoint at all.
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const dist = path.join(__dirname, '..', '..', '..', 'dist');
+const dist = process.env.DIST || path.join(__dirname, '..', '..', '..', 'dist');
 const Database = require('better-sqlite3');
 const pino = require('pino');
 const { Gate } = require(path.join(dist, 'src/gate/gate'));
@@ -24,7 +25,8 @@ const ROWS = Number(process.argv[3] ?? 1000000);
 const DAY = 86400000;
 
 async function template() {
-  const file = path.join(os.tmpdir(), `callgate-gatehot-template-${ROWS}.db`);
+  const tag = require('node:crypto').createHash('sha1').update(dist).digest('hex').slice(0, 8);
+  const file = path.join(os.tmpdir(), `callgate-gatehot-template-${ROWS}-${tag}.db`);
   if (fs.existsSync(file)) return file;
   const tmp = file + '.tmp';
   fs.rmSync(tmp, { force: true });
@@ -43,7 +45,9 @@ async function template() {
   }
   if (batch.length) await s.consents(batch);
   await s.commit();
-  const ins = store.db.prepare('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)');
+  const ins = store.db.prepare(
+    'INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)',
+  );
   store.db.transaction(() => {
     for (let i = 0; i < ROWS; i++) {
       const n = i % Math.max(1, Math.floor(ROWS / 2));
@@ -65,7 +69,9 @@ function pct(a, p) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-gatehot-'));
   const dbPath = path.join(dir, 'callgate.db');
   fs.copyFileSync(tpl, dbPath);
-  const store = SqliteStore.open(dbPath, { checkpoint: process.env.CHECKPOINT === 'sqlite' || process.env.CHECKPOINT === 'none' ? 'sqlite' : 'worker' });
+  const store = SqliteStore.open(dbPath, {
+    checkpoint: process.env.CHECKPOINT === 'sqlite' || process.env.CHECKPOINT === 'none' ? 'sqlite' : 'worker',
+  });
   if (process.env.CHECKPOINT === 'none') store.db.pragma('wal_autocheckpoint = 0');
   for (const p of (process.env.PRAGMAS || '').split(';').filter(Boolean)) store.db.pragma(p);
   const timing = { facts: [], commit: [] };
@@ -85,7 +91,12 @@ function pct(a, p) {
     return r;
   };
   const logger = pino({ level: process.env.LOG_LEVEL || 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
-  const gate = new Gate({ store, config: benchConfig(dbPath), clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
+  const gate = new Gate({
+    store,
+    config: benchConfig(dbPath),
+    clock: { now: () => BENCH_AT, describe: 'bench' },
+    logger,
+  });
   const attemptFor = (i) => ({
     to: mobileNational((i * 104729) % ROWS),
     callerId: { number: '+33162000001', presentation: 'allowed' },
@@ -108,16 +119,24 @@ function pct(a, p) {
   const cpu = process.cpuUsage(cpu0);
   const us = (ns) => (ns / 1000).toFixed(0) + ' µs';
   const show = (name, a) =>
-    console.log(`${name.padEnd(10)} p50 ${us(pct(a, 0.5))}  p99 ${us(pct(a, 0.99))}  p99.9 ${us(pct(a, 0.999))}  max ${us(Math.max(...a))}  mean ${us(a.reduce((x, y) => x + y, 0) / a.length)}`);
+    console.log(
+      `${name.padEnd(10)} p50 ${us(pct(a, 0.5))}  p99 ${us(pct(a, 0.99))}  p99.9 ${us(pct(a, 0.999))}  max ${us(Math.max(...a))}  mean ${us(a.reduce((x, y) => x + y, 0) / a.length)}`,
+    );
   console.log(`${N} decisions, ${ROWS} consents + ${ROWS} attempts, load ${os.loadavg()[0].toFixed(1)}`);
-  console.log(`wall ${wall.toFixed(2)} s = ${(N / wall).toFixed(0)}/s; CPU user ${(cpu.user / 1e6).toFixed(2)} s sys ${(cpu.system / 1e6).toFixed(2)} s = ${(N / ((cpu.user + cpu.system) / 1e6)).toFixed(0)} decisions per CPU-second (all threads)`);
+  console.log(
+    `wall ${wall.toFixed(2)} s = ${(N / wall).toFixed(0)}/s; CPU user ${(cpu.user / 1e6).toFixed(2)} s sys ${(cpu.system / 1e6).toFixed(2)} s = ${(N / ((cpu.user + cpu.system) / 1e6)).toFixed(0)} decisions per CPU-second (all threads)`,
+  );
   show('decide', total);
   show('getFacts', timing.facts);
   show('commit', timing.commit);
   const wal = dbPath + '-wal';
-  console.log(`checkpointer ${JSON.stringify(store.checkpointStats())}; WAL ${fs.existsSync(wal) ? (fs.statSync(wal).size / 1048576).toFixed(1) : 0} MB before close`);
+  console.log(
+    `checkpointer ${JSON.stringify(store.checkpointStats())}; WAL ${fs.existsSync(wal) ? (fs.statSync(wal).size / 1048576).toFixed(1) : 0} MB before close`,
+  );
   const c0 = process.hrtime.bigint();
   await store.close();
-  console.log(`close ${(Number(process.hrtime.bigint() - c0) / 1e6).toFixed(0)} ms; WAL after close: ${fs.existsSync(wal) ? fs.statSync(wal).size : 'none'}`);
+  console.log(
+    `close ${(Number(process.hrtime.bigint() - c0) / 1e6).toFixed(0)} ms; WAL after close: ${fs.existsSync(wal) ? fs.statSync(wal).size : 'none'}`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 })();
