@@ -18,7 +18,7 @@ export type ErrorInfo = {
 export const ERRORS = {
   CG_ERR_CONFIG: {
     meaning: 'The configuration file is missing, unreadable, not valid YAML, or a setting is invalid.',
-    fix: 'Read every listed problem (each names its path, e.g. campaigns[2].dialing), correct callgate.yaml and run `callgate check` again; config/callgate.example.yaml documents every key.',
+    fix: 'Read every listed problem (each names its path, e.g. campaigns[2].dialing), correct callgate.yaml and run `callgate config check` again; config/callgate.example.yaml documents every key.',
   },
   CG_ERR_STORE_OPEN: {
     meaning:

@@ -14,8 +14,6 @@ import { Gate } from './gate/gate';
 import { createLogger } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
-import { createAsteriskAdapter } from './pbx/asterisk';
-import { createFreeswitchAdapter } from './pbx/freeswitch';
 import { openStore } from './store';
 
 export type Runtime = {
@@ -106,12 +104,23 @@ export async function startGate(
   try {
     if (config.asterisk) {
       adapters.push(
-        createAsteriskAdapter({ gate, config: config.asterisk, logger: logger.child({ component: 'asterisk' }) }),
+        // Loaded here, not at the top: one-shot CLI commands never pay for ari-client or esl.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./pbx/asterisk') as typeof import('./pbx/asterisk')).createAsteriskAdapter({
+          gate,
+          config: config.asterisk,
+          logger: logger.child({ component: 'asterisk' }),
+        }),
       );
     }
     if (config.freeswitch) {
       adapters.push(
-        createFreeswitchAdapter({ gate, config: config.freeswitch, logger: logger.child({ component: 'freeswitch' }) }),
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./pbx/freeswitch') as typeof import('./pbx/freeswitch')).createFreeswitchAdapter({
+          gate,
+          config: config.freeswitch,
+          logger: logger.child({ component: 'freeswitch' }),
+        }),
       );
     }
   } catch (err) {

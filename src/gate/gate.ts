@@ -82,6 +82,9 @@ export class Gate implements GateService {
     this.log = deps.logger.child({ component: 'gate' });
     this.newId = deps.idGenerator ?? randomUUID;
     this.campaigns = new Map(deps.config.campaigns.map((c) => [c.id, c]));
+    // A call that names the default campaign explicitly is attributed to it, not 'unknown'.
+    if (!this.campaigns.has(deps.config.defaultCampaign.id))
+      this.campaigns.set(deps.config.defaultCampaign.id, deps.config.defaultCampaign);
     this.professionals = new Map(deps.config.professionals.map((p) => [p.id, p]));
     this.policy = deps.config.policy;
     this.maxAttempts = this.policy.monitorOnly ? Infinity : this.policy.maxAttempts;
