@@ -43,7 +43,7 @@ describe('error catalogue', () => {
   });
 
   it('errorInfo answers only for our codes', () => {
-    expect(errorInfo('CG_ERR_CONFIG')?.fix).toMatch(/callgate check/);
+    expect(errorInfo('CG_ERR_CONFIG')?.fix).toMatch(/callgate config check/);
     expect(errorInfo('toString')).toBeUndefined();
     expect(errorInfo('CG_ERR_NOPE')).toBeUndefined();
   });
