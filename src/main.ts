@@ -109,7 +109,7 @@ export async function startGate(
         (require('./pbx/asterisk') as typeof import('./pbx/asterisk')).createAsteriskAdapter({
           gate,
           config: config.asterisk,
-          logger: logger.child({ component: 'asterisk' }),
+          logger,
         }),
       );
     }
@@ -119,7 +119,7 @@ export async function startGate(
         (require('./pbx/freeswitch') as typeof import('./pbx/freeswitch')).createFreeswitchAdapter({
           gate,
           config: config.freeswitch,
-          logger: logger.child({ component: 'freeswitch' }),
+          logger,
         }),
       );
     }

@@ -165,6 +165,12 @@ export class OutcomeFollower {
       this.retries++;
       if (this._state === 'connected')
         this.log.warn({ host, port, retryMs: delay }, 'inbound Event Socket lost, reconnecting');
+      else if (this.retries === 1)
+        // Say it once at warn level: outcomes are not recorded until FreeSWITCH answers; later retries are debug.
+        this.log.warn(
+          { host, port, retryMs: delay },
+          'inbound Event Socket unreachable: call outcomes are not recorded until FreeSWITCH answers there; retrying with backoff',
+        );
       else this.log.debug({ host, port, retryMs: delay }, 'inbound Event Socket unavailable, retrying');
       this.setState('connecting');
       this.retryTimer = setTimeout(() => this.connect(), delay);
