@@ -593,7 +593,7 @@ export async function importFile(
   };
   // consent: CONSENT_WIDTH flat values per row; the other kinds: one object (or number) per row
   const width = kind === 'consent' ? CONSENT_WIDTH : 1;
-  let batch: unknown[] = [];
+  const batch: unknown[] = [];
   try {
     for await (const recs of source) {
       for (const rec of recs) {

@@ -5,7 +5,7 @@
  * copies it, then drives the real Gate with record:true and splits each decision into
  * getFacts / evaluate+rest / commitDecision by timing the store calls. Prints wall and CPU
  * (user+sys of the whole process, checkpoint worker included) and the checkpointer's counters.
- * Env: DIST=<another build's dist folder> to compare builds (each gets its own template);
+ * Env: CKPT='{"busyMs":50}' checkpointer options; DIST=<another build's dist folder> to compare builds (each gets its own template);
  * PRAGMAS='mmap_size=1073741824;cache_size=-262144' run on the gate's connection after open;
  * CHECKPOINT=sqlite to use SQLite's automatic checkpoint instead of the worker, =none for no checkpoint at all.
  */
@@ -13,7 +13,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const dist = process.env.DIST || path.join(__dirname, '..', '..', '..', 'dist');
-const Database = require('better-sqlite3');
 const pino = require('pino');
 const { Gate } = require(path.join(dist, 'src/gate/gate'));
 const { SqliteStore } = require(path.join(dist, 'src/store'));
@@ -71,11 +70,12 @@ function pct(a, p) {
   fs.copyFileSync(tpl, dbPath);
   const store = SqliteStore.open(dbPath, {
     checkpoint: process.env.CHECKPOINT === 'sqlite' || process.env.CHECKPOINT === 'none' ? 'sqlite' : 'worker',
+    checkpointer: process.env.CKPT ? JSON.parse(process.env.CKPT) : undefined,
   });
   if (process.env.CHECKPOINT === 'none') store.db.pragma('wal_autocheckpoint = 0');
   for (const p of (process.env.PRAGMAS || '').split(';').filter(Boolean)) store.db.pragma(p);
   const timing = { facts: [], commit: [] };
-  let t0 = 0n;
+
   const getFacts = store.getFacts.bind(store);
   const commitDecision = store.commitDecision.bind(store);
   store.getFacts = async (q) => {
@@ -111,7 +111,7 @@ function pct(a, p) {
   const cpu0 = process.cpuUsage();
   const w0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
-    t0 = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint();
     await gate.decide(attemptFor(i), { record: true });
     total.push(Number(process.hrtime.bigint() - t0));
   }
