@@ -15,8 +15,8 @@
  * Assumption: no zone changes its UTC offset between 10:00 and 20:00 local time (true of every current
  * tz database zone: DST transitions happen at night).
  */
-import { IANAZone } from 'luxon';
 import { dateKey, holidayOnKey, type Place, type HolidayOptions } from './holidays';
+import { offsetMinutes, wallToInstant, zoneInfo, type ZoneInfo } from './zone-offset';
 
 export type TimeFailure = {
   code: 'non_working_day' | 'public_holiday' | 'outside_calling_hours';
@@ -44,42 +44,6 @@ const SEARCH_DAYS = 40;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const WINDOWS_TEXT = '10:00–13:00 and 14:00–20:00';
 
-// ---------------------------------------------------------------------------------------------
-// Zone offsets, cached per zone and per UTC hour (the allowed path creates no luxon object).
-
-type ZoneInfo = {
-  name: string;
-  zone: IANAZone;
-  /** UTC hour index → offset in minutes, or NaN when the offset changes inside that hour. */
-  hours: Map<number, number>;
-};
-
-const zones = new Map<string, ZoneInfo>();
-
-function zoneInfo(name: string): ZoneInfo {
-  const cached = zones.get(name);
-  if (cached) return cached;
-  if (typeof name !== 'string' || !IANAZone.isValidZone(name)) {
-    throw new Error(`Unknown IANA time zone ${JSON.stringify(name)}: give a tz database name such as "Europe/Paris"`);
-  }
-  const info: ZoneInfo = { name, zone: IANAZone.create(name), hours: new Map() };
-  zones.set(name, info);
-  return info;
-}
-
-function offsetMinutes(zi: ZoneInfo, ts: number): number {
-  const hour = Math.floor(ts / HOUR);
-  let off = zi.hours.get(hour);
-  if (off === undefined) {
-    const start = zi.zone.offset(hour * HOUR);
-    const end = zi.zone.offset(hour * HOUR + HOUR - 1);
-    off = start === end ? start : NaN;
-    if (zi.hours.size >= 50_000) zi.hours.clear(); // bound memory on long replays
-    zi.hours.set(hour, off);
-  }
-  return off === off ? off : zi.zone.offset(ts); // NaN: a transition inside this hour, ask exactly
-}
-
 /** The consumer's local calendar fields at an instant. */
 type Local = {
   year: number;
@@ -106,22 +70,6 @@ function localAt(zi: ZoneInfo, ts: number): Local {
     msOfDay,
     offset,
   };
-}
-
-/**
- * The instant at which the local wall clock of a zone shows `wall` (given as if it were UTC milliseconds).
- * Same resolution as luxon: an ambiguous time (clocks set back) takes the earlier offset's reading, a
- * skipped time (clocks set forward) moves forward by the gap.
- */
-function wallToInstant(zi: ZoneInfo, wall: number): number {
-  const o1 = offsetMinutes(zi, wall);
-  let ts = wall - o1 * MINUTE;
-  const o2 = offsetMinutes(zi, ts);
-  if (o1 === o2) return ts;
-  ts -= (o2 - o1) * MINUTE;
-  const o3 = offsetMinutes(zi, ts);
-  if (o2 === o3) return ts;
-  return wall - Math.min(o2, o3) * MINUTE;
 }
 
 function inWindow(msOfDay: number): boolean {
