@@ -18,6 +18,7 @@
  */
 import { parse } from 'csv-parse';
 import { DateTime } from 'luxon';
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -59,6 +60,14 @@ export type ImportOptions = {
   asOf?: Date;
   /** Above this share of rejected lines the whole file is rejected; default 0.5. */
   maxRejectedRatio?: number;
+  /**
+   * The professional ids declared in the config. When given, a line naming another
+   * professional is rejected (a consent or contract stored under a typo would never
+   * match a call: the gate would block calls the consumer agreed to, or worse, an
+   * operator would "fix" it by hand). A dnc line with an empty professional (every
+   * professional) is not concerned.
+   */
+  professionals?: readonly string[];
 };
 
 /** The whole file was refused; the store is exactly as it was. */
@@ -211,6 +220,20 @@ function boolOf(raw: string, col: string): boolean | undefined {
 // ------------------------------------------------------------------ rows
 
 type Get = (col: string) => string | undefined;
+/** Returns the professional id, or throws a LineError when the config does not declare it. */
+type CheckProfessional = (id: string) => string;
+
+const anyProfessional: CheckProfessional = (id) => id;
+
+function declaredProfessionals(ids: readonly string[] | undefined): CheckProfessional {
+  if (ids === undefined) return anyProfessional;
+  const known = new Set(ids);
+  const list = ids.length === 0 ? '(none)' : ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, …` : ids.join(', ');
+  return (id) => {
+    if (!known.has(id)) throw new LineError(`professional '${id}' is not declared in the config (declared: ${list})`);
+    return id;
+  };
+}
 
 function required(get: Get, col: string): string {
   const v = get(col)?.trim();
@@ -236,9 +259,9 @@ function optMs(get: Get, col: string): number | null {
  * object, no Date: consent files are the big ones). Everything is parsed
  * before the first push, so a bad line appends nothing.
  */
-function consentValuesOf(get: Get, out: ConsentValue[]): void {
+function consentValuesOf(get: Get, out: ConsentValue[], pro: CheckProfessional): void {
   const e164 = e164Of(required(get, 'number'));
-  const professional = required(get, 'professional');
+  const professional = pro(required(get, 'professional'));
   const categories = categoriesOf(get('categories')).join(CATEGORY_SEPARATOR);
   const collectedAt = parseIsoDate(required(get, 'collected_at'), 'collected_at');
   const validUntil = optMs(get, 'valid_until');
@@ -270,10 +293,10 @@ function consentRowsOf(flat: readonly ConsentValue[]): ConsentRow[] {
   return rows;
 }
 
-function contractOf(get: Get): ContractRow {
+function contractOf(get: Get, pro: CheckProfessional): ContractRow {
   const row: ContractRow = {
     e164: e164Of(required(get, 'number')),
-    professional: required(get, 'professional'),
+    professional: pro(required(get, 'professional')),
     categories: categoriesOf(get('categories')),
     start: new Date(parseIsoDate(required(get, 'start'), 'start')),
   };
@@ -286,10 +309,10 @@ function contractOf(get: Get): ContractRow {
   return row;
 }
 
-function dncOf(get: Get, now: Date): DncRow {
+function dncOf(get: Get, now: Date, pro: CheckProfessional): DncRow {
   const row: DncRow = { e164: e164Of(required(get, 'number')), addedAt: now };
   const professional = optional(get, 'professional');
-  if (professional) row.professional = professional;
+  if (professional) row.professional = pro(professional);
   const reason = optional(get, 'reason');
   if (reason) row.reason = reason;
   return row;
@@ -385,6 +408,164 @@ class QuoteGuard extends Transform {
     if (!pieces) return part;
     pieces.push(part.subarray(kept));
     return Buffer.concat(pieces);
+  }
+}
+
+// ------------------------------------------------------------------ file checks
+
+const SAVE_AS_UTF8 =
+  'save it as "CSV UTF-8 (comma delimited)" (Excel: File > Save As; LibreOffice: Save As > Text CSV, character set Unicode (UTF-8)) and import it again';
+
+/**
+ * Looks at the first line before anything is parsed. A semicolon-separated file
+ * (French Excel's default, its list separator in a French locale) or a UTF-16
+ * file (Excel's "Unicode text") is refused as a whole with the fix, instead of a
+ * puzzling "unknown column(s)" about the whole header read as one column.
+ */
+function sniffFirstLine(file: string, kind: ImportKind): void {
+  const head = Buffer.alloc(64 * 1024);
+  let n: number;
+  const fd = fs.openSync(file, 'r');
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+    throw new ImportError(`${file} is UTF-16 text (Excel's "Unicode text"), not UTF-8 CSV; ${SAVE_AS_UTF8}`);
+  let end = head.subarray(0, n).indexOf(10);
+  if (end === -1) end = n;
+  const first = head
+    .subarray(0, end)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r$/, '');
+  if (first.includes(';') && !first.includes(',')) {
+    const what = kind === 'opposition' ? 'first line' : 'header';
+    throw new ImportError(
+      `${file}: the ${what} ${JSON.stringify(first.length > 120 ? first.slice(0, 120) + '…' : first)} is separated by semicolons (Excel's default in French); the importer reads commas: export the file with commas as the field separator (LibreOffice: Save As > Text CSV > Edit filter settings > field delimiter ","; or replace every ; by , in a text editor when no field contains a comma or a semicolon), then import it again; nothing was imported`,
+    );
+  }
+}
+
+/** `bytes` as text with every byte of an invalid UTF-8 sequence shown as \xNN, at most ~80 characters around the first one. */
+function showBadBytes(bytes: Buffer): string {
+  let out = '';
+  let i = 0;
+  let firstBad = -1;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len > 0 && i + len <= bytes.length && isUtf8(bytes.subarray(i, i + len))) {
+      out += bytes.subarray(i, i + len).toString('utf8');
+      i += len;
+    } else {
+      if (firstBad === -1) firstBad = out.length;
+      out += `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      i++;
+    }
+  }
+  out = out.replace(/\r?\n$/, '');
+  const from = Math.max(0, firstBad - 40);
+  return (from > 0 ? '…' : '') + out.slice(from, from + 80) + (from + 80 < out.length ? '…' : '');
+}
+
+/** The 1-based number of the line starting at byte `offset` of `file` (read again, only on the error path). */
+function lineAt(file: string, offset: number): number {
+  const buf = Buffer.alloc(1 << 20);
+  const fd = fs.openSync(file, 'r');
+  let line = 1;
+  try {
+    for (let pos = 0; pos < offset;) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, offset - pos), pos);
+      if (n === 0) break;
+      for (let i = buf.indexOf(10, 0); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) line++;
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return line;
+}
+
+/**
+ * Checks that the file is UTF-8 as it streams by. Decoders replace invalid
+ * bytes by U+FFFD without a word, so a Latin-1 "café" would be stored as
+ * "caf\uFFFD" in the proof of consent. The whole file is refused, not the line:
+ * the encoding is a property of the file (every accented character of it is
+ * misread, not only the first one found), and it is fixed by saving the file
+ * once more, not by correcting lines. Complete lines are validated (a newline
+ * byte never occurs inside a UTF-8 sequence), so chunk boundaries do not matter.
+ */
+class Utf8Check {
+  private tail: Buffer | undefined;
+  /** File offset of the first byte of `tail` (or of the next chunk). */
+  private offset = 0;
+
+  constructor(private readonly file: string) {}
+
+  check(chunk: Buffer): void {
+    const buf = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
+    const last = buf.lastIndexOf(10);
+    if (last === -1) {
+      this.tail = buf;
+      return;
+    }
+    const lines = buf.subarray(0, last + 1);
+    if (!isUtf8(lines)) this.fail(lines);
+    this.offset += last + 1;
+    this.tail = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
+  }
+
+  end(): void {
+    if (this.tail && !isUtf8(this.tail)) this.fail(this.tail);
+  }
+
+  private fail(bytes: Buffer): never {
+    let start = 0;
+    for (;;) {
+      let nl = bytes.indexOf(10, start);
+      if (nl === -1) nl = bytes.length - 1;
+      const line = bytes.subarray(start, nl + 1);
+      if (!isUtf8(line)) {
+        throw new ImportError(
+          `${this.file}: line ${lineAt(this.file, this.offset + start)} is not UTF-8 ("${showBadBytes(line)}"); the file must be UTF-8 and looks like Latin-1 or Windows-1252 (Excel's plain "CSV"): ${SAVE_AS_UTF8}; nothing was imported`,
+        );
+      }
+      start = nl + 1;
+    }
+  }
+}
+
+/** The chunks of `input`, each checked by `utf8` before it is passed on. */
+async function* utf8Checked(input: AsyncIterable<Buffer>, utf8: Utf8Check): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    utf8.check(chunk);
+    yield chunk;
+  }
+  utf8.end();
+}
+
+/** The same check as a stream stage (csv-parse engine). */
+class Utf8Guard extends Transform {
+  constructor(private readonly utf8: Utf8Check) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.utf8.check(chunk);
+    } catch (err) {
+      return cb(err as Error);
+    }
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.utf8.end();
+    } catch (err) {
+      return cb(err as Error);
+    }
+    cb();
   }
 }
 
@@ -484,6 +665,7 @@ async function* csvParseRecords(
   file: string,
   onSkip: (line: number, message: string) => void,
 ): AsyncGenerator<Rec[]> {
+  const utf8 = new Utf8Guard(new Utf8Check(file));
   const guard = new QuoteGuard();
   const parser = parse({
     bom: true,
@@ -498,8 +680,9 @@ async function* csvParseRecords(
   input.on('error', (err) =>
     parser.destroy(new ImportError(`cannot read ${file}: ${err.message}`, undefined, { cause: err })),
   );
+  utf8.on('error', (err) => parser.destroy(err));
   guard.on('error', (err) => parser.destroy(err));
-  input.pipe(guard).pipe(parser);
+  input.pipe(utf8).pipe(guard).pipe(parser);
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     if (record.length === 1 && record[0].charCodeAt(0) === 1)
       yield [{ line: info.lines, problem: BAD_QUOTES[record[0].slice(1)] ?? 'malformed quotes' }];
@@ -546,7 +729,7 @@ async function writeBatch(session: ImportSession, kind: ImportKind, batch: unkno
   }
 }
 
-function openInput(file: string): fs.ReadStream {
+function openInput(file: string, kind: ImportKind): fs.ReadStream {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -555,6 +738,7 @@ function openInput(file: string): fs.ReadStream {
   }
   if (!st.isFile()) throw new ImportError(`${file} is not a regular file`);
   if (st.size === 0) throw new ImportError(`${file} is empty: expected a header line and at least one data line`);
+  sniffFirstLine(file, kind);
   return fs.createReadStream(file, { highWaterMark: 1 << 20 });
 }
 
@@ -573,6 +757,7 @@ export async function importFile(
     );
   }
   const maxRatio = opts.maxRejectedRatio ?? 0.5;
+  const pro = declaredProfessionals(opts.professionals);
   const report: ImportReport = { kind, file, lines: 0, imported: 0, rejected: 0, duplicates: 0, errors: [] };
   const reject = (line: number, message: string) => {
     report.lines++;
@@ -580,8 +765,11 @@ export async function importFile(
     if (report.errors.length < MAX_ERRORS) report.errors.push({ line, message });
   };
 
-  const input = openInput(file);
-  const source = opts.engine === 'csv-parse' ? csvParseRecords(input, file, reject) : builtinRecords(input);
+  const input = openInput(file, kind);
+  const source =
+    opts.engine === 'csv-parse'
+      ? csvParseRecords(input, file, reject)
+      : builtinRecords(utf8Checked(input, new Utf8Check(file)));
 
   let session: ImportSession | undefined;
   let header: string[] | undefined;
@@ -620,13 +808,13 @@ export async function importFile(
           continue;
         }
         try {
-          if (kind === 'consent') consentValuesOf(get, batch as ConsentValue[]);
+          if (kind === 'consent') consentValuesOf(get, batch as ConsentValue[], pro);
           else
             batch.push(
               kind === 'contract'
-                ? contractOf(get)
+                ? contractOf(get, pro)
                 : kind === 'dnc'
-                  ? dncOf(get, opts.now)
+                  ? dncOf(get, opts.now, pro)
                   : e164Of(required(get, 'number')),
             );
         } catch (err) {
