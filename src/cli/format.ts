@@ -4,7 +4,7 @@ import type { History, ImportKind } from '../gate/store';
 import type { ImportReport } from '../store/csv-import';
 
 export function formatImportReport(kind: ImportKind, file: string, r: ImportReport): string {
-  // `duplicates` (rows already stored or repeated in the file) is reported by stores that have it.
+  // duplicates: valid rows already stored (or repeated in the file), skipped; lines = imported + duplicates + rejected
   const dup = r.duplicates ? `, ${r.duplicates} already recorded (skipped)` : '';
   const lines = [`${kind} import of ${file}: ${r.lines} line(s), ${r.imported} imported${dup}, ${r.rejected} rejected`];
   if (r.rejected > 0) {

@@ -43,15 +43,12 @@ const CSV_HELP = {
 const csvHelp = (kind: keyof typeof CSV_HELP): string =>
   [
     '',
-    'CSV file: UTF-8, comma-separated,',
+    'CSV file: UTF-8 and comma-separated (a file in another encoding or with semicolons is refused);',
     ...CSV_HELP[kind],
     ...(kind === 'consent' || kind === 'contract' ? ['Dates: ISO-8601; without an offset, Paris time.'] : []),
     ...(kind === 'opposition'
       ? []
-      : [
-          'Use professional ids declared in the config (the importer does not check them yet:',
-          'an undeclared one is stored but never matches).',
-        ]),
+      : ['Professional ids must be declared in the config: a line naming another one is rejected.']),
     'Exit 0 when the file is imported (rejected lines listed by number), 2 when refused as a whole.',
     'See docs/cli.md#csv-formats.',
     '',

@@ -1,5 +1,6 @@
 /** CSV imports through the command: reports with line numbers, whole-file rejection that writes nothing. */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CALLEE, CALLEE_E164, CALLER, TUESDAY_11H, json, sandbox, type Sandbox } from './helpers';
 
 let sb: Sandbox;
@@ -114,6 +115,51 @@ describe('callgate … import', () => {
     expect(again.stdout).toMatch(/2 line\(s\), 0 imported, 2 already recorded \(skipped\), 0 rejected/);
   });
 
+  it('a line naming a professional the config does not declare is rejected with its number', () => {
+    const file = sb.write(
+      'consents.csv',
+      `number,professional,collected_at\n${CALLEE},acme,2026-11-01\n0123456780,ghost,2026-11-01\n0123456781,other-pro,2026-11-01\n`,
+    );
+    const r = sb.run(['consent', 'import', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 line\(s\), 2 imported, 1 rejected/);
+    expect(r.stdout).toContain(
+      "line 3: professional 'ghost' is not declared in the config (declared: acme, other-pro)",
+    );
+    expect(json(sb.run(['history', '0123456780', '--json'])).consents).toEqual([]);
+    // dnc: an empty professional means every professional and is not checked
+    const dnc = sb.write('dnc.csv', `number,professional\n${CALLEE},\n0123456780,ghost\n0123456781,acme\n`);
+    const d = sb.run(['dnc', 'import', dnc]);
+    expect(d.stdout).toMatch(/2 imported, 1 rejected/);
+    expect(d.stdout).toMatch(/line 3: professional 'ghost'/);
+  });
+
+  it('a semicolon-separated file is refused as a whole with the fix, and creates no database', () => {
+    const file = sb.write('excel.csv', `number;professional;collected_at\r\n${CALLEE};acme;2026-11-01\r\n`);
+    const r = sb.run(['consent', 'import', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rejected as a whole, nothing written/);
+    expect(r.stderr).toMatch(/separated by semicolons .*commas as the field separator/);
+    expect(r.stderr).not.toMatch(/unknown column/);
+    expect(existsSync(sb.db)).toBe(false);
+  });
+
+  it('a Latin-1 file is refused as a whole, naming the first line that is not UTF-8', () => {
+    const file = join(sb.dir, 'latin1.csv');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`number,professional,collected_at,source\n${CALLEE},acme,2026-11-01,web\n`, 'utf8'),
+        Buffer.from('0123456780,acme,2026-11-01,caf\xe9\n', 'latin1'),
+      ]),
+    );
+    const r = sb.run(['consent', 'import', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 3 is not UTF-8 \(".*caf\\xE9"\); the file must be UTF-8/);
+    expect(r.stderr).toMatch(/CSV UTF-8/);
+    expect(existsSync(sb.db)).toBe(false);
+  });
+
   it('each import help lists its CSV columns', () => {
     const r = sb.run(['consent', 'import', '--help']);
     expect(r.code).toBe(0);
@@ -121,5 +167,8 @@ describe('callgate … import', () => {
     expect(sb.run(['contract', 'import', '--help']).stdout).toMatch(/required: number, professional, start/);
     expect(sb.run(['dnc', 'import', '--help']).stdout).toMatch(/required: number\n/);
     expect(sb.run(['opposition', 'import', '--help']).stdout).toMatch(/one number per line/);
+    expect(r.stdout).toMatch(/Professional ids must be declared in the config: a line naming another one is rejected/);
+    expect(r.stdout).not.toMatch(/does not check them/);
+    expect(r.stdout).toMatch(/UTF-8 and comma-separated/);
   });
 });

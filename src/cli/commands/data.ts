@@ -158,7 +158,12 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
   const dbExisted = dbFile === undefined || existsSync(dbFile);
   try {
     return await withRuntime(config, async (rt) => {
-      const report = await importFile(rt.store, kind, file, { now: rt.clock.now(), ...(asOf ? { asOf } : {}) });
+      const report = await importFile(rt.store, kind, file, {
+        now: rt.clock.now(),
+        // a line naming a professional the config does not declare would be stored and never match a call
+        professionals: config.professionals.map((p) => p.id),
+        ...(asOf ? { asOf } : {}),
+      });
       io.out(formatImportReport(kind, file, report));
       return EXIT_OK;
     });
