@@ -4,6 +4,7 @@
  * exit code. See docs/cli.md for the full reference.
  */
 import { Command, Option } from 'commander';
+import { CliError } from './errors';
 import type { Io } from './io';
 
 /*
@@ -177,8 +178,46 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     run((opts) => startMod().startCommand(opts, io)),
   );
 
+  refuseFlagsAsValues(program);
   return program;
 }
+
+/**
+ * `check --to --caller-id 0162…` would give --to the value '--caller-id' and
+ * then complain that --caller-id is missing. Every option that takes a value
+ * refuses one that starts with `--`, naming the option that lacks its value.
+ * (A value that really starts with -- has no use in this command line.)
+ */
+function refuseFlagsAsValues(cmd: Command): void {
+  for (const option of cmd.options) {
+    if (!option.required && !option.optional) continue; // a boolean flag takes no value
+    const name = option.long ?? option.short ?? option.flags;
+    const parse = option.parseArg;
+    option.argParser((value: string, previous: unknown) => {
+      if (value.startsWith('--')) {
+        throw new CliError(
+          `${name}: no value given ('${value}' is the next option, not a value for ${name}); e.g. ${example(name)}`,
+        );
+      }
+      return parse ? parse(value, previous) : value;
+    });
+  }
+  for (const sub of cmd.commands) refuseFlagsAsValues(sub);
+}
+
+const EXAMPLES: Record<string, string> = {
+  '--to': '--to 0123456789',
+  '--caller-id': '--caller-id 0162123456',
+  '--professional': '--professional acme',
+  '--campaign': '--campaign energy',
+  '--config': '--config config/callgate.yaml',
+  '--categories': '--categories energy,telecom',
+  '--postal-code': '--postal-code 67000',
+  '--as-of': '--as-of 2026-05-04',
+  '--source': "--source 'web form, 2026-11-02'",
+  '--reason': '--reason complaint',
+};
+const example = (name: string): string => EXAMPLES[name] ?? `${name} 2026-11-24T11:00`;
 
 /** package.json is two levels up from src/cli, three from dist/src/cli. */
 function version(): string {
