@@ -14,7 +14,7 @@ import { Gate } from './gate/gate';
 import { createLogger } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
-import { openStore } from './store';
+import { openStore, SqliteStore } from './store';
 
 export type Runtime = {
   config: Config;
@@ -51,8 +51,30 @@ function ensureDefaultDataFolder(config: Config, logger: Logger): void {
   logger.info({ dir }, 'created the data folder of the default store path');
 }
 
+export type RuntimeOptions = {
+  logger?: Logger;
+  /**
+   * Who checkpoints the SQLite write-ahead log (ignored by the memory store):
+   * 'worker' (default) a background thread with its own connection, off the
+   * gate's hot path: for `callgate start`; 'sqlite' SQLite's automatic
+   * checkpoint inside the committing connection, no thread to start: for
+   * one-shot commands, which commit once or twice and exit.
+   */
+  checkpoint?: 'worker' | 'sqlite';
+};
+
+/**
+ * openStore(config.store) has no way to pass the checkpoint mode yet, so a mode
+ * other than the default opens the SQLite store directly with the same path.
+ * (To move into src/store/index.ts as openStore(cfg, { checkpoint }).)
+ */
+function openConfiguredStore(cfg: Config['store'], checkpoint: RuntimeOptions['checkpoint']): Store {
+  if (checkpoint !== undefined && cfg.driver === 'sqlite') return SqliteStore.open(cfg.path, { checkpoint });
+  return openStore(cfg);
+}
+
 /** Opens the store and builds the gate. The store is open when this returns: call close(). */
-export function createRuntime(config: Config, opts: { logger?: Logger } = {}): Runtime {
+export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtime {
   const logger = opts.logger ?? createLogger(config.log);
   const clock = clockFromConfig(config.clock);
   if (config.clock.mode !== 'system') {
@@ -65,7 +87,7 @@ export function createRuntime(config: Config, opts: { logger?: Logger } = {}): R
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
   ensureDefaultDataFolder(config, logger);
-  const store = openStore(config.store);
+  const store = openConfiguredStore(config.store, opts.checkpoint);
   const gate = new Gate({ store, config, clock, logger });
   let closing: Promise<void> | undefined;
   return {

@@ -80,9 +80,13 @@ export function requireCampaign(config: Config, id: string, flag = '--campaign')
   return id;
 }
 
-/** Open the runtime, run `fn`, close the runtime whatever happens. */
+/**
+ * Open the runtime, run `fn`, close the runtime whatever happens. One-shot
+ * commands let SQLite checkpoint its WAL itself: starting the checkpoint
+ * worker thread (what `callgate start` uses) costs more than the command.
+ */
 export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = runtimeMod().createRuntime(config, { logger: cliLogger(config) });
+  const rt = runtimeMod().createRuntime(config, { logger: cliLogger(config), checkpoint: 'sqlite' });
   try {
     return await fn(rt);
   } finally {
