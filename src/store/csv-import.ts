@@ -15,6 +15,11 @@
  * alone means 00:00 Europe/Paris, a date-time without offset is Paris time.
  * Lines are physical lines: a quoted field may hold commas but not a newline
  * (a line with an unbalanced quote is rejected alone, not the rest of the file).
+ *
+ * Refused as a whole: a file that is not UTF-8 (named by its first bad line;
+ * a decoder would store U+FFFD in the proofs silently), a semicolon-separated
+ * or UTF-16 file (French Excel), with the fix. With `professionals` given, a
+ * line naming an undeclared professional is a rejected line.
  */
 import { parse } from 'csv-parse';
 import { DateTime } from 'luxon';
