@@ -791,6 +791,9 @@ export async function importFile(
     for await (const recs of source) {
       for (const rec of recs) {
         if (rec.problem !== undefined) {
+          // a broken header is not a bad data line: the next line must not be read as the header
+          if (header === undefined && kind !== 'opposition')
+            throw new ImportError(`${file}: the header (line ${rec.line}) is unreadable: ${rec.problem}`);
           reject(rec.line, rec.problem);
           continue;
         }

@@ -129,6 +129,13 @@ describe.each(['builtin', 'csv-parse'] as const)('engine %s', (e) => {
     });
   });
 
+  test('a header with broken quotes refuses the file (the first data line is not taken as the header)', async () => {
+    const csv = 'number,"professional,collected_at\n0612345678,acme,2026-09-01\n0612345679,acme,2026-09-01\n';
+    const err = await refused('consent', write('h.csv', csv));
+    expect(err.message).toMatch(/the header \(line 1\) is unreadable: unterminated quoted field/);
+    expect(err.message).not.toMatch(/unknown column/);
+  });
+
   describe('a file that is not UTF-8 is refused as a whole, naming the first bad line', () => {
     test('Latin-1 é in a source column', async () => {
       const csv = Buffer.concat([
