@@ -7,16 +7,26 @@
  * démarcher" at most 4 times in 30 days, across every site and gate of the
  * professional); when the gate cannot decide, GATE-1's fail mode decides.
  *
+ * Hot path: store.decideAndCommit reads the facts, calls core.evaluate and
+ * writes the decision and attempt in ONE store transaction (the SQLite store
+ * groups concurrent calls into one COMMIT), so the frequency count the core
+ * sees is authoritative and the decision is durable before the PBX hears it.
+ *
  * Deadline design (GATE-1): decide() races the work against a timer.
- *  - The work checks `run.expired` before every store write: once the deadline
- *    has fired it writes nothing of its own.
- *  - A commit already in flight when the deadline fires cannot be recalled: if
- *    it recorded an allowed attempt, the work releases that attempt at once
- *    (store.releaseAttempt) so the caller, told "fail mode", is not charged an
- *    attempt it did not place. The late decision stays in the audit, with a warn.
+ *  - The evaluate callback checks `run.expired` inside the transaction: once
+ *    the deadline has fired it returns undefined and the store writes nothing.
+ *  - A write that finishes after the deadline although its callback ran in time
+ *    (an asynchronous store) cannot be recalled: if it recorded an allowed
+ *    attempt, the work releases that attempt at once (store.releaseAttempt) so
+ *    the caller, told "fail mode", is not charged an attempt it did not place.
+ *    The late decision stays in the audit, with a warn.
  *  - The fail-mode decision gets its own id and is committed (best effort, in
  *    the background) so the audit shows what the PBX was told. With failMode
  *    open the call is placed, so its attempt is recorded (no limit check).
+ *
+ * Decision ids are time-ordered (UUIDv7 layout, RFC 9562: ms timestamp, a
+ * counter, a crypto-random tail) so the audit's primary-key index appends;
+ * PBX adapters carry them as opaque strings.
  *
  * Writes still running after their decision was given are tracked; drain()
  * lets shutdown wait for them before the store closes.
@@ -24,24 +34,24 @@
  * Exactly one info line per decision; causes of fail-mode decisions at warn
  * (deadline) or error (store fault, internal fault).
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EMPTY_FACTS, evaluate, failModeDecision, frequencyWindowStart, locateCallee } from '../core';
 import { regimeAt } from '../core/regime';
-import type { CallAttempt, Campaign, Decision, Facts, Policy, Professional } from '../core/types';
+import type { CallAttempt, Campaign, Decision, Policy, Professional } from '../core/types';
 import type { Config } from '../config/schema';
 import type { ErrorCode } from '../errors';
 import type { Clock } from './clock';
 import { maskNumber } from './mask';
 import type { DecideOptions, GateService } from './service';
-import type { CallOutcome, CommitOptions, Store } from './store';
+import type { CallOutcome, Store } from './store';
 
 export type GateDeps = {
   store: Store;
   config: Config;
   clock: Clock;
   logger: Logger;
-  /** Decision ids; default crypto.randomUUID. */
+  /** Decision ids; default timeOrderedId (UUIDv7 layout). */
   idGenerator?: () => string;
 };
 
@@ -55,8 +65,6 @@ type EvalContext = {
 
 type Run = { expired: boolean; stage: 'facts' | 'evaluate' | 'commit' };
 
-/** How many times a commit refused by a concurrent gate is re-evaluated before giving up (fault). */
-const MAX_COMMIT_TRIES = 3;
 /** Unknown campaign ids warned about once each, up to this many. */
 const MAX_UNKNOWN_CAMPAIGNS_WARNED = 1000;
 
@@ -80,7 +88,7 @@ export class Gate implements GateService {
     this.config = deps.config;
     this.clock = deps.clock;
     this.log = deps.logger.child({ component: 'gate' });
-    this.newId = deps.idGenerator ?? randomUUID;
+    this.newId = deps.idGenerator ?? timeOrderedId;
     this.campaigns = new Map(deps.config.campaigns.map((c) => [c.id, c]));
     // A call that names the default campaign explicitly is attributed to it, not 'unknown'.
     if (!this.campaigns.has(deps.config.defaultCampaign.id))
@@ -125,6 +133,11 @@ export class Gate implements GateService {
           if (settled) return; // late: work() has already undone any attempt it recorded
           settled = true;
           if (timer) clearTimeout(timer);
+          if (decision === undefined) {
+            // cannot happen (undefined only after the deadline fired); decide safely all the same
+            resolve(this.failMode(attempt, ctx, record, started, 'CG_ERR_INTERNAL', 'the store wrote no decision'));
+            return;
+          }
           this.logDecision(decision, attempt, started);
           resolve(decision);
         },
@@ -194,36 +207,45 @@ export class Gate implements GateService {
     };
   }
 
-  private async work(attempt: CallAttempt, ctx: EvalContext, record: boolean, run: Run): Promise<Decision> {
+  /**
+   * Locate, then facts + evaluate + record in one store transaction
+   * (decideAndCommit): the facts are authoritative, so the frequency check
+   * needs no second count and no re-evaluation. Undefined only when the
+   * deadline passed before the store ran the callback (nothing was written).
+   */
+  private async work(attempt: CallAttempt, ctx: EvalContext, record: boolean, run: Run): Promise<Decision | undefined> {
     const located = locateCallee(attempt);
     const windowStart = frequencyWindowStart(attempt.at, this.policy);
-    let facts: Facts = EMPTY_FACTS;
-    if (located.ok) {
-      facts = await this.store.getFacts({
+    if (!located.ok) {
+      // No callee number: nothing to read or count; the block goes to the audit.
+      run.stage = 'evaluate';
+      const decision = evaluate(attempt, EMPTY_FACTS, ctx);
+      if (run.expired) return undefined;
+      run.stage = 'commit';
+      await this.store.commitDecision(decision, { recordAttempt: false, windowStart, maxAttempts: this.maxAttempts });
+      return decision;
+    }
+    const decision = await this.store.decideAndCommit(
+      {
         e164: located.number.e164,
         professional: ctx.campaign.professional,
         at: attempt.at,
         windowStart,
         campaignId: ctx.campaign.id,
-      });
-    }
-    run.stage = 'evaluate';
-    let decision = evaluate(attempt, facts, ctx);
-    for (let tries = 1; ; tries++) {
-      if (run.expired) return decision; // the caller already has the fail-mode decision: write nothing
-      const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
-      const opts: CommitOptions = { recordAttempt, windowStart, maxAttempts: this.maxAttempts };
-      run.stage = 'commit';
-      const res = await this.store.commitDecision(decision, opts);
-      if (res.ok) {
-        if (run.expired && recordAttempt) await this.undoLateAttempt(decision);
-        return decision;
-      }
-      // A concurrent gate placed an attempt between our read and our write: judge again with its count.
-      if (tries >= MAX_COMMIT_TRIES) throw new Error(`commit refused ${tries} times by the frequency check`);
-      run.stage = 'evaluate';
-      decision = evaluate(attempt, { ...facts, recentAttempts: res.recentAttempts }, ctx);
-    }
+      },
+      (facts) => {
+        if (run.expired) return undefined; // the caller already has the fail-mode decision: write nothing
+        run.stage = 'evaluate';
+        const d = evaluate(attempt, facts, ctx);
+        run.stage = 'commit';
+        return d;
+      },
+      { recordAttempt: record, maxAttempts: this.maxAttempts },
+    );
+    // A store whose write finished after the deadline (the callback ran in time): undo the attempt.
+    if (decision !== undefined && run.expired && record && decision.verdict === 'allow')
+      await this.undoLateAttempt(decision);
+    return decision;
   }
 
   private async undoLateAttempt(decision: Decision): Promise<void> {
@@ -317,6 +339,45 @@ export class Gate implements GateService {
       `unknown campaign id '${id}': judged as the default campaign (add it to campaigns: in callgate.yaml)`,
     );
   }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Random bytes drawn 4 KiB at a time (one getrandom call per ~400 ids). */
+const ID_POOL = Buffer.alloc(4096);
+let idPoolAt = ID_POOL.length;
+let idLastMs = -1;
+let idSeq = 0;
+
+/**
+ * A time-ordered decision id in the UUIDv7 layout (RFC 9562 §5.7, with the
+ * §6.2 method 1 counter): 48-bit Unix ms, version 7, a 12-bit counter that
+ * keeps ids of one process strictly increasing (seeded at random each new ms,
+ * carried into the timestamp on overflow or when the clock steps back), the
+ * variant, and 62 crypto-random bits so ids of different gates never collide.
+ * Ids of one process sort in creation order; the audit's primary-key index
+ * then appends instead of touching a random page per decision.
+ */
+export function timeOrderedId(now: number = Date.now()): string {
+  if (idPoolAt + 10 > ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idPoolAt = 0;
+  }
+  const b = ID_POOL;
+  const o = idPoolAt;
+  idPoolAt += 10;
+  if (now > idLastMs) {
+    idLastMs = now;
+    idSeq = ((b[o + 8]! << 8) | b[o + 9]!) & 0x7ff; // leaves room to count up within the ms
+  } else if (++idSeq > 0xfff) {
+    idLastMs++;
+    idSeq = 0;
+  }
+  const t = idLastMs.toString(16).padStart(12, '0');
+  return (
+    `${t.slice(0, 8)}-${t.slice(8, 12)}-${(0x7000 | idSeq).toString(16)}-` +
+    `${HEX[0x80 | (b[o]! & 0x3f)]}${HEX[b[o + 1]!]}-` +
+    `${HEX[b[o + 2]!]}${HEX[b[o + 3]!]}${HEX[b[o + 4]!]}${HEX[b[o + 5]!]}${HEX[b[o + 6]!]}${HEX[b[o + 7]!]}`
+  );
 }
 
 /** Last resort when core itself fails: a GATE-1 block that says why. */

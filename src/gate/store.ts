@@ -5,14 +5,7 @@
  *
  * Numbers are always E.164 here: callers normalize with core before calling.
  */
-import type {
-  ConsentRecord,
-  ContractRecord,
-  Decision,
-  DncRecord,
-  Facts,
-  RefusalRecord,
-} from '../core/types';
+import type { ConsentRecord, ContractRecord, Decision, DncRecord, Facts, RefusalRecord } from '../core/types';
 
 export type CallOutcome = {
   answered: boolean;
@@ -42,6 +35,26 @@ export type CommitOptions = {
   maxAttempts: number;
 };
 
+/** Options of Store.decideAndCommit. */
+export type DecideCommitOptions = {
+  /** Record the attempt when the decision allows the call (the callee must be known). */
+  recordAttempt: boolean;
+  /**
+   * Informational for decideAndCommit: the facts given to `decide` are read in
+   * the same write transaction, so `decide` sees every counted attempt and
+   * enforces the limit itself. Infinity = monitor mode.
+   */
+  maxAttempts: number;
+};
+
+/**
+ * Made inside the store's write transaction from authoritative facts. Must be
+ * synchronous and quick (it holds the write lock). Returning undefined writes
+ * nothing (e.g. the caller's deadline already passed). Throwing writes nothing
+ * for this call and rejects its promise with what was thrown.
+ */
+export type DecideFn = (facts: Facts) => Decision | undefined;
+
 export type CommitResult =
   | { ok: true }
   /** The limit was reached between the read and the write: nothing was written. */
@@ -62,7 +75,15 @@ export type AttemptRow = {
   outcome?: CallOutcome;
 };
 
-export type DecisionRow = { id: string; at: Date; e164?: string; professional: string; verdict: 'allow' | 'block'; decision: Decision; outcome?: CallOutcome };
+export type DecisionRow = {
+  id: string;
+  at: Date;
+  e164?: string;
+  professional: string;
+  verdict: 'allow' | 'block';
+  decision: Decision;
+  outcome?: CallOutcome;
+};
 
 export type History = {
   e164: string;
@@ -97,11 +118,29 @@ export interface ImportSession {
 
 export interface Store {
   readonly driver: 'sqlite' | 'memory' | 'postgres';
+  /** The facts of one number, read at once (one read transaction). */
   getFacts(q: FactsQuery): Promise<Facts>;
   /**
-   * Writes the decision (audit) and, when asked and the verdict is allow, the
-   * attempt — atomically with the frequency check: two concurrent commits can
-   * never both pass `maxAttempts`.
+   * The gate's hot path (FREQ-1, D. 223-9 al. 3): reads the facts of `q`,
+   * calls `decide` with them and writes what it returns — the decision (audit)
+   * and, when `opts.recordAttempt` and the verdict allows, the attempt — all in
+   * ONE write transaction, so the facts (recentAttempts included) are
+   * authoritative: two gates, even two processes on one file, serialize and can
+   * never both place the fifth call. Resolves only once the write is durable
+   * (committed), with the decision written, or undefined when `decide` returned
+   * undefined (nothing written).
+   *
+   * A store may run several calls in one transaction (group commit): each call
+   * then sees the rows written by the calls before it, a fault in one call's
+   * statements rejects that call alone, a failed COMMIT rejects all of them.
+   */
+  decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined>;
+  /**
+   * Writes an already made decision (audit) and, when asked and the verdict is
+   * allow, the attempt — atomically with the frequency check: two concurrent
+   * commits can never both pass `maxAttempts`. The gate uses it for the
+   * fail-mode decision's audit (maxAttempts Infinity); decideAndCommit is the
+   * hot path.
    */
   commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult>;
   /** Outcome of a placed call; false when no such decision. */

@@ -94,24 +94,17 @@ describe('Gate.decide', () => {
     ['sqlite', () => SqliteStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'callgate-gate-')), 'g.db'))],
   ];
   it.each(stores)(
-    '%s: blocks the 5th of 5 concurrent attempts through the commit check, and says frequency_limit',
+    '%s: blocks the 5th of 5 concurrent attempts (facts read in the write transaction), and says frequency_limit',
     async (_name, open) => {
       const inner = await withConsent(open());
-      // Hold every read until all five have read: each sees 0 attempts, as five gates racing would.
-      const allRead = deferred();
-      let reads = 0;
-      let refused = 0;
-      const store = wrapStore(
-        inner,
-        async (name) => {
-          if (name !== 'getFacts') return;
-          if (++reads === 5) allRead.resolve();
-          await allRead.promise;
-        },
-        (name, result) => {
-          if (name === 'commitDecision' && (result as { ok: boolean }).ok === false) refused++;
-        },
-      );
+      // Hold every call until all five are in flight, as five PBX calls arriving at once.
+      const allIn = deferred();
+      let calls = 0;
+      const store = wrapStore(inner, async (name) => {
+        if (name !== 'decideAndCommit') return;
+        if (++calls === 5) allIn.resolve();
+        await allIn.promise;
+      });
       const { gate } = gateWith(store);
       const ds = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
@@ -122,11 +115,11 @@ describe('Gate.decide', () => {
       const blocked = ds.filter((d) => d.verdict === 'block');
       expect(blocked).toHaveLength(1);
       expect(blocked[0]!.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
-      expect(refused).toBe(1);
       expect(await counted(inner)).toBe(4);
       // The blocked decision is in the audit under its own id, once.
       const h = await inner.history(CONSUMER);
       expect(h.decisions.filter((x) => x.verdict === 'block').map((x) => x.id)).toEqual([blocked[0]!.id]);
+      expect(h.decisions).toHaveLength(5);
       await inner.close();
     },
   );
@@ -146,7 +139,7 @@ describe('Gate fail mode (GATE-1)', () => {
     });
   }
 
-  it.each(['getFacts', 'commitDecision'] as const)(
+  it.each(['decideAndCommit'] as const)(
     'fail closed: %s throwing → block gate_unavailable, no attempt',
     async (method) => {
       const inner = await withConsent(new MemoryStore());
@@ -163,20 +156,25 @@ describe('Gate fail mode (GATE-1)', () => {
 
   it('fail open: store throwing → allow tagged gate_unavailable', async () => {
     const inner = await withConsent(new MemoryStore());
-    const { gate } = gateWith(failing(inner, 'getFacts'), 'policy: {failMode: open}');
+    const { gate } = gateWith(failing(inner, 'decideAndCommit'), 'policy: {failMode: open}');
     const d = await gate.decide(attempt(), { record: true });
     expect(d.verdict).toBe('allow');
     expect(d.tags).toContain('gate_unavailable');
   });
 
-  it('deadline passed while reading facts: fail-mode block, and the late work writes nothing of its own', async () => {
+  it('deadline passed before the store ran the call: fail-mode block, and the late work writes nothing of its own', async () => {
     const inner = await withConsent(new MemoryStore());
     const hold = deferred();
-    const commits: string[] = [];
-    const store = wrapStore(inner, async (name, args) => {
-      if (name === 'getFacts') await hold.promise;
-      if (name === 'commitDecision') commits.push((args[0] as { id: string }).id);
-    });
+    let ran = 0;
+    const store = wrapStore(
+      inner,
+      async (name) => {
+        if (name === 'decideAndCommit') await hold.promise;
+      },
+      (name) => {
+        if (name === 'decideAndCommit') ran++;
+      },
+    );
     const { gate, log } = gateWith(store);
     const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
     expect(d.verdict).toBe('block');
@@ -184,25 +182,30 @@ describe('Gate fail mode (GATE-1)', () => {
     expect(d.id).toBe('d2'); // the fail-mode decision has its own id; d1 was the abandoned one
     expect(log.lines().some((l) => l.level === 'warn' && l.code === 'CG_ERR_GATE_DEADLINE')).toBe(true);
     hold.resolve();
-    await until(() => commits.length >= 1, 'fail-mode decision committed');
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-    expect(commits).toEqual(['d2']);
+    await until(() => ran === 1, 'the held call ran');
+    await gate.drain(5000);
+    expect((await inner.history(CONSUMER)).decisions.map((x) => x.id)).toEqual(['d2']);
     expect(await counted(inner)).toBe(0);
   });
 
-  it('deadline passed during the commit: the late allowed attempt is released, so the caller told "block" is not charged', async () => {
+  it('deadline passed while the write was finishing: the late allowed attempt is released, so the caller told "block" is not charged', async () => {
     const inner = await withConsent(new MemoryStore());
-    const holdCommit = deferred();
+    const holdAnswer = deferred();
     const released: string[] = [];
-    const store = wrapStore(inner, async (name, args) => {
-      if (name === 'commitDecision' && (args[0] as { id: string }).id === 'd1') await holdCommit.promise;
-      if (name === 'releaseAttempt') released.push(args[0] as string);
-    });
+    const store = wrapStore(
+      inner,
+      async (name, args) => {
+        if (name === 'releaseAttempt') released.push(args[0] as string);
+      },
+      async (name, result) => {
+        if (name === 'decideAndCommit' && (result as { id: string }).id === 'd1') await holdAnswer.promise;
+      },
+    );
     const { gate, log } = gateWith(store);
     const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
     expect(d.verdict).toBe('block');
     expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
-    holdCommit.resolve(); // the slow commit now lands, recording an allowed attempt for d1…
+    holdAnswer.resolve(); // the slow store now answers: it has recorded an allowed attempt for d1…
     await until(() => released.length === 1, 'late attempt released');
     expect(released).toEqual(['d1']);
     expect(await counted(inner)).toBe(0); // …which no longer counts
@@ -223,17 +226,22 @@ describe('Gate fail mode (GATE-1)', () => {
 describe('Gate fail open after the deadline', () => {
   it('counts the placed call once: the fail-open attempt is recorded, the late one released', async () => {
     const inner = await withConsent(new MemoryStore());
-    const holdCommit = deferred();
+    const holdAnswer = deferred();
     const released: string[] = [];
-    const store = wrapStore(inner, async (name, args) => {
-      if (name === 'commitDecision' && (args[0] as { id: string }).id === 'd1') await holdCommit.promise;
-      if (name === 'releaseAttempt') released.push(args[0] as string);
-    });
+    const store = wrapStore(
+      inner,
+      async (name, args) => {
+        if (name === 'releaseAttempt') released.push(args[0] as string);
+      },
+      async (name, result) => {
+        if (name === 'decideAndCommit' && (result as { id: string }).id === 'd1') await holdAnswer.promise;
+      },
+    );
     const { gate } = gateWith(store, 'policy: {failMode: open}');
     const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
     expect(d.verdict).toBe('allow');
     expect(d.tags).toContain('gate_unavailable');
-    holdCommit.resolve();
+    holdAnswer.resolve();
     await until(() => released.length === 1, 'late attempt released');
     const h = await inner.history(CONSUMER);
     expect(h.attempts.map((a) => a.decisionId).sort()).toEqual(['d1', 'd2']);
@@ -246,7 +254,7 @@ describe('Gate.drain', () => {
     const inner = await withConsent(new MemoryStore());
     const hold = deferred();
     const store = wrapStore(inner, async (name) => {
-      if (name === 'getFacts') await hold.promise;
+      if (name === 'decideAndCommit') await hold.promise;
     });
     const { gate } = gateWith(store);
     await expect(gate.drain(50)).resolves.toBe(true); // nothing pending

@@ -71,8 +71,16 @@ export function deferred(): Deferred {
 
 type Hook = (name: keyof Store, args: unknown[]) => Promise<void> | void;
 
-/** A Store that delegates to `inner`, calling `before` first for every method (to hold or fail it). */
-export function wrapStore(inner: Store, before: Hook, after?: (name: keyof Store, result: unknown) => void): Store {
+/**
+ * A Store that delegates to `inner`, calling `before` first for every method
+ * (to hold or fail it) and `after` once the inner call has resolved (to hold
+ * its answer back, as a slow store would after writing).
+ */
+export function wrapStore(
+  inner: Store,
+  before: Hook,
+  after?: (name: keyof Store, result: unknown) => Promise<void> | void,
+): Store {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
@@ -80,7 +88,7 @@ export function wrapStore(inner: Store, before: Hook, after?: (name: keyof Store
       return async (...args: unknown[]) => {
         await before(prop as keyof Store, args);
         const result = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        after?.(prop as keyof Store, result);
+        await after?.(prop as keyof Store, result);
         return result;
       };
     },

@@ -111,6 +111,31 @@ export function checkSessionKind(session: ImportKind, called: ImportKind): void 
   }
 }
 
+/**
+ * decideAndCommit's guard (FREQ-1, D. 223-9 al. 3): an allowed decision to be
+ * recorded must be about the number and professional whose facts were read,
+ * and those facts must hold fewer than `maxAttempts` counted attempts. The
+ * gate's core blocks first (frequency_limit); this catches a callback that
+ * does not, without any extra query.
+ */
+export function checkWithinLimit(
+  d: Decision,
+  q: { e164: string; professional: string },
+  counted: number,
+  maxAttempts: number,
+): void {
+  if (d.callee?.e164 !== q.e164 || d.campaign.professional !== q.professional)
+    throw storeError(
+      'CG_ERR_STORE_INVALID',
+      `decision ${d.id}: its callee/professional (${d.callee?.e164 ?? 'none'}/${d.campaign.professional}) is not the one whose facts were read (${q.e164}/${q.professional})`,
+    );
+  if (counted >= maxAttempts)
+    throw storeError(
+      'CG_ERR_STORE_INVALID',
+      `decision ${d.id}: allowed with ${counted} attempts already in the window (limit ${maxAttempts}); nothing was written`,
+    );
+}
+
 /** The audit text of a decision (FR-RULES.md section 9): core's JSON form, dates as ISO-8601. */
 export function decisionToText(d: Decision): string {
   return JSON.stringify(decisionToJson(d));

@@ -16,6 +16,8 @@ import type {
   CommitResult,
   ConsentRow,
   ContractRow,
+  DecideCommitOptions,
+  DecideFn,
   DecisionRow,
   DncRow,
   FactsQuery,
@@ -29,6 +31,7 @@ import {
   checkOutcome,
   checkSessionKind,
   checkText,
+  checkWithinLimit,
   copyOutcome,
   decisionFromText,
   decisionToText,
@@ -199,6 +202,26 @@ export class MemoryStore implements Store {
 
   async getFacts(q: FactsQuery): Promise<Facts> {
     this.live();
+    return this.factsOf(q);
+  }
+
+  /**
+   * One step, trivially atomic here (JavaScript runs one call at a time): the
+   * facts, the callback's decision, its audit and attempt.
+   */
+  async decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
+    this.live();
+    const facts = this.factsOf(q);
+    const counted = facts.recentAttempts.length;
+    const decision = decide(facts);
+    if (decision === undefined) return undefined;
+    const record = opts.recordAttempt && decision.verdict === 'allow';
+    if (record) checkWithinLimit(decision, q, counted, opts.maxAttempts);
+    this.write(decision, record);
+    return decision;
+  }
+
+  private factsOf(q: FactsQuery): Facts {
     const windowStart = ms(q.windowStart, 'windowStart');
     const asOf = this.oppositionMeta?.asOf;
     return {
@@ -223,7 +246,7 @@ export class MemoryStore implements Store {
     const id = checkText(decision.id, 'decision.id');
     if (this.decisions.has(id))
       throw storeError('CG_ERR_STORE_DUPLICATE', `decision ${id} is already recorded; decision ids must be unique`);
-    const at = ms(decision.at, 'decision.at');
+    ms(decision.at, 'decision.at');
     const windowStart = ms(opts.windowStart, 'windowStart');
     const e164 = decision.callee?.e164;
     const professional = decision.campaign.professional;
@@ -234,13 +257,28 @@ export class MemoryStore implements Store {
       const counted = this.counted(e164, professional, windowStart);
       if (counted.length >= opts.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
     }
+    this.write(decision, record);
+    return { ok: true };
+  }
+
+  /** Writes a checked decision (and its attempt when `record`). */
+  private write(decision: Decision, record: boolean): void {
+    const id = checkText(decision.id, 'decision.id');
+    if (this.decisions.has(id))
+      throw storeError('CG_ERR_STORE_DUPLICATE', `decision ${id} is already recorded; decision ids must be unique`);
+    const at = ms(decision.at, 'decision.at');
+    const e164 = decision.callee?.e164;
+    if (record && e164 === undefined)
+      throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
+    const professional = decision.campaign.professional;
+    const json = decisionToText(decision);
     const d: StoredDecision = {
       seq: ++this.seq,
       id,
       at,
       professional,
       verdict: decision.verdict,
-      json: decisionToText(decision),
+      json,
     };
     if (e164 !== undefined) d.e164 = e164;
     this.decisions.set(id, d);
@@ -258,7 +296,6 @@ export class MemoryStore implements Store {
       this.attempts.set(id, a);
       push(this.attemptsByKey, `${e164}\u0000${professional}`, a);
     }
-    return { ok: true };
   }
 
   async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {

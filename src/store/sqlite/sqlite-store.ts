@@ -2,10 +2,20 @@
  * The default Store: one embedded SQLite file (better-sqlite3, synchronous,
  * every statement prepared once at open).
  *
- * FREQ-1/FREQ-2 (D. 223-9 al. 3): commitDecision counts the non-released
- * attempts of (number, professional) since windowStart and records the new one
- * inside one BEGIN IMMEDIATE transaction, so two gates (two processes on the
- * same file) serialize and can never both place the fifth call.
+ * FREQ-1/FREQ-2 (D. 223-9 al. 3): decideAndCommit reads the facts (the
+ * non-released attempts of (number, professional) since windowStart among
+ * them), lets the gate decide and records the decision and attempt inside one
+ * BEGIN IMMEDIATE transaction, so two gates (two processes on the same file)
+ * serialize and can never both place the fifth call. commitDecision does the
+ * same count-and-record for an already made decision.
+ *
+ * Group commit: decideAndCommit calls arriving in the same event-loop turn are
+ * queued and run, one after the other, in ONE transaction on the next
+ * setImmediate (at most MAX_GROUP calls), then one COMMIT; no promise resolves
+ * before that COMMIT. Each call sees the rows of the calls before it (two calls
+ * for one number in one group are both counted). A call whose statements fail
+ * is rolled back to its own SAVEPOINT and rejected alone; a failed BEGIN or
+ * COMMIT rejects every call of the group.
  *
  * Imports are staged in a TEMP table of this connection (no lock on the main
  * database while the file is parsed), then copied in one IMMEDIATE transaction
@@ -21,6 +31,8 @@ import type {
   CommitResult,
   ConsentRow,
   ContractRow,
+  DecideCommitOptions,
+  DecideFn,
   DecisionRow,
   DncRow,
   FactsQuery,
@@ -38,6 +50,7 @@ import {
   checkOutcome,
   checkSessionKind,
   checkText,
+  checkWithinLimit,
   dateOpt,
   decisionFromText,
   decisionToText,
@@ -135,6 +148,18 @@ type CommitArgs = {
   maxAttempts: number;
 };
 
+/** Most decideAndCommit calls run in one transaction (group commit). */
+export const MAX_GROUP = 256;
+
+type Pending = {
+  q: FactsQuery;
+  windowStart: number;
+  decide: DecideFn;
+  opts: DecideCommitOptions;
+  resolve: (d: Decision | undefined) => void;
+  reject: (err: unknown) => void;
+};
+
 /** Every statement of the store, prepared once at open. */
 function prepareAll(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
@@ -176,6 +201,12 @@ function prepareAll(db: Database.Database) {
     hDnc: p(
       `SELECT ${DNC_COLS} FROM dnc WHERE e164 = @e164 AND (@p IS NULL OR professional IS NULL OR professional = @p) ORDER BY added_at, id`,
     ),
+    begin: p('BEGIN IMMEDIATE'),
+    commit: p('COMMIT'),
+    rollback: p('ROLLBACK'),
+    savepoint: p('SAVEPOINT decide'),
+    releaseSavepoint: p('RELEASE decide'),
+    rollbackSavepoint: p('ROLLBACK TO decide'),
     hRefusals: p(
       'SELECT professional, at FROM refusals WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, id',
     ),
@@ -253,21 +284,156 @@ export class SqliteStore implements Store {
   }
 
   async getFacts(q: FactsQuery): Promise<Facts> {
-    return this.run('getFacts', () => {
-      const windowStart = ms(q.windowStart, 'windowStart');
-      const opp = this.s.opposition.get(q.e164) as { as_of: number | null; listed: number };
-      return {
-        consents: (this.s.consents.all(q.e164) as ConsentDb[]).map((r) => consentFrom(r)),
-        contracts: (this.s.contracts.all(q.e164, q.professional) as ContractDb[]).map(contractFrom),
-        dnc: (this.s.dnc.all(q.e164, q.professional) as DncDb[]).map(dncFrom),
-        refusals: (this.s.refusals.all(q.e164, q.professional) as number[]).map((at) => ({
-          professional: q.professional,
-          at: new Date(at),
-        })),
-        opposition: opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: new Date(opp.as_of) },
-        recentAttempts: (this.s.counted.all(q.e164, q.professional, windowStart) as number[]).map((t) => new Date(t)),
-      };
+    return this.run('getFacts', () => this.readFacts(q, ms(q.windowStart, 'windowStart')));
+  }
+
+  /** The facts of q, by the prepared statements (inside the caller's transaction, if any). */
+  private readFacts(q: FactsQuery, windowStart: number): Facts {
+    const opp = this.s.opposition.get(q.e164) as { as_of: number | null; listed: number };
+    return {
+      consents: (this.s.consents.all(q.e164) as ConsentDb[]).map((r) => consentFrom(r)),
+      contracts: (this.s.contracts.all(q.e164, q.professional) as ContractDb[]).map(contractFrom),
+      dnc: (this.s.dnc.all(q.e164, q.professional) as DncDb[]).map(dncFrom),
+      refusals: (this.s.refusals.all(q.e164, q.professional) as number[]).map((at) => ({
+        professional: q.professional,
+        at: new Date(at),
+      })),
+      opposition: opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: new Date(opp.as_of) },
+      recentAttempts: (this.s.counted.all(q.e164, q.professional, windowStart) as number[]).map((t) => new Date(t)),
+    };
+  }
+
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
+    return new Promise((resolve, reject) => {
+      try {
+        if (this.closed)
+          throw storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
+        const windowStart = ms(q.windowStart, 'windowStart');
+        this.queue.push({ q, windowStart, decide, opts, resolve, reject });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
     });
+  }
+
+  /** Runs the queued calls, MAX_GROUP per transaction; the rest on the next turn (I/O gets its turn). */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const group = this.queue.length <= MAX_GROUP ? this.queue.splice(0) : this.queue.splice(0, MAX_GROUP);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    this.runGroup(group);
+  };
+
+  /** One write transaction for the whole group; resolves each call only after COMMIT. */
+  private runGroup(group: Pending[]): void {
+    if (group.length === 0) return;
+    if (this.closed) {
+      const err = storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    let done: [Pending, Decision | undefined][] = [];
+    let open = false;
+    for (const p of group) {
+      if (!open) {
+        try {
+          this.run('decideAndCommit BEGIN IMMEDIATE', () => this.s.begin.run());
+          open = true;
+        } catch (err) {
+          p.reject(err);
+          continue;
+        }
+      }
+      try {
+        done.push([p, this.decideOne(p)]);
+      } catch (err) {
+        p.reject(err);
+        if (!this.db.inTransaction) {
+          // SQLite rolled the whole transaction back (I/O error, disk full…): the calls before were lost too
+          const lost = storeError(
+            'CG_ERR_STORE_FAULT',
+            `decideAndCommit on ${this.path}: the transaction was rolled back by a fault in another call of the group (${(err as Error).message})`,
+            err,
+          );
+          for (const [q] of done) q.reject(lost);
+          done = [];
+          open = false;
+        }
+      }
+    }
+    if (!open) return;
+    try {
+      this.run('decideAndCommit COMMIT', () => this.s.commit.run());
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.s.rollback.run();
+      } catch {
+        // the connection is unusable; the next BEGIN will say so
+      }
+      for (const [p] of done) p.reject(err);
+      return;
+    }
+    for (const [p, d] of done) p.resolve(d);
+  }
+
+  /** One call inside the group's transaction: facts, decide, write (under a SAVEPOINT when two rows are written). */
+  private decideOne(p: Pending): Decision | undefined {
+    const facts = this.run('decideAndCommit facts', () => this.readFacts(p.q, p.windowStart));
+    const counted = facts.recentAttempts.length;
+    const decision = p.decide(facts);
+    if (decision === undefined) return undefined;
+    const record = p.opts.recordAttempt && decision.verdict === 'allow';
+    if (record) checkWithinLimit(decision, p.q, counted, p.opts.maxAttempts);
+    const c = this.commitArgs(decision, record);
+    return this.run(`decideAndCommit ${c.id}`, () => {
+      if (!record) {
+        this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
+        return decision;
+      }
+      this.s.savepoint.run();
+      try {
+        this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
+        this.s.insertAttempt.run(c.id, c.e164, c.professional, c.campaign, c.at);
+      } catch (err) {
+        if (this.db.inTransaction) {
+          this.s.rollbackSavepoint.run();
+          this.s.releaseSavepoint.run();
+        }
+        throw err;
+      }
+      this.s.releaseSavepoint.run();
+      return decision;
+    });
+  }
+
+  /** The columns of a decision row, validated. */
+  private commitArgs(decision: Decision, record: boolean) {
+    const id = checkText(decision.id, 'decision.id');
+    const at = ms(decision.at, 'decision.at');
+    const e164 = decision.callee?.e164 ?? null;
+    if (record && e164 === null)
+      throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
+    return {
+      id,
+      at,
+      e164,
+      professional: decision.campaign.professional,
+      campaign: decision.campaign.id,
+      verdict: decision.verdict,
+      reasons: decision.reasons.map((r) => r.code).join(' '),
+      json: decisionToText(decision),
+    };
   }
 
   async commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult> {
@@ -543,6 +709,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // calls already queued are run (and committed) before the file closes
+    while (this.queue.length > 0) this.runGroup(this.queue.splice(0, MAX_GROUP));
     this.closed = true;
     try {
       if (this.checkpointer) {
