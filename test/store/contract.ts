@@ -2,7 +2,7 @@
  * One contract for every Store implementation (memory, sqlite, later
  * postgres): the same calls must give the same answers.
  */
-import type { Decision } from '../../src/core/types';
+import type { Decision, Facts } from '../../src/core/types';
 import { StoreError, type Store } from '../../src/gate/store';
 
 export const NUM = '+33612345678';
@@ -563,6 +563,114 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       await store.addDnc({ e164: NUM, addedAt: d('2026-01-01T00:00:00Z'), reason: 'asked' });
       await store.addDnc({ e164: NUM, addedAt: d('2026-02-01T00:00:00Z') });
       expect((await facts()).dnc).toEqual([{ addedAt: d('2026-01-01T00:00:00Z'), reason: 'asked' }]);
+    });
+
+    describe('decideAndCommit', () => {
+      const q = (e164 = NUM, professional = PRO) => ({
+        e164,
+        professional,
+        at: d('2026-11-30T10:00:00Z'),
+        windowStart: WINDOW.windowStart,
+      });
+      /** What the gate's core does with the frequency rule: allow while fewer than 4 counted attempts. */
+      const byCount =
+        (over: Parameters<typeof decision>[0] = {}) =>
+        (f: Facts) =>
+          decision({ ...over, verdict: f.recentAttempts.length < 4 ? 'allow' : 'block' });
+      const REC = { recordAttempt: true, maxAttempts: 4 };
+
+      test('gives decide the facts getFacts gives, writes the decision and its attempt, resolves with it', async () => {
+        await store.addConsent({
+          e164: NUM,
+          professional: PRO,
+          categories: ['a'],
+          collectedAt: d('2026-09-01T00:00:00Z'),
+        });
+        const expected = await facts();
+        let seen: Facts | undefined;
+        const made = decision();
+        const r = await store.decideAndCommit(q(), (f) => ((seen = f), made), REC);
+        expect(r).toBe(made);
+        expect(seen).toEqual(expected);
+        const h = await store.history(NUM);
+        expect(h.decisions.map((x) => [x.id, x.verdict])).toEqual([[made.id, 'allow']]);
+        expect(h.attempts.map((a) => a.decisionId)).toEqual([made.id]);
+        expect((await facts()).recentAttempts).toEqual([made.at]);
+      });
+
+      test('a block, or recordAttempt false, writes the decision but no attempt', async () => {
+        await store.decideAndCommit(q(), () => decision({ verdict: 'block' }), REC);
+        await store.decideAndCommit(q(), () => decision(), { ...REC, recordAttempt: false });
+        expect((await store.history(NUM)).decisions).toHaveLength(2);
+        expect((await facts()).recentAttempts).toEqual([]);
+      });
+
+      test('decide returning undefined writes nothing and resolves undefined', async () => {
+        expect(await store.decideAndCommit(q(), () => undefined, REC)).toBeUndefined();
+        expect((await store.history(NUM)).decisions).toEqual([]);
+      });
+
+      test('N concurrent calls for one number: exactly maxAttempts allowed, each call sees the ones before it', async () => {
+        const ds = await Promise.all(Array.from({ length: 10 }, () => store.decideAndCommit(q(), byCount(), REC)));
+        expect(ds.map((x) => x?.verdict)).toEqual([...Array(4).fill('allow'), ...Array(6).fill('block')]);
+        expect((await facts()).recentAttempts).toHaveLength(4);
+        expect((await store.history(NUM)).decisions).toHaveLength(10);
+      });
+
+      test('concurrent calls for distinct numbers are all allowed and all recorded', async () => {
+        const nums = Array.from({ length: 20 }, (_, i) => `+336123456${String(i).padStart(2, '0')}`);
+        const ds = await Promise.all(nums.map((n) => store.decideAndCommit(q(n), byCount({ e164: n }), REC)));
+        expect(ds.every((x) => x?.verdict === 'allow')).toBe(true);
+        for (const n of nums) expect((await facts(n)).recentAttempts).toHaveLength(1);
+      });
+
+      test('an allowed call beyond maxAttempts (a decide that ignores the count) is refused, nothing written', async () => {
+        for (let i = 0; i < 4; i++) await store.decideAndCommit(q(), () => decision(), REC);
+        await expectStoreError(
+          store.decideAndCommit(q(), () => decision(), REC),
+          'CG_ERR_STORE_INVALID',
+        );
+        await expectStoreError(
+          store.decideAndCommit(q(), () => decision({ e164: OTHER }), REC),
+          'CG_ERR_STORE_INVALID',
+        );
+        expect((await store.history(NUM)).decisions).toHaveLength(4);
+        // monitor mode: no limit
+        expect((await store.decideAndCommit(q(), () => decision(), { ...REC, maxAttempts: Infinity }))?.verdict).toBe(
+          'allow',
+        );
+      });
+
+      test('a fault in one call (decide throws, duplicate id) rejects that call alone; the others are written', async () => {
+        const dup = decision();
+        await store.decideAndCommit(q(), () => dup, REC);
+        const results = await Promise.allSettled([
+          store.decideAndCommit(q(OTHER), byCount({ e164: OTHER }), REC),
+          store.decideAndCommit(
+            q(),
+            () => {
+              throw new Error('evaluate bug');
+            },
+            REC,
+          ),
+          store.decideAndCommit(q(), () => dup, REC),
+          store.decideAndCommit(q(), byCount(), REC),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect(((results[1] as PromiseRejectedResult).reason as Error).message).toBe('evaluate bug');
+        expect(((results[2] as PromiseRejectedResult).reason as StoreError).code).toBe('CG_ERR_STORE_DUPLICATE');
+        expect((await facts()).recentAttempts).toHaveLength(2);
+        expect((await facts(OTHER)).recentAttempts).toHaveLength(1);
+        expect((await store.history(NUM)).decisions).toHaveLength(2);
+      });
+
+      test('a closed store rejects with a StoreError', async () => {
+        await store.close();
+        await expectStoreError(
+          store.decideAndCommit(q(), () => decision(), REC),
+          'CG_ERR_STORE_FAULT',
+        );
+      });
     });
 
     test('a closed store refuses work with a StoreError', async () => {

@@ -1,0 +1,130 @@
+/**
+ * Group commit of the SQLite store (decideAndCommit): the calls of one
+ * event-loop turn run in one write transaction and are acknowledged only after
+ * its COMMIT; a fault in one call's statements is that call's alone, a failed
+ * COMMIT fails them all. FREQ-1 (D. 223-9 al. 3) holds inside a group.
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Facts } from '../../src/core/types';
+import { StoreError } from '../../src/gate/store';
+import { MAX_GROUP, SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { decision, NUM, OTHER, PRO } from './contract';
+import { poisonCommit } from './poison';
+
+let dir: string;
+let n = 0;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-sqlite-group-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const windowStart = new Date('2026-11-01T00:00:00Z');
+const q = (e164 = NUM) => ({ e164, professional: PRO, at: new Date('2026-11-30T10:00:00Z'), windowStart });
+const REC = { recordAttempt: true, maxAttempts: 4 };
+const byCount =
+  (e164 = NUM) =>
+  (f: Facts) =>
+    decision({ e164, verdict: f.recentAttempts.length < 4 ? 'allow' : 'block' });
+
+function open(): { store: SqliteStore; file: string } {
+  const file = path.join(dir, `g${++n}.db`);
+  return { store: SqliteStore.open(file), file };
+}
+
+test('one group, one transaction: another connection sees none of it until COMMIT, then all of it', async () => {
+  const { store, file } = open();
+  const other = new Database(file, { readonly: true });
+  const seenByOther: number[] = [];
+  const look = (e164: string) => (f: Facts) => {
+    seenByOther.push(other.prepare('SELECT COUNT(*) FROM decisions').pluck().get() as number);
+    return byCount(e164)(f);
+  };
+  try {
+    const p1 = store.decideAndCommit(q(NUM), look(NUM), REC);
+    const p2 = store.decideAndCommit(q(OTHER), look(OTHER), REC);
+    const first = await p1;
+    expect(store.db.inTransaction).toBe(false); // acknowledged only after COMMIT
+    expect(first?.verdict).toBe('allow');
+    expect((await p2)?.verdict).toBe('allow');
+    expect(seenByOther).toEqual([0, 0]); // the second call ran before the first was committed: same transaction
+    expect(other.prepare('SELECT COUNT(*) FROM decisions').pluck().get()).toBe(2);
+  } finally {
+    other.close();
+    await store.close();
+  }
+});
+
+test(`more calls than a group holds (${MAX_GROUP}) are all decided, in several groups, FREQ-1 still exact`, async () => {
+  const { store } = open();
+  try {
+    const total = MAX_GROUP * 2 + 10;
+    const ds = await Promise.all(Array.from({ length: total }, () => store.decideAndCommit(q(), byCount(), REC)));
+    expect(ds.filter((d) => d?.verdict === 'allow')).toHaveLength(4);
+    expect((await store.getFacts(q())).recentAttempts).toHaveLength(4);
+    expect((await store.history(NUM)).decisions).toHaveLength(total);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a statement failing after the decision row was written rolls back that call alone (its SAVEPOINT)', async () => {
+  const { store } = open();
+  store.db.exec(
+    "CREATE TEMP TRIGGER refuse_attempt BEFORE INSERT ON main.attempts WHEN NEW.decision_id = 'poisoned' BEGIN SELECT RAISE(ABORT, 'attempt refused by test trigger'); END",
+  );
+  try {
+    const results = await Promise.allSettled([
+      store.decideAndCommit(q(), () => decision({ id: 'before' }), REC),
+      store.decideAndCommit(q(), () => decision({ id: 'poisoned' }), REC),
+      store.decideAndCommit(q(), () => decision({ id: 'after' }), REC),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const err = (results[1] as PromiseRejectedResult).reason as StoreError;
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.code).toBe('CG_ERR_STORE_FAULT');
+    expect(err.message).toContain('attempt refused by test trigger');
+    const h = await store.history(NUM);
+    expect(h.decisions.map((d) => d.id)).toEqual(['before', 'after']); // no orphan decision row for 'poisoned'
+    expect(h.attempts.map((a) => a.decisionId).sort()).toEqual(['after', 'before']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a failed COMMIT rejects every call of the group and writes none of them; the store works afterwards', async () => {
+  const { store } = open();
+  poisonCommit(store.db, 'poisoned');
+  try {
+    const results = await Promise.allSettled([
+      store.decideAndCommit(q(), () => decision({ id: 'a' }), REC),
+      store.decideAndCommit(q(OTHER), () => decision({ id: 'poisoned', e164: OTHER }), REC),
+      store.decideAndCommit(q(), () => decision({ id: 'c' }), REC),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results)
+      expect(((r as PromiseRejectedResult).reason as StoreError).code).toBe('CG_ERR_STORE_FAULT');
+    expect(store.db.inTransaction).toBe(false);
+    expect((await store.history(NUM)).decisions).toEqual([]);
+    expect((await store.history(OTHER)).decisions).toEqual([]);
+    expect((await store.decideAndCommit(q(), () => decision({ id: 'later' }), REC))?.id).toBe('later');
+    expect((await store.getFacts(q())).recentAttempts).toHaveLength(1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('close() runs the calls already queued before closing the file', async () => {
+  const { store, file } = open();
+  const p = store.decideAndCommit(q(), () => decision({ id: 'queued' }), REC);
+  await store.close();
+  expect((await p)?.id).toBe('queued');
+  const again = SqliteStore.open(file);
+  try {
+    expect((await again.history(NUM)).decisions.map((d) => d.id)).toEqual(['queued']);
+  } finally {
+    await again.close();
+  }
+});
