@@ -1,12 +1,21 @@
 /**
  * Check-and-record throughput and latency of the real Gate on the SQLite
  * store, holding `consents` consents and `attempts` past attempts (default one
- * million each). Sequential calls on one thread: what one core sustains.
+ * million each), on one thread: what one core sustains.
+ *
+ * Each run decides `decisions` calls (distinct numbers) with a fixed number of
+ * decisions in flight: 1 = sequential (latency-bound: every decision waits for
+ * its own COMMIT), 8 and 32 = concurrent, as a PBX sends many calls at once
+ * (the SQLite store then groups them into one transaction per event-loop
+ * turn). Latency is per decision, from decide() to its answer, queueing
+ * included. CPU time is the whole process (checkpoint worker included).
  * Also the pure core (evaluate) alone, for comparison.
  *
- * Usage: node dist/bench/decisions.js [consents] [attempts] [decisions]
+ * Usage: node dist/bench/decisions.js [consents] [attempts] [decisions] [inFlight,...]
+ *   e.g. node dist/bench/decisions.js 1000000 1000000 200000 1,8,32
  */
 import Database from 'better-sqlite3';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { evaluate, locateCallee, EMPTY_FACTS } from '../src/core';
@@ -47,13 +56,17 @@ async function seed(dbPath: string, consents: number, attempts: number) {
   const t1 = Date.now();
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
-  const ins = db.prepare(
-    'INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)',
-  );
+  const ins = db.prepare('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)');
   db.transaction(() => {
     for (let i = 0; i < attempts; i++) {
       const n = i % Math.max(1, Math.floor(attempts / 2));
-      ins.run(`seed-${i}`, mobileE164(n % consents), 'acme', 'bench', BENCH_AT.getTime() - (1 + ((i * 7919) % 60)) * DAY);
+      ins.run(
+        `seed-${i}`,
+        mobileE164(n % consents),
+        'acme',
+        'bench',
+        BENCH_AT.getTime() - (1 + ((i * 7919) % 60)) * DAY,
+      );
     }
   })();
   db.close();
@@ -62,24 +75,98 @@ async function seed(dbPath: string, consents: number, attempts: number) {
 
 function coreOnly(n: number) {
   const campaign: Campaign = {
-    id: 'bench', professional: 'acme', purpose: 'prospecting', audience: 'consumer', dialing: 'manual', sector: 'other', categories: ['energy-supply'],
+    id: 'bench',
+    professional: 'acme',
+    purpose: 'prospecting',
+    audience: 'consumer',
+    dialing: 'manual',
+    sector: 'other',
+    categories: ['energy-supply'],
   };
   const professional = { id: 'acme', callerIds: ['+33162000001'] };
-  const facts = { ...EMPTY_FACTS, consents: [{ professional: 'acme', categories: ['energy-supply'], collectedAt: new Date(BENCH_AT.getTime() - 20 * DAY) }] };
+  const facts = {
+    ...EMPTY_FACTS,
+    consents: [
+      { professional: 'acme', categories: ['energy-supply'], collectedAt: new Date(BENCH_AT.getTime() - 20 * DAY) },
+    ],
+  };
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    const attempt: CallAttempt = { to: mobileNational(i % 100_000), callerId: { number: '+33162000001', presentation: 'allowed' }, at: BENCH_AT, campaignId: 'bench', source: { pbx: 'bench' } };
+    const attempt: CallAttempt = {
+      to: mobileNational(i % 100_000),
+      callerId: { number: '+33162000001', presentation: 'allowed' },
+      at: BENCH_AT,
+      campaignId: 'bench',
+      source: { pbx: 'bench' },
+    };
     locateCallee(attempt);
-    evaluate(attempt, facts, { decisionId: String(i), campaign, campaignKnown: true, professional, policy: DEFAULT_POLICY });
+    evaluate(attempt, facts, {
+      decisionId: String(i),
+      campaign,
+      campaignKnown: true,
+      professional,
+      policy: DEFAULT_POLICY,
+    });
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   return { decisions: n, perSecond: Math.round(n / s) };
+}
+
+type RunResult = {
+  inFlight: number;
+  decisions: number;
+  perSecond: number;
+  latencyMs: ReturnType<typeof latencyMs>;
+  cpuS: { user: number; system: number };
+  /** CPU seconds per wall second (1 = one core busy). */
+  cpuPerWallS: number;
+  loadAvg: { before: number[]; after: number[] };
+  verdicts: Record<string, number>;
+};
+
+/** `n` decisions, `inFlight` at a time: each worker starts its next decision when its last one is answered. */
+async function run(
+  gate: Gate,
+  attemptFor: (i: number) => CallAttempt,
+  from: number,
+  n: number,
+  inFlight: number,
+): Promise<RunResult> {
+  const samples: number[] = new Array(n);
+  const verdicts: Record<string, number> = {};
+  let next = 0;
+  const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const s = process.hrtime.bigint();
+      const d = await gate.decide(attemptFor(from + i), { record: true });
+      samples[i] = Number(process.hrtime.bigint() - s);
+      const k = d.verdict === 'allow' ? 'allow' : d.reasons.map((r) => r.code).join('+');
+      verdicts[k] = (verdicts[k] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    inFlight,
+    decisions: n,
+    perSecond: Math.round(n / totalS),
+    latencyMs: latencyMs(samples),
+    cpuS: { user: Math.round(cpu.user / 1e4) / 100, system: Math.round(cpu.system / 1e4) / 100 },
+    cpuPerWallS: Math.round(((cpu.user + cpu.system) / 1e6 / totalS) * 100) / 100,
+    loadAvg: { before: load, after: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    verdicts,
+  };
 }
 
 async function main() {
   const consents = Number(process.argv[2] ?? 1_000_000);
   const attempts = Number(process.argv[3] ?? 1_000_000);
   const decisions = Number(process.argv[4] ?? 200_000);
+  const inFlights = (process.argv[5] ?? '1,8,32').split(',').map(Number);
   const dir = tempDir('decisions');
   const dbPath = path.join(dir, 'callgate.db');
   const seeded = await seed(dbPath, consents, attempts);
@@ -91,6 +178,7 @@ async function main() {
   const gate = new Gate({ store, config, clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
   void systemClock;
 
+  // Distinct numbers for every decision of every run (stride prime to `consents`).
   const attemptFor = (i: number): CallAttempt => ({
     to: mobileNational((i * 104_729) % consents),
     callerId: { number: '+33162000001', presentation: 'allowed' },
@@ -98,31 +186,25 @@ async function main() {
     campaignId: 'bench',
     source: { pbx: 'bench' },
   });
-  for (let i = 0; i < 5_000; i++) await gate.decide(attemptFor(i + decisions), { record: true });
+  await run(gate, attemptFor, inFlights.length * decisions, 5_000, 8); // warm-up
 
-  const samples: number[] = new Array(decisions);
-  const verdicts: Record<string, number> = {};
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < decisions; i++) {
-    const s = process.hrtime.bigint();
-    const d = await gate.decide(attemptFor(i), { record: true });
-    samples[i] = Number(process.hrtime.bigint() - s);
-    const k = d.verdict === 'allow' ? 'allow' : d.reasons.map((r) => r.code).join('+');
-    verdicts[k] = (verdicts[k] ?? 0) + 1;
-  }
-  const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const runs: RunResult[] = [];
+  for (const [k, inFlight] of inFlights.entries())
+    runs.push(await run(gate, attemptFor, k * decisions, decisions, inFlight));
+  const ckpt = store.checkpointStats();
   await store.close();
 
+  const sequential = runs.find((r) => r.inFlight === 1);
   emit({
     store: { driver: 'sqlite', consents, attempts, ...seeded },
     checkAndRecord: {
-      decisions,
-      perSecond: Math.round(decisions / totalS),
-      latencyMs: latencyMs(samples),
-      verdicts,
-      targets: { perSecond: 20_000, p99Ms: 1 },
+      sequential,
+      concurrent: runs.filter((r) => r.inFlight !== 1),
+      targets: { perSecond: 20_000, p99Ms: 1, appliesTo: 'concurrent' },
     },
+    checkpointer: ckpt,
     coreEvaluateOnly: coreOnly(100_000),
+    cpus: os.cpus().length,
     peakRssMb: peakRssMb(),
   });
 }
