@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MemoryStore, SqliteStore } from '../../src/store';
+import { poisonCommit } from '../store/poison';
 import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, wrapStore } from './helpers';
 
 const WINDOW_START = new Date(AT.getTime() - 30 * 86_400_000);
@@ -220,6 +221,73 @@ describe('Gate fail mode (GATE-1)', () => {
         .filter((l) => l.msg === 'decision')
         .map((l) => l.decisionId),
     ).toEqual(['d2']);
+  });
+});
+
+describe('Gate on the SQLite group commit', () => {
+  const sqlite = () => SqliteStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'callgate-gate-')), 'g.db'));
+
+  it('a failed COMMIT gives every caller of the group the fail-mode decision, and records none of their attempts', async () => {
+    const store = sqlite();
+    await withConsent(store);
+    poisonCommit(store.db, 'd2');
+    const { gate, log } = gateWith(store);
+    const ds = await Promise.all([1, 2, 3].map(() => gate.decide(attempt(), { record: true })));
+    expect(ds.map((d) => [d.verdict, d.reasons.map((r) => r.code)])).toEqual(
+      Array(3).fill(['block', ['gate_unavailable']]),
+    );
+    expect(log.lines().filter((l) => l.level === 'error' && l.code === 'CG_ERR_STORE_FAULT')).toHaveLength(3);
+    await gate.drain(5000);
+    expect(await counted(store)).toBe(0);
+    // the audit holds what the PBX was told (the fail-mode decisions), none of the rolled-back ones
+    expect((await store.history(CONSUMER)).decisions.map((x) => x.id).sort()).toEqual(ds.map((d) => d.id).sort());
+    expect(ds.map((d) => d.id).sort()).toEqual(['d4', 'd5', 'd6']);
+    await store.close();
+  });
+
+  it('a deadline that fires before the group runs: fail-mode decision, nothing of the late call recorded', async () => {
+    const inner = sqlite();
+    await withConsent(inner);
+    const hold = deferred();
+    let ran = 0;
+    const store = wrapStore(
+      inner,
+      async (name) => {
+        if (name === 'decideAndCommit') await hold.promise;
+      },
+      (name, result) => {
+        if (name === 'decideAndCommit') {
+          ran++;
+          expect(result).toBeUndefined(); // the callback saw the expired run and wrote nothing
+        }
+      },
+    );
+    const { gate } = gateWith(store);
+    const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
+    expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
+    hold.resolve();
+    await until(() => ran === 1, 'the late call ran');
+    await gate.drain(5000);
+    expect(await counted(inner)).toBe(0);
+    expect((await inner.history(CONSUMER)).decisions.map((x) => x.id)).toEqual([d.id]);
+    await inner.close();
+  });
+
+  it('concurrent decisions for distinct numbers are all allowed and recorded', async () => {
+    const store = sqlite();
+    const nums = Array.from({ length: 30 }, (_, i) => `06123456${String(i).padStart(2, '0')}`);
+    for (const n of nums)
+      await store.addConsent({
+        e164: `+33${n.slice(1)}`,
+        professional: 'acme',
+        categories: [],
+        collectedAt: new Date('2026-10-01T10:00:00Z'),
+      });
+    const { gate } = gateWith(store);
+    const ds = await Promise.all(nums.map((to) => gate.decide(attempt({ to }), { record: true })));
+    expect(ds.every((d) => d.verdict === 'allow')).toBe(true);
+    for (const n of nums) expect((await store.history(`+33${n.slice(1)}`)).attempts).toHaveLength(1);
+    await store.close();
   });
 });
 
