@@ -130,7 +130,7 @@ function slowStore(inner: Store, ms: number): Store {
   return new Proxy(inner, {
     get(target, prop, recv) {
       const v = Reflect.get(target, prop, recv) as unknown;
-      if (prop === 'getFacts' && typeof v === 'function') {
+      if ((prop === 'getFacts' || prop === 'decideAndCommit') && typeof v === 'function') {
         return async (...args: unknown[]) => {
           await new Promise((r) => setTimeout(r, ms));
           return (v as (...a: unknown[]) => unknown).apply(target, args);

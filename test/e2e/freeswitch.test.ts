@@ -160,7 +160,7 @@ test('deadline: a slow store makes the gate answer with the fail mode (closed: C
   const slow = new Proxy(inner, {
     get(t, p, rcv) {
       const v = Reflect.get(t, p, rcv) as unknown;
-      if (p === 'getFacts')
+      if (p === 'getFacts' || p === 'decideAndCommit')
         return async (...a: unknown[]) =>
           new Promise((res) => setTimeout(() => res((v as (...x: unknown[]) => unknown).apply(t, a)), 300));
       return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
