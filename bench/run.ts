@@ -8,12 +8,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempDir } from './util';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',') : undefined;
+const only = onlyArg
+  ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',')
+  : undefined;
 const want = (name: string) => !only || only.includes(name);
 
 function child(script: string, args: string[]): unknown {
@@ -36,7 +39,7 @@ function child(script: string, args: string[]): unknown {
 function main() {
   const result: Record<string, unknown> = {
     node: process.version,
-    cpu: require('node:os').cpus()[0]?.model,
+    cpu: os.cpus()[0]?.model,
     quick,
   };
   const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);

@@ -14,5 +14,8 @@ export function fixedClock(at: Date): Clock {
 /** A clock that runs from `start` as if the gate had been started at that instant. */
 export function shiftedClock(start: Date, base: () => number = Date.now): Clock {
   const offset = start.getTime() - base();
-  return { now: () => new Date(base() + offset), describe: `shifted to start at ${start.toISOString()} (offset ${offset} ms)` };
+  return {
+    now: () => new Date(base() + offset),
+    describe: `shifted to start at ${start.toISOString()} (offset ${offset} ms)`,
+  };
 }
