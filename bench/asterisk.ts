@@ -23,7 +23,7 @@ import { AsteriskAdapter } from '../src/pbx/asterisk/adapter';
 import { asteriskConfigSchema } from '../src/pbx/asterisk/config';
 import { openStore } from '../src/store';
 import { PASS, USER } from '../test/sim/ari/harness';
-import { CHILD_ENTRY, type ChildRunResult } from '../test/sim/ari/child';
+import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../test/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
@@ -33,7 +33,7 @@ type Phase = { gate: GateService; rest: 'direct' | 'ari-client'; logger: Logger 
 
 /** Starts the simulator in a child process; resolves its URL and a way to talk to it. */
 async function startChild(): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(CHILD_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(CHILD_ENTRY, [], { execArgv: SIM_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url?: string }) =>
       m.url ? resolve(m.url) : reject(new Error('simulator did not start')),

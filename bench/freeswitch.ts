@@ -22,14 +22,14 @@ import { createFreeswitchAdapter, type CallTiming } from '../src/pbx/freeswitch'
 import { freeswitchConfigSchema } from '../src/pbx/freeswitch/config';
 import { openStore } from '../src/store';
 import { freePort } from '../test/e2e/freeswitch-helpers';
-import type { ChildResult, ChildRun } from '../test/sim/esl/child';
+import { SIM_EXEC_ARGV, type ChildResult, type ChildRun } from '../test/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
 /** The simulator process: forked, ready, then one run. */
 async function runSimulatorProcess(run: ChildRun): Promise<ChildResult> {
   const child = fork(path.join(__dirname, '..', 'test', 'sim', 'esl', 'child.js'), [], {
-    execArgv: [],
+    execArgv: SIM_EXEC_ARGV,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

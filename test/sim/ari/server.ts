@@ -95,7 +95,7 @@ export class AriSimulator {
   apiDocsFault?: (file: string) => number | undefined;
   /** While true, no event is delivered (as if lost on a dying connection). */
   muteEvents = false;
-  /** Keep the event log (off for long benchmarks). */
+  /** Keep the event log and the REST log (off for long benchmarks: they grow with every call). */
   recordEvents = true;
   url = '';
 
@@ -462,7 +462,7 @@ export class AriSimulator {
         res.end(text);
       };
       if (!this.authorized(req, u.searchParams)) return reply(401, { message: 'Authentication required' });
-      this.rest.push({ method: req.method ?? '', path: u.pathname, query: u.search });
+      if (this.recordEvents) this.rest.push({ method: req.method ?? '', path: u.pathname, query: u.search });
       try {
         this.route(req.method ?? 'GET', u, body, reply, req.headers.host ?? '127.0.0.1');
       } catch (e) {

@@ -44,6 +44,31 @@ export type ChildResult = {
   cpuMs: { user: number; system: number };
 };
 
+/** What the run keeps of one finished call. */
+type CallSummary = {
+  placedAt: number;
+  /** connect → release command (ms), if a release came. */
+  latency?: number;
+  phases?: [number, number, number];
+  transferred: boolean;
+  hangupCause: string;
+};
+
+function summarize(r: CallRecord, placedAt: number): CallSummary {
+  const s = r.sockets[0];
+  const out: CallSummary = { placedAt, transferred: r.transfers.length === 1, hangupCause: r.hangupCause };
+  if (s?.releaseAt !== undefined) {
+    out.latency = s.releaseAt - s.connectedAt;
+    if (s.connectCommandAt !== undefined && s.firstSendmsgAt !== undefined)
+      out.phases = [
+        s.connectCommandAt - s.connectedAt,
+        s.firstSendmsgAt - s.connectCommandAt,
+        s.releaseAt - s.firstSendmsgAt,
+      ];
+  }
+  return out;
+}
+
 async function run(m: ChildRun): Promise<ChildResult> {
   const sim = new EslSimulator({
     dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: m.socket }),
@@ -51,19 +76,22 @@ async function run(m: ChildRun): Promise<ChildResult> {
     trace: false,
   });
   const total = Math.round(m.durationS * m.ratePerS);
+  // Each call is cut down to its few numbers the moment it ends: holding 6,000 full CallRecords (every
+  // channel variable, every app run) grew this process's live heap by ~2 MB/s, and V8's major GCs over
+  // that growing heap stalled the simulator for 30-60 ms every ~4.5 s, which the gate was blamed for.
   const cpu0 = process.cpuUsage();
-  const done: Promise<CallRecord>[] = [];
-  const placedAt: number[] = [];
+  const done: Promise<CallSummary>[] = [];
   const t0 = performance.now();
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / m.ratePerS;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const to = `${m.to.prefix}${String(i).padStart(m.to.digits, '0')}`;
-    placedAt.push(performance.now() - t0);
+    const placedAt = performance.now() - t0;
     done.push(
-      sim.placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables })
-        .done,
+      sim
+        .placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables })
+        .done.then((r) => summarize(r, placedAt)),
     );
   }
   const offeredS = (performance.now() - t0) / 1000;
@@ -75,19 +103,18 @@ async function run(m: ChildRun): Promise<ChildResult> {
   const hangupCauses: Record<string, number> = {};
   let transferred = 0;
   const maxBySecond: number[] = [];
-  for (const [i, r] of recs.entries()) {
-    const s = r.sockets[0];
-    if (s?.releaseAt !== undefined) {
-      samples.push(s.releaseAt - s.connectedAt);
-      const sec = Math.floor((placedAt[i] ?? 0) / 1000);
-      maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round((s.releaseAt - s.connectedAt) * 10) / 10);
-      if (s.connectCommandAt !== undefined && s.firstSendmsgAt !== undefined) {
-        phases.accept.push(s.connectCommandAt - s.connectedAt);
-        phases.setupAndDecide.push(s.firstSendmsgAt - s.connectCommandAt);
-        phases.variablesAndRelease.push(s.releaseAt - s.firstSendmsgAt);
+  for (const r of recs) {
+    if (r.latency !== undefined) {
+      samples.push(r.latency);
+      const sec = Math.floor(r.placedAt / 1000);
+      maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round(r.latency * 10) / 10);
+      if (r.phases) {
+        phases.accept.push(r.phases[0]);
+        phases.setupAndDecide.push(r.phases[1]);
+        phases.variablesAndRelease.push(r.phases[2]);
       }
     }
-    if (r.transfers.length === 1) transferred++;
+    if (r.transferred) transferred++;
     hangupCauses[r.hangupCause] = (hangupCauses[r.hangupCause] ?? 0) + 1;
   }
   return {
@@ -103,6 +130,19 @@ async function run(m: ChildRun): Promise<ChildResult> {
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
   };
 }
+
+/**
+ * V8 flags for the simulator process. A real FreeSWITCH is C and never pauses to collect garbage; this
+ * simulator allocates ~200 KB per call (channel events of ~100 headers, each serialized), and with V8's
+ * default 16 MB young generation it ran a 3-15 ms scavenge 4 times a second, which landed in the
+ * measured latency. A 64 MB young generation makes those pauses ~5 times rarer.
+ * CALLGATE_SIM_NODE_ARGS adds flags (e.g. "--trace-gc" or "--cpu-prof").
+ */
+export const SIM_EXEC_ARGV = [
+  '--max-semi-space-size=64',
+  '--min-semi-space-size=64',
+  ...(process.env.CALLGATE_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean),
+];
 
 if (require.main === module) {
   process.once('message', (m: ChildRun) => {
