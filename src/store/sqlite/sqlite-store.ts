@@ -131,6 +131,34 @@ const BY_DECISION =
 const SET_OUTCOME =
   'SET answered = @answered, dial_status = @dialStatus, hangup_cause = @hangupCause, duration_ms = @durationMs, ended_at = @endedAt';
 
+/**
+ * Every fact of one (number, professional) in ONE statement (one call into
+ * SQLite instead of six): rows tagged by kind (column 0), each kind in its own
+ * order (column 1: id, or time for the counted attempts), then its columns. Kinds: 0 opposition, 1 consents, 2 contracts,
+ * 3 dnc, 4 refusals, 5 counted attempts (FREQ-1, D. 223-9 al. 3).
+ */
+const FACTS_SQL = `
+SELECT 0, 0, (SELECT as_of FROM opposition_meta WHERE id = 1), EXISTS (SELECT 1 FROM opposition WHERE e164 = @e164),
+  NULL, NULL, NULL, NULL, NULL, NULL
+UNION ALL
+SELECT 1, id, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated
+  FROM consents WHERE e164 = @e164
+UNION ALL
+SELECT 2, id, professional, categories, start, "end", NULL, NULL, NULL, NULL
+  FROM contracts WHERE e164 = @e164 AND professional = @p
+UNION ALL
+SELECT 3, id, professional, reason, added_at, NULL, NULL, NULL, NULL, NULL
+  FROM dnc WHERE e164 = @e164 AND (professional IS NULL OR professional = @p)
+UNION ALL
+SELECT 4, id, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM refusals WHERE e164 = @e164 AND professional = @p
+UNION ALL
+SELECT 5, at, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM attempts WHERE e164 = @e164 AND professional = @p AND at >= @w AND released = 0
+ORDER BY 1, 2`;
+
+type FactRow = [number, number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown];
+
 /** Rows per multi-row INSERT in imports (9 columns × 100 = 900 bound parameters, under SQLite's limit). */
 const IMPORT_BATCH = 100;
 
@@ -164,16 +192,13 @@ type Pending = {
 function prepareAll(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
-    consents: p(`SELECT ${CONSENT_COLS} FROM consents WHERE e164 = ? ORDER BY id`),
-    contracts: p(`SELECT ${CONTRACT_COLS} FROM contracts WHERE e164 = ? AND professional = ? ORDER BY id`),
-    dnc: p(`SELECT ${DNC_COLS} FROM dnc WHERE e164 = ? AND (professional IS NULL OR professional = ?) ORDER BY id`),
-    refusals: p('SELECT at FROM refusals WHERE e164 = ? AND professional = ? ORDER BY id').pluck(),
     opposition: p(
       'SELECT (SELECT as_of FROM opposition_meta WHERE id = 1) AS as_of, EXISTS (SELECT 1 FROM opposition WHERE e164 = ?) AS listed',
     ),
     counted: p(
       'SELECT at FROM attempts WHERE e164 = ? AND professional = ? AND at >= ? AND released = 0 ORDER BY at',
     ).pluck(),
+    facts: p(FACTS_SQL).raw(),
     insertDecision: p(
       'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -287,20 +312,59 @@ export class SqliteStore implements Store {
     return this.run('getFacts', () => this.readFacts(q, ms(q.windowStart, 'windowStart')));
   }
 
-  /** The facts of q, by the prepared statements (inside the caller's transaction, if any). */
+  /** The facts of q, by one prepared statement (inside the caller's transaction, if any). */
   private readFacts(q: FactsQuery, windowStart: number): Facts {
-    const opp = this.s.opposition.get(q.e164) as { as_of: number | null; listed: number };
-    return {
-      consents: (this.s.consents.all(q.e164) as ConsentDb[]).map((r) => consentFrom(r)),
-      contracts: (this.s.contracts.all(q.e164, q.professional) as ContractDb[]).map(contractFrom),
-      dnc: (this.s.dnc.all(q.e164, q.professional) as DncDb[]).map(dncFrom),
-      refusals: (this.s.refusals.all(q.e164, q.professional) as number[]).map((at) => ({
-        professional: q.professional,
-        at: new Date(at),
-      })),
-      opposition: opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: new Date(opp.as_of) },
-      recentAttempts: (this.s.counted.all(q.e164, q.professional, windowStart) as number[]).map((t) => new Date(t)),
+    const rows = this.s.facts.all({ e164: q.e164, p: q.professional, w: windowStart }) as FactRow[];
+    const facts: Facts = {
+      consents: [],
+      contracts: [],
+      dnc: [],
+      refusals: [],
+      opposition: { listed: false },
+      recentAttempts: [],
     };
+    for (const r of rows) {
+      switch (r[0]) {
+        case 0:
+          if (r[2] !== null) facts.opposition = { listed: r[3] === 1, asOf: new Date(r[2] as number) };
+          break;
+        case 1:
+          facts.consents.push(
+            consentFrom({
+              professional: r[2] as string,
+              categories: r[3] as string,
+              collected_at: r[4] as number,
+              valid_until: r[5] as number | null,
+              slot: r[6] as number | null,
+              source: r[7] as string | null,
+              withdrawn_at: r[8] as number | null,
+              automated: r[9] as number | null,
+            }),
+          );
+          break;
+        case 2:
+          facts.contracts.push(
+            contractFrom({
+              professional: r[2] as string,
+              categories: r[3] as string,
+              start: r[4] as number,
+              end: r[5] as number | null,
+            }),
+          );
+          break;
+        case 3:
+          facts.dnc.push(
+            dncFrom({ professional: r[2] as string | null, reason: r[3] as string | null, added_at: r[4] as number }),
+          );
+          break;
+        case 4:
+          facts.refusals.push({ professional: q.professional, at: new Date(r[2] as number) });
+          break;
+        default:
+          facts.recentAttempts.push(new Date(r[2] as number));
+      }
+    }
+    return facts;
   }
 
   private queue: Pending[] = [];
