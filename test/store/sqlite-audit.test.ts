@@ -1,6 +1,6 @@
 /**
- * The audit row of a decision (FR-RULES.md section 9) is core's JSON form
- * (src/core/decision-json.ts); a corrupt row is a store fault naming the field.
+ * The audit row of a decision (FR-RULES.md section 9) is core's JSON form (src/core/decision-json.ts)
+ * with each rule outcome as [rule, outcome, note?]; a corrupt row is a store fault naming the field.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,13 +16,56 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test("the decisions row holds core's decisionToJson text", async () => {
+test("the decisions row holds core's decisionToJson form with each rule as [rule, outcome, note?]", async () => {
   const store = SqliteStore.open(path.join(dir, 'audit.db'));
   try {
-    const d = decision();
+    const d = {
+      ...decision(),
+      rules: [
+        { rule: 'CONS-1' as const, outcome: 'pass' as const },
+        { rule: 'CONS-5' as const, outcome: 'skip' as const, note: 'no ongoing related contract' },
+        { rule: 'FREQ-1' as const, outcome: 'pass' as const, note: '0 of 4 attempts in 30 days' },
+      ],
+    };
     await store.commitDecision(d, { recordAttempt: true, windowStart: new Date(0), maxAttempts: 4 });
     const json = store.db.prepare('SELECT json FROM decisions WHERE id = ?').pluck().get(d.id) as string;
-    expect(json).toBe(JSON.stringify(decisionToJson(d)));
+    const plain = decisionToJson(d);
+    expect(JSON.parse(json)).toEqual({
+      ...plain,
+      rules: plain.rules.map((r) => (r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note])),
+    });
+    expect(json.length).toBeLessThan(JSON.stringify(plain).length);
+    // history restores the whole Decision, every rule with its outcome and note
+    expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d]);
+  } finally {
+    await store.close();
+  }
+});
+
+test("rows written as core's plain decisionToJson text (before the compact rules) still read back whole", async () => {
+  const store = SqliteStore.open(path.join(dir, 'plain.db'));
+  try {
+    const d = decision();
+    await store.commitDecision(d, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
+    store.db.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(JSON.stringify(decisionToJson(d)), d.id);
+    expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a compact rule of the wrong length is a fault naming rules[i]', async () => {
+  const store = SqliteStore.open(path.join(dir, 'bad-rule.db'));
+  try {
+    const d = decision();
+    await store.commitDecision(d, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
+    const j = JSON.parse(store.db.prepare('SELECT json FROM decisions WHERE id = ?').pluck().get(d.id) as string);
+    j.rules[0] = ['SCOPE-1'];
+    store.db.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(JSON.stringify(j), d.id);
+    const err = await store.history(NUM).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('CG_ERR_STORE_FAULT');
+    expect((err as Error).message).toContain('rules[0]');
   } finally {
     await store.close();
   }

@@ -136,14 +136,41 @@ export function checkWithinLimit(
     );
 }
 
-/** The audit text of a decision (FR-RULES.md section 9): core's JSON form, dates as ISO-8601. */
+/**
+ * One rule outcome in the audit text: [rule, outcome] or [rule, outcome, note].
+ * Same fields as core's { rule, outcome, note? } without repeating the three
+ * key names for each of the ~30 rules evaluated: the text shrinks from ~2 KB to
+ * ~1.3 KB (fewer WAL pages per decision) and nothing audited is dropped.
+ */
+export type CompactRule = [string, string] | [string, string, string];
+
+/**
+ * The audit text of a decision (FR-RULES.md section 9): core's JSON form, dates
+ * as ISO-8601, except `rules`, written as CompactRule arrays (every rule
+ * evaluated, with its outcome and note).
+ */
 export function decisionToText(d: Decision): string {
-  return JSON.stringify(decisionToJson(d));
+  const j = decisionToJson({ ...d, rules: [] }) as unknown as { rules: CompactRule[] };
+  j.rules = d.rules.map((r): CompactRule => (r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note]));
+  return JSON.stringify(j);
 }
 
-/** Inverse of decisionToText; core's checks name the first bad field of a corrupt audit row. */
+/**
+ * Inverse of decisionToText (also reads rows written with core's plain
+ * { rule, outcome, note } objects); core's checks name the first bad field of
+ * a corrupt audit row.
+ */
 export function decisionFromText(text: string): Decision {
-  return decisionFromJson(JSON.parse(text));
+  const j = JSON.parse(text) as { rules?: unknown };
+  if (Array.isArray(j.rules))
+    j.rules = j.rules.map((r: unknown) =>
+      !Array.isArray(r) || (r.length !== 2 && r.length !== 3)
+        ? r // core names it as a bad rules[i]
+        : r.length === 3
+          ? { rule: r[0], outcome: r[1], note: r[2] }
+          : { rule: r[0], outcome: r[1] },
+    );
+  return decisionFromJson(j);
 }
 
 /**

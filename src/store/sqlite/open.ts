@@ -120,7 +120,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
     db.pragma(`busy_timeout = ${busy}`);
     db.pragma(`cache_size = -${opts.cacheKiB ?? 65536}`);
     db.pragma('temp_store = FILE');
-    if (!inMemory) db.pragma(`mmap_size = ${opts.mmapBytes ?? process.env.CG_MMAP ?? 1073741824}`);
+    if (!inMemory) db.pragma(`mmap_size = ${opts.mmapBytes ?? 1073741824}`);
     // once fully checkpointed the WAL is rewound; this trims the file back to 64 MiB then
     db.pragma('journal_size_limit = 67108864');
     migrate(db, path);
