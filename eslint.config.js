@@ -11,6 +11,8 @@ module.exports = tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
+      // a timer declared before the closures that clear it, assigned once they exist
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -13,6 +13,7 @@
  * read + evaluate + atomic commit on SQLite, the `set`/`sched_cancel` batch and the `transfer`.
  */
 import { fork } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { fixedClock } from '../src/gate/clock';
@@ -106,9 +107,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
       simulator: Math.round(((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)) * 1000) / 1000,
     },
     target: 'p99 < 10 ms',
-    loadAverage: require('node:os')
-      .loadavg()
-      .map((l: number) => Math.round(l * 100) / 100),
+    loadAverage: os.loadavg().map((l: number) => Math.round(l * 100) / 100),
     peakRssMb: peakRssMb(),
   };
 }
