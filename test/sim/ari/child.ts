@@ -63,11 +63,13 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
       while (calls.length < due) {
         const i = calls.length;
         calls.push(
-          sim.originate({
-            exten: `061${String(i).padStart(7, '0')}`,
-            callerId: { number: '+33162000001' },
-            vars: { CALLGATE_CAMPAIGN: 'bench' },
-          }).done.then(isAllowed),
+          sim
+            .originate({
+              exten: `061${String(i).padStart(7, '0')}`,
+              callerId: { number: '+33162000001' },
+              vars: { CALLGATE_CAMPAIGN: 'bench' },
+            })
+            .done.then(isAllowed),
         );
       }
       if (calls.length >= total) {
