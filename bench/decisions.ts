@@ -15,6 +15,7 @@
  *   e.g. node dist/bench/decisions.js 1000000 1000000 200000 1,8,32
  */
 import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
@@ -25,6 +26,7 @@ import { Gate } from '../src/gate/gate';
 import { systemClock } from '../src/gate/clock';
 import type { ConsentRow } from '../src/gate/store';
 import { SqliteStore } from '../src/store';
+import { decisionToText } from '../src/store/memory/common';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
 
@@ -50,40 +52,82 @@ async function seed(dbPath: string, consents: number, attempts: number) {
   await store.close();
   const consentS = (Date.now() - t0) / 1000;
 
-  // Past attempts, written straight into the attempts table (the schema of
-  // src/store/sqlite/migrations.ts): two per number over the last 60 days,
-  // so a share of numbers sits inside the 30-day window.
+  // Past attempts, written straight into the decisions table (the schema of
+  // src/store/sqlite/migrations.ts: an attempt is a decision row with counted = 1),
+  // each with a full audit text as the gate writes it: two per number over the
+  // last 60 days, so a share of numbers sits inside the 30-day window. Rows go in
+  // in time order with time-ordered ids, as a gate that ran for 60 days leaves them.
   const t1 = Date.now();
+  const template = auditTemplate();
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
-  const ins = db.prepare('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)');
+  const ins = db.prepare(
+    "INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, 'acme', 'bench', 'allow', '', ?, 1)",
+  );
+  const rows = Array.from({ length: attempts }, (_, i) => ({
+    n: (i % Math.max(1, Math.floor(attempts / 2))) % consents,
+    at: BENCH_AT.getTime() - (1 + ((i * 7919) % 60)) * DAY + (i % 86_400) * 1000,
+  })).sort((x, y) => x.at - y.at);
   db.transaction(() => {
-    for (let i = 0; i < attempts; i++) {
-      const n = i % Math.max(1, Math.floor(attempts / 2));
-      ins.run(
-        `seed-${i}`,
-        mobileE164(n % consents),
-        'acme',
-        'bench',
-        BENCH_AT.getTime() - (1 + ((i * 7919) % 60)) * DAY,
-      );
+    for (const [i, r] of rows.entries()) {
+      const id = seedId(r.at, i);
+      const e164 = mobileE164(r.n);
+      ins.run(id, r.at, e164, template.replace(TEMPLATE_ID, id).replace(TEMPLATE_E164, e164));
     }
   })();
   db.close();
   return { consentSeedS: consentS, attemptSeedS: (Date.now() - t1) / 1000 };
 }
 
+const TEMPLATE_ID = '00000000-0000-7000-8000-000000000000';
+const TEMPLATE_E164 = '+33611111111';
+
+/** The audit text the gate writes for an allowed bench call (about 1.4 KB), with placeholders. */
+function auditTemplate(): string {
+  const d = evaluate(
+    {
+      to: '0611111111',
+      callerId: { number: '+33162000001', presentation: 'allowed' },
+      at: BENCH_AT,
+      campaignId: 'bench',
+      source: { pbx: 'bench' },
+    },
+    {
+      ...EMPTY_FACTS,
+      consents: [
+        { professional: 'acme', categories: ['energy-supply'], collectedAt: new Date(BENCH_AT.getTime() - 20 * DAY) },
+      ],
+    },
+    {
+      decisionId: TEMPLATE_ID,
+      campaign: BENCH_CAMPAIGN,
+      campaignKnown: true,
+      professional: BENCH_PRO,
+      policy: DEFAULT_POLICY,
+    },
+  );
+  return decisionToText(d);
+}
+
+/** A UUIDv7-shaped id for a seeded row at `at` (ms), unique by `i`. */
+function seedId(at: number, i: number): string {
+  const h = at.toString(16).padStart(12, '0');
+  const r = i.toString(16).padStart(15, '0');
+  return `${h.slice(0, 8)}-${h.slice(8)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6)}000`;
+}
+
+const BENCH_CAMPAIGN: Campaign = {
+  id: 'bench',
+  professional: 'acme',
+  purpose: 'prospecting',
+  audience: 'consumer',
+  dialing: 'manual',
+  sector: 'other',
+  categories: ['energy-supply'],
+};
+const BENCH_PRO = { id: 'acme', callerIds: ['+33162000001'] };
+
 function coreOnly(n: number) {
-  const campaign: Campaign = {
-    id: 'bench',
-    professional: 'acme',
-    purpose: 'prospecting',
-    audience: 'consumer',
-    dialing: 'manual',
-    sector: 'other',
-    categories: ['energy-supply'],
-  };
-  const professional = { id: 'acme', callerIds: ['+33162000001'] };
   const facts = {
     ...EMPTY_FACTS,
     consents: [
@@ -102,9 +146,9 @@ function coreOnly(n: number) {
     locateCallee(attempt);
     evaluate(attempt, facts, {
       decisionId: String(i),
-      campaign,
+      campaign: BENCH_CAMPAIGN,
       campaignKnown: true,
-      professional,
+      professional: BENCH_PRO,
       policy: DEFAULT_POLICY,
     });
   }
@@ -170,6 +214,7 @@ async function main() {
   const dir = tempDir('decisions');
   const dbPath = path.join(dir, 'callgate.db');
   const seeded = await seed(dbPath, consents, attempts);
+  const fileMb = Math.round(fs.statSync(dbPath).size / 1e6);
 
   const config = benchConfig(dbPath);
   const store = SqliteStore.open(dbPath);
@@ -196,7 +241,7 @@ async function main() {
 
   const sequential = runs.find((r) => r.inFlight === 1);
   emit({
-    store: { driver: 'sqlite', consents, attempts, ...seeded },
+    store: { driver: 'sqlite', consents, attempts, ...seeded, fileMb },
     checkAndRecord: {
       sequential,
       concurrent: runs.filter((r) => r.inFlight !== 1),

@@ -39,7 +39,6 @@ function counts(): Record<string, number> {
     'dnc',
     'opposition',
     'opposition_meta',
-    'attempts',
     'decisions',
     'refusals',
   ]) {

@@ -70,10 +70,10 @@ test(`more calls than a group holds (${MAX_GROUP}) are all decided, in several g
   }
 });
 
-test('a statement failing after the decision row was written rolls back that call alone (its SAVEPOINT)', async () => {
+test('a call whose row cannot be written is rejected alone and leaves nothing; the group commits the others', async () => {
   const { store } = open();
   store.db.exec(
-    "CREATE TEMP TRIGGER refuse_attempt BEFORE INSERT ON main.attempts WHEN NEW.decision_id = 'poisoned' BEGIN SELECT RAISE(ABORT, 'attempt refused by test trigger'); END",
+    "CREATE TEMP TRIGGER refuse_attempt AFTER INSERT ON main.decisions WHEN NEW.id = 'poisoned' BEGIN SELECT RAISE(ABORT, 'attempt refused by test trigger'); END",
   );
   try {
     const results = await Promise.allSettled([

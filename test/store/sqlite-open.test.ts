@@ -55,15 +55,16 @@ test('the hot-path queries use their indexes', async () => {
   try {
     const plan = (sql: string) =>
       (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
-    expect(
-      plan("SELECT at FROM attempts WHERE e164 = '+1' AND professional = 'p' AND at >= 0 AND released = 0 ORDER BY at"),
-    ).toMatch(/SEARCH attempts USING PRIMARY KEY \(e164=\? AND professional=\? AND at>\?\)/);
-    // an attempt by decision id: through its decision row, then the attempts key
+    // FREQ-1 count: the number index alone (covering), never the table
     expect(
       plan(
-        "UPDATE attempts SET released = 1 WHERE (e164, professional, at) = (SELECT e164, professional, at FROM decisions WHERE id = 'x') AND decision_id = 'x'",
+        "SELECT at FROM decisions WHERE e164 = '+1' AND professional = 'p' AND at >= 0 AND counted = 1 AND released = 0 ORDER BY at",
       ),
-    ).toMatch(/SEARCH attempts USING PRIMARY KEY .*SEARCH decisions USING INDEX sqlite_autoindex_decisions_1/);
+    ).toMatch(/SEARCH decisions USING COVERING INDEX decisions_number \(e164=\? AND professional=\? AND at>\?\)/);
+    // an attempt by decision id (release, outcome): the id index
+    expect(plan("UPDATE decisions SET released = 1 WHERE id = 'x' AND counted = 1")).toMatch(
+      /SEARCH decisions USING INDEX sqlite_autoindex_decisions_1/,
+    );
     expect(plan("SELECT * FROM consents WHERE e164 = '+1' ORDER BY id")).toMatch(/USING INDEX consents_key/);
     expect(plan("SELECT * FROM contracts WHERE e164 = '+1' AND professional = 'p'")).toMatch(
       /USING INDEX contracts_key/,
@@ -264,11 +265,13 @@ test('migration 2 merges rows a version-1 file already holds twice, keeping the 
       ['other categories', undefined],
     ]);
     expect(h.contracts.map((x) => x.end?.getTime())).toEqual([9000]);
-    // migration 3 carries the attempts over, outcome and released flag included
+    // migrations 3 and 4 carry the attempts over, outcome and released flag included; the
+    // attempt that had no decision row stays an attempt and does not become a decision
     expect(h.attempts.map((a) => [a.decisionId, a.at.getTime(), a.outcome?.dialStatus])).toEqual([
       ['d0', 5000, undefined],
       ['d1', 6000, 'ANSWER'],
     ]);
+    expect(h.decisions.map((d) => [d.id, d.outcome?.dialStatus])).toEqual([['d1', 'ANSWER']]);
     const facts = await store.getFacts({ e164: NUM, professional: PRO, at: new Date(8000), windowStart: new Date(0) });
     expect(facts.recentAttempts).toEqual([new Date(6000)]);
     expect(await store.releaseAttempt('d1')).toBe(true);

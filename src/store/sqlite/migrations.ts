@@ -7,7 +7,8 @@
  *
  * Times are integer epoch ms. Categories are joined with U+001F, which a
  * category may not contain (checked on write). The tables hold the facts of
- * FR-RULES.md: attempts (FREQ-1/2, D. 223-9 al. 3), decisions (audit, section 9),
+ * FR-RULES.md: decisions (audit, section 9; since version 4 a row with counted = 1
+ * is also an attempt for FREQ-1/2, D. 223-9 al. 3),
  * consents (L. 223-1, R. 223-1..3), contracts (L. 223-1 al. 4), dnc
  * (RGPD art. 21), refusals (R. 223-3, D. 223-9), opposition (L. 223-1, 2020).
  */
@@ -165,6 +166,40 @@ INSERT INTO attempts_v3 (e164, professional, at, decision_id, campaign, answered
   FROM attempts;
 DROP TABLE attempts;
 ALTER TABLE attempts_v3 RENAME TO attempts;
+`,
+  },
+  {
+    version: 4,
+    name: 'an attempt is its decision row (counted = 1): one row and one number index per check-and-record',
+    // Each check-and-record wrote a decision row (table, id index, number index) and an attempt
+    // row in a second b-tree keyed by number: two random WAL pages and two statements under a
+    // SAVEPOINT per decision. The attempt now lives in its decision row (counted, released), and
+    // one index on (number, professional, time) serves FREQ-1 (covering) and history alike, so a
+    // decision is one INSERT. Outcomes were written to both rows; the decision row's win. An
+    // attempt without a decision row (never written by callgate, kept all the same) becomes a row
+    // with an empty json: history lists it among the attempts, not the decisions.
+    sql: `
+ALTER TABLE decisions ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE decisions ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+UPDATE decisions SET
+  counted = 1,
+  released = a.released,
+  answered = CASE WHEN decisions.ended_at IS NULL THEN a.answered ELSE decisions.answered END,
+  dial_status = CASE WHEN decisions.ended_at IS NULL THEN a.dial_status ELSE decisions.dial_status END,
+  hangup_cause = CASE WHEN decisions.ended_at IS NULL THEN a.hangup_cause ELSE decisions.hangup_cause END,
+  duration_ms = CASE WHEN decisions.ended_at IS NULL THEN a.duration_ms ELSE decisions.duration_ms END,
+  ended_at = CASE WHEN decisions.ended_at IS NULL THEN a.ended_at ELSE decisions.ended_at END
+FROM attempts a WHERE a.decision_id = decisions.id;
+INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json,
+  answered, dial_status, hangup_cause, duration_ms, ended_at, counted, released)
+  SELECT decision_id, at, e164, professional, campaign, 'allow', '', '',
+    answered, dial_status, hangup_cause, duration_ms, ended_at, 1, released
+  FROM attempts a WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.id = a.decision_id)
+  ORDER BY at, decision_id;
+DROP TABLE attempts;
+DROP INDEX decisions_number;
+-- hot path (FREQ-1) and history: covering, so the count never touches the table
+CREATE INDEX decisions_number ON decisions (e164, professional, at, counted, released);
 `,
   },
 ];

@@ -4,8 +4,8 @@
  *
  * FREQ-1/FREQ-2 (D. 223-9 al. 3): decideAndCommit reads the facts (the
  * non-released attempts of (number, professional) since windowStart among
- * them), lets the gate decide and records the decision and attempt inside one
- * BEGIN IMMEDIATE transaction, so two gates (two processes on the same file)
+ * them), lets the gate decide and records the decision (one row, which is
+ * also the attempt when counted = 1) inside one BEGIN IMMEDIATE transaction, so two gates (two processes on the same file)
  * serialize and can never both place the fifth call. commitDecision does the
  * same count-and-record for an already made decision.
  *
@@ -13,9 +13,9 @@
  * queued and run, one after the other, in ONE transaction on the next
  * setImmediate (at most MAX_GROUP calls), then one COMMIT; no promise resolves
  * before that COMMIT. Each call sees the rows of the calls before it (two calls
- * for one number in one group are both counted). A call whose statements fail
- * is rolled back to its own SAVEPOINT and rejected alone; a failed BEGIN or
- * COMMIT rejects every call of the group.
+ * for one number in one group are both counted). A call whose INSERT fails
+ * writes nothing (a statement is atomic) and is rejected alone; a failed BEGIN
+ * or COMMIT rejects every call of the group.
  *
  * Imports are staged in a TEMP table of this connection (no lock on the main
  * database while the file is parsed), then copied in one IMMEDIATE transaction
@@ -125,9 +125,6 @@ const CONTRACT_COLS = 'e164, professional, categories, start, "end"';
 const DNC_COLS = 'e164, professional, reason, added_at';
 const OUTCOME_COLS = 'answered, dial_status, hangup_cause, duration_ms, ended_at';
 
-/** An attempt by its decision id (last parameter): through the decision row, which has its key. */
-const BY_DECISION =
-  'WHERE (e164, professional, at) = (SELECT e164, professional, at FROM decisions WHERE id = @id) AND decision_id = @id';
 const SET_OUTCOME =
   'SET answered = @answered, dial_status = @dialStatus, hangup_cause = @hangupCause, duration_ms = @durationMs, ended_at = @endedAt';
 
@@ -154,7 +151,7 @@ SELECT 4, id, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM refusals WHERE e164 = @e164 AND professional = @p
 UNION ALL
 SELECT 5, at, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM attempts WHERE e164 = @e164 AND professional = @p AND at >= @w AND released = 0
+  FROM decisions WHERE e164 = @e164 AND professional = @p AND at >= @w AND counted = 1 AND released = 0
 ORDER BY 1, 2`;
 
 type FactRow = [number, number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown];
@@ -196,26 +193,25 @@ function prepareAll(db: Database.Database) {
       'SELECT (SELECT as_of FROM opposition_meta WHERE id = 1) AS as_of, EXISTS (SELECT 1 FROM opposition WHERE e164 = ?) AS listed',
     ),
     counted: p(
-      'SELECT at FROM attempts WHERE e164 = ? AND professional = ? AND at >= ? AND released = 0 ORDER BY at',
+      'SELECT at FROM decisions WHERE e164 = ? AND professional = ? AND at >= ? AND counted = 1 AND released = 0 ORDER BY at',
     ).pluck(),
     facts: p(FACTS_SQL).raw(),
+    /** The decision row; counted = 1 makes it an attempt too (FREQ-1). */
     insertDecision: p(
-      'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    insertAttempt: p('INSERT INTO attempts (decision_id, e164, professional, campaign, at) VALUES (?, ?, ?, ?, ?)'),
-    outcomeDecision: p(`UPDATE decisions ${SET_OUTCOME} WHERE id = @id`),
-    outcomeAttempt: p(`UPDATE attempts ${SET_OUTCOME} ${BY_DECISION}`),
-    release: p(`UPDATE attempts SET released = 1 ${BY_DECISION}`),
+    outcome: p(`UPDATE decisions ${SET_OUTCOME} WHERE id = @id`),
+    release: p('UPDATE decisions SET released = 1 WHERE id = @id AND counted = 1'),
     insertConsent: p(`INSERT OR IGNORE INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     withdraw: p('UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND withdrawn_at IS NULL'),
     insertContract: p(`INSERT OR IGNORE INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
     insertDnc: p(`INSERT OR IGNORE INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
     insertRefusal: p('INSERT INTO refusals (e164, professional, at) VALUES (?, ?, ?)'),
     hAttempts: p(
-      `SELECT decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM attempts WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, decision_id`,
+      `SELECT id AS decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) AND counted = 1 ORDER BY at, id`,
     ),
     hDecisions: p(
-      `SELECT id, at, professional, verdict, json, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, rowid`,
+      `SELECT id, at, professional, verdict, json, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) AND json <> '' ORDER BY at, rowid`,
     ),
     hConsents: p(
       `SELECT ${CONSENT_COLS} FROM consents WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY collected_at, id`,
@@ -229,9 +225,6 @@ function prepareAll(db: Database.Database) {
     begin: p('BEGIN IMMEDIATE'),
     commit: p('COMMIT'),
     rollback: p('ROLLBACK'),
-    savepoint: p('SAVEPOINT decide'),
-    releaseSavepoint: p('RELEASE decide'),
-    rollbackSavepoint: p('ROLLBACK TO decide'),
     hRefusals: p(
       'SELECT professional, at FROM refusals WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) ORDER BY at, id',
     ),
@@ -256,15 +249,20 @@ export class SqliteStore implements Store {
         const counted = this.s.counted.all(c.e164, c.professional, c.windowStart) as number[];
         if (counted.length >= c.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
       }
-      this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
-      if (c.record) this.s.insertAttempt.run(c.id, c.e164, c.professional, c.campaign, c.at);
+      this.s.insertDecision.run(
+        c.id,
+        c.at,
+        c.e164,
+        c.professional,
+        c.campaign,
+        c.verdict,
+        c.reasons,
+        c.json,
+        c.record ? 1 : 0,
+      );
       return { ok: true };
     });
-    this.outcomeTx = db.transaction((v: Record<string, unknown>): boolean => {
-      if (this.s.outcomeDecision.run(v).changes === 0) return false;
-      this.s.outcomeAttempt.run(v);
-      return true;
-    });
+    this.outcomeTx = db.transaction((v: Record<string, unknown>): boolean => this.s.outcome.run(v).changes > 0);
   }
 
   private checkpointer: Checkpointer | undefined;
@@ -451,7 +449,7 @@ export class SqliteStore implements Store {
     for (const [p, d] of done) p.resolve(d);
   }
 
-  /** One call inside the group's transaction: facts, decide, write (under a SAVEPOINT when two rows are written). */
+  /** One call inside the group's transaction: facts, decide, write its row. */
   private decideOne(p: Pending): Decision | undefined {
     const facts = this.run('decideAndCommit facts', () => this.readFacts(p.q, p.windowStart));
     const counted = facts.recentAttempts.length;
@@ -460,23 +458,19 @@ export class SqliteStore implements Store {
     const record = p.opts.recordAttempt && decision.verdict === 'allow';
     if (record) checkWithinLimit(decision, p.q, counted, p.opts.maxAttempts);
     const c = this.commitArgs(decision, record);
+    // one statement (decision and attempt are one row): it fails whole, the group goes on
     return this.run(`decideAndCommit ${c.id}`, () => {
-      if (!record) {
-        this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
-        return decision;
-      }
-      this.s.savepoint.run();
-      try {
-        this.s.insertDecision.run(c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.json);
-        this.s.insertAttempt.run(c.id, c.e164, c.professional, c.campaign, c.at);
-      } catch (err) {
-        if (this.db.inTransaction) {
-          this.s.rollbackSavepoint.run();
-          this.s.releaseSavepoint.run();
-        }
-        throw err;
-      }
-      this.s.releaseSavepoint.run();
+      this.s.insertDecision.run(
+        c.id,
+        c.at,
+        c.e164,
+        c.professional,
+        c.campaign,
+        c.verdict,
+        c.reasons,
+        c.json,
+        record ? 1 : 0,
+      );
       return decision;
     });
   }
