@@ -7,15 +7,29 @@
  * (the FREQ-1 check-and-record of D. 223-9 al. 3 is on the call path, so its
  * p99 is what the PBX waits for). The gate's connection therefore runs with
  * wal_autocheckpoint=0 and this worker thread, with its own connection to the
- * same file, checkpoints instead:
+ * same file, checkpoints instead, PASSIVE only (it never blocks a reader or a
+ * writer). Once a pass has copied every frame, the next writer rewinds the WAL
+ * to its start instead of growing it: with any idle moment between calls, the
+ * WAL stays small by itself.
  *
- * - PASSIVE whenever the WAL holds frames not yet copied (never blocks a
- *   reader or a writer; the next writer rewinds the WAL once it is fully
- *   copied, and journal_size_limit then trims the file);
- * - RESTART when the WAL passes `restartFrames` (under continuous load a
- *   PASSIVE pass never catches the last commits, so the WAL would grow without
- *   bound): right after a PASSIVE pass only the newest frames remain, so the
- *   writers it holds back wait for a short copy only.
+ * Under continuous load a pass never catches the last commits, so past
+ * `restartFrames` the worker asks the store for a pause: between two group
+ * commits (no transaction open) the store stops writing, the worker copies the
+ * few frames left (and fsyncs, as every checkpoint must before the WAL can be
+ * overwritten), answers, and the store's next commit rewinds the WAL (see
+ * SqliteStore.flush). The store waits at most `pauseMs` (the copy's two fsyncs
+ * take 2–10 ms on a busy VM disk, sometimes 100): if the copy is not done by
+ * then it goes on and the worker asks again after its next pass. Past
+ * `hardFrames` it waits for the copy whatever it takes, which bounds the WAL
+ * file. Defaults: a pause every 512 MiB of WAL (~50,000 decisions), the
+ * file never past ~2 GiB.
+ *
+ * Not RESTART: it holds the write lock while waiting, in SQLite's sleeping
+ * busy handler, for the gate's read lock to go, while the gate's next BEGIN
+ * IMMEDIATE sleeps in its own; that convoy stalled the gate ~100 ms at every
+ * rewind. Nor journal_size_limit on the gate's connection (see open.ts):
+ * trimming a 1 GiB WAL is one ftruncate of ~300 ms inside a commit. The WAL
+ * file keeps its largest size until close(), which truncates it.
  *
  * If the worker cannot run (start failure, crash) the connection falls back to
  * SQLite's automatic checkpoint, so the WAL stays bounded either way.
@@ -32,19 +46,51 @@ export type CheckpointerOptions = {
   idleMs?: number;
   /** Sleep between passes while commits keep arriving, ms. */
   busyMs?: number;
-  /** WAL size (frames, ~4 KiB each) above which a RESTART checkpoint rewinds it. */
+  /** WAL size (frames, ~4 KiB each) above which the store is asked for a short pause to rewind it. */
   restartFrames?: number;
-  /** busy_timeout of the checkpoint connection (waiting for a writer before RESTART), ms. */
+  /** WAL size (frames) above which the store pauses until the copy is done, however long. */
+  hardFrames?: number;
+  /** Longest short pause, ms. */
+  pauseMs?: number;
+  /** busy_timeout of the checkpoint connection, ms. */
   busyTimeoutMs?: number;
 };
 
-export type CheckpointStats = { passive: number; restart: number; failed: number; lastError?: string };
+export type CheckpointStats = {
+  /** PASSIVE passes run. */
+  passive: number;
+  /** Pauses of the store's writes that let the worker copy the WAL's last frames. */
+  pauses: number;
+  /** Of those, how many ended with the copy done (the next commit rewound the WAL). */
+  caughtUp: number;
+  /** Total and longest pause, ms: what calls queued meanwhile waited for. */
+  pauseMsTotal: number;
+  pauseMsMax: number;
+  failed: number;
+  lastError?: string;
+};
+
+/** Slots of the shared control array. */
+const STOP = 0;
+const PASSIVE = 1;
+const CAUGHT_UP = 2;
+const FAILED = 3;
+/** Pause handshake: NONE → WANT or WANT_HARD (worker) → PAUSED (store stopped writing) → DONE (worker) → NONE (store). */
+const STATE = 4;
+const NONE = 0;
+const WANT = 1;
+const PAUSED = 2;
+const DONE = 3;
+const WANT_HARD = 4;
+const SLOTS = 5;
 
 const WORKER_JS = `
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const ctl = new Int32Array(workerData.ctl); // [0] stop flag, [1] passive, [2] restart, [3] failed
+const ctl = new Int32Array(workerData.ctl);
+const [STOP, PASSIVE, CAUGHT_UP, FAILED, STATE] = [0, 1, 2, 3, 4];
+const [NONE, WANT, PAUSED, DONE, WANT_HARD] = [0, 1, 2, 3, 4];
 let db;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
@@ -53,31 +99,65 @@ try {
   parentPort.postMessage({ fatal: String(err && err.message) });
   process.exit(1);
 }
+const passive = () => {
+  const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+  Atomics.add(ctl, PASSIVE, 1);
+  return r;
+};
 let lastLog = -1;
-while (Atomics.load(ctl, 0) === 0) {
-  let sleep = workerData.idleMs;
+// the WAL size at the last complete copy during a pause: not asked again before the store's commit
+let caughtUpAt = -1;
+while (Atomics.load(ctl, STOP) === 0) {
   try {
-    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
-    Atomics.add(ctl, 1, 1);
-    if (r.log > workerData.restartFrames) {
-      db.pragma('wal_checkpoint(RESTART)');
-      Atomics.add(ctl, 2, 1);
-      lastLog = -1;
-    } else {
-      if (r.log !== lastLog && r.log > 0) sleep = workerData.busyMs;
-      lastLog = r.log;
+    const state = Atomics.load(ctl, STATE);
+    if (state === PAUSED) {
+      // the store writes nothing until DONE: copy what is left, so that its next commit rewinds the WAL
+      try {
+        const r = passive();
+        if (r.checkpointed === r.log) {
+          Atomics.add(ctl, CAUGHT_UP, 1);
+          caughtUpAt = r.log;
+        }
+      } finally {
+        // unless the store stopped waiting and went on already
+        Atomics.compareExchange(ctl, STATE, PAUSED, DONE);
+        Atomics.notify(ctl, STATE);
+      }
+      continue;
     }
+    if (state === DONE) {
+      // the store has not taken the answer yet
+      Atomics.wait(ctl, STATE, DONE, workerData.busyMs);
+      continue;
+    }
+    if (state === WANT || state === WANT_HARD) {
+      // asked, not answered yet: the store has no group to run (idle) or has not reached the
+      // end of its current one; an idle store rewinds by itself at its next commit
+      Atomics.wait(ctl, STATE, state, workerData.busyMs);
+      if (Atomics.load(ctl, STATE) === state) Atomics.compareExchange(ctl, STATE, state, NONE);
+      continue;
+    }
+    const r = passive();
+    let sleep = workerData.idleMs;
+    if (r.log !== lastLog && r.log > 0) sleep = workerData.busyMs;
+    lastLog = r.log;
+    if (r.log > workerData.restartFrames && r.log !== caughtUpAt) {
+      // just after a pass: what a pause has to copy is only what came since
+      Atomics.compareExchange(ctl, STATE, NONE, r.log > workerData.hardFrames ? WANT_HARD : WANT);
+      continue;
+    }
+    Atomics.wait(ctl, STOP, 0, sleep);
   } catch (err) {
-    Atomics.add(ctl, 3, 1);
+    Atomics.add(ctl, FAILED, 1);
     parentPort.postMessage({ error: String(err && err.message) });
+    Atomics.wait(ctl, STOP, 0, workerData.idleMs);
   }
-  Atomics.wait(ctl, 0, 0, sleep);
 }
 db.close();
 `;
 
 export class Checkpointer {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(16));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
   private readonly worker: Worker;
   /** Resolves when the worker has ended (stopped, or failed: then SQLite checkpoints by itself again). */
   readonly exited: Promise<void>;
@@ -85,11 +165,16 @@ export class Checkpointer {
   private stopped = false;
 
   /** Starts checkpointing `path`; `db` is the gate's connection (its autocheckpoint is turned off while this runs). */
+  private readonly pauseMs: number;
+  /** A pause past hardFrames still ends if the worker never answers (it died). */
+  private readonly hardPauseMs = 5000;
+
   constructor(
     private readonly db: Database.Database,
     path: string,
     opts: CheckpointerOptions = {},
   ) {
+    this.pauseMs = opts.pauseMs ?? 25;
     db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(WORKER_JS, {
       eval: true,
@@ -99,7 +184,8 @@ export class Checkpointer {
         ctl: this.ctl.buffer,
         idleMs: opts.idleMs ?? 200,
         busyMs: opts.busyMs ?? 5,
-        restartFrames: opts.restartFrames ?? 16_384,
+        restartFrames: opts.restartFrames ?? 131_072,
+        hardFrames: opts.hardFrames ?? 524_288,
         busyTimeoutMs: opts.busyTimeoutMs ?? 2000,
       },
     });
@@ -121,20 +207,58 @@ export class Checkpointer {
 
   stats(): CheckpointStats {
     const s: CheckpointStats = {
-      passive: Atomics.load(this.ctl, 1),
-      restart: Atomics.load(this.ctl, 2),
-      failed: Atomics.load(this.ctl, 3),
+      passive: Atomics.load(this.ctl, PASSIVE),
+      pauses: this.pauses,
+      caughtUp: Atomics.load(this.ctl, CAUGHT_UP),
+      pauseMsTotal: Math.round(this.pauseMsTotal * 1000) / 1000,
+      pauseMsMax: Math.round(this.pauseMsMax * 1000) / 1000,
+      failed: Atomics.load(this.ctl, FAILED),
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;
+  }
+
+  private pauses = 0;
+  private pauseMsTotal = 0;
+  private pauseMsMax = 0;
+
+  /** True when the worker asks the store to pause its writes so that the WAL can be rewound. */
+  wantsPause(): boolean {
+    const s = Atomics.load(this.ctl, STATE);
+    return s === WANT || s === WANT_HARD;
+  }
+
+  /**
+   * Called by the store with no transaction open, when wantsPause(): the store
+   * writes nothing until this resolves, once the worker has copied the WAL's
+   * last frames or after `pauseMs` (unless the WAL is past `hardFrames`).
+   */
+  async pause(): Promise<void> {
+    const want = Atomics.load(this.ctl, STATE);
+    if ((want !== WANT && want !== WANT_HARD) || Atomics.compareExchange(this.ctl, STATE, want, PAUSED) !== want)
+      return;
+    const t0 = process.hrtime.bigint();
+    Atomics.notify(this.ctl, STATE);
+    const w = (
+      Atomics as unknown as {
+        waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string };
+      }
+    ).waitAsync(this.ctl, STATE, PAUSED, want === WANT_HARD ? this.hardPauseMs : this.pauseMs);
+    if (w.async) await w.value;
+    // DONE, or not done in time: the store writes again either way (the worker asks again later)
+    Atomics.store(this.ctl, STATE, NONE);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.pauses++;
+    this.pauseMsTotal += ms;
+    if (ms > this.pauseMsMax) this.pauseMsMax = ms;
   }
 
   /** Stops the worker and waits for its connection to close. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.worker.ref(); // keep the process alive until the worker has closed its connection
-    Atomics.store(this.ctl, 0, 1);
-    Atomics.notify(this.ctl, 0);
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.notify(this.ctl, STOP);
     await this.exited;
   }
 }

@@ -367,6 +367,8 @@ export class SqliteStore implements Store {
 
   private queue: Pending[] = [];
   private scheduled = false;
+  /** A group runs between two pauses for the checkpointer (its commit is what rewinds the WAL). */
+  private justPaused = false;
 
   decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
     return new Promise((resolve, reject) => {
@@ -388,6 +390,14 @@ export class SqliteStore implements Store {
 
   /** Runs the queued calls, MAX_GROUP per transaction; the rest on the next turn (I/O gets its turn). */
   private readonly flush = (): void => {
+    if (!this.justPaused && !this.closed && this.checkpointer?.wantsPause()) {
+      // no transaction is open between two groups: let the worker copy the WAL's last frames,
+      // so the next commit rewinds the WAL (see checkpointer.ts); calls keep queueing meanwhile
+      this.justPaused = true;
+      void this.checkpointer.pause().then(this.flush, this.flush);
+      return;
+    }
+    this.justPaused = false;
     this.scheduled = false;
     const group = this.queue.length <= MAX_GROUP ? this.queue.splice(0) : this.queue.splice(0, MAX_GROUP);
     if (this.queue.length > 0) {
