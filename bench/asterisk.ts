@@ -12,8 +12,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { CallAttempt, Decision } from '../src/core/types';
 import type { GateService } from '../src/gate/service';
 import { fixedClock } from '../src/gate/clock';
@@ -107,7 +109,8 @@ function instantGate(): GateService {
 
 export async function benchAsterisk(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
-  const dbPath = path.join(tempDir('asterisk'), 'callgate.db');
+  const dir = tempDir('asterisk');
+  const dbPath = path.join(dir, 'callgate.db');
   const config = benchConfig(dbPath);
   const store = openStore({ driver: 'sqlite', path: dbPath });
   const session = await store.beginImport('consent');
@@ -125,11 +128,12 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   await session.commit();
 
   // Production-like logging (one info line per decision), written to /dev/null, never stdout.
-  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const adapterOnly = await runPhase(opts, { gate: instantGate(), rest: 'direct', logger });
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
   const withGate = await runPhase(opts, { gate, rest: 'direct', logger });
   await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
   return {
     bench: 'asterisk',
     what: 'added latency StasisStart sent → continue request received (ms), measured by the ARI simulator (own process, loopback)',

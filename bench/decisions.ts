@@ -18,12 +18,12 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pino from 'pino';
 import { evaluate, locateCallee, EMPTY_FACTS } from '../src/core';
 import type { CallAttempt, Campaign } from '../src/core/types';
 import { DEFAULT_POLICY } from '../src/core/types';
 import { Gate } from '../src/gate/gate';
 import { systemClock } from '../src/gate/clock';
+import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { ConsentRow } from '../src/gate/store';
 import { SqliteStore } from '../src/store';
 import { decisionToText } from '../src/store/memory/common';
@@ -32,7 +32,7 @@ import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from 
 
 const DAY = 86_400_000;
 
-async function seed(dbPath: string, consents: number, attempts: number) {
+export async function seed(dbPath: string, consents: number, attempts: number) {
   const t0 = Date.now();
   const store = SqliteStore.open(dbPath);
   const session = await store.beginImport('consent');
@@ -169,7 +169,7 @@ type RunResult = {
 };
 
 /** `n` decisions, `inFlight` at a time: each worker starts its next decision when its last one is answered. */
-async function run(
+export async function run(
   gate: Gate,
   attemptFor: (i: number) => CallAttempt,
   from: number,
@@ -218,8 +218,8 @@ async function main() {
 
   const config = benchConfig(dbPath);
   const store = SqliteStore.open(dbPath);
-  // Logging stays on (one info line per decision, as in production), to /dev/null.
-  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  // The production logger (one info line per decision, buffered), writing to /dev/null.
+  const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const gate = new Gate({ store, config, clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
   void systemClock;
 
@@ -238,6 +238,7 @@ async function main() {
     runs.push(await run(gate, attemptFor, k * decisions, decisions, inFlight));
   const ckpt = store.checkpointStats();
   await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
 
   const sequential = runs.find((r) => r.inFlight === 1);
   emit({
@@ -254,7 +255,8 @@ async function main() {
   });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

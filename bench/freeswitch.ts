@@ -14,8 +14,9 @@
  */
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import pino from 'pino';
+import { bufferedDestination, createLogger } from '../src/gate/logger';
 import { fixedClock } from '../src/gate/clock';
 import { Gate } from '../src/gate/gate';
 import type { ConsentRow } from '../src/gate/store';
@@ -60,7 +61,8 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   }));
   await imp.consents(rows);
   await imp.commit();
-  const logger = pino({ level: 'warn' });
+  // Production-like logging (one info line per decision, buffered), written to /dev/null.
+  const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
   const port = await freePort();
   const fsConfig = freeswitchConfigSchema.parse({
@@ -85,6 +87,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
   await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
   const perCall = (us: number) => Math.round(us / Math.max(1, timings.length)) / 1000;
   return {
     what: 'socket TCP connect → transfer command received (ms), shipped dialplan (sync full), real Gate on SQLite; simulator in a child process',

@@ -1,6 +1,6 @@
 /**
  * The one pino logger of a callgate process: JSON lines on stderr (stdout is
- * for command output). Components take child loggers ({ component: 'gate' }).
+ * for command output), buffered (see bufferedDestination). Components take child loggers ({ component: 'gate' }).
  *
  * Credentials never appear in logs (DESIGN invariants): any field named
  * password, secret, token, authorization or apiKey is redacted at the top level
@@ -38,5 +38,30 @@ export function createLogger(cfg: Config['log'], dest?: pino.DestinationStream):
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return pino(options, dest ?? pino.destination({ dest: 2, sync: false }));
+  return pino(options, dest ?? bufferedDestination(2));
+}
+
+/** Bytes of log lines gathered before one write (about 15 decision lines). */
+const LOG_BUFFER_BYTES = 4096;
+/** A line waits at most this long in the buffer, ms. */
+const LOG_FLUSH_MS = 200;
+
+/**
+ * A log destination (stderr: 2) written asynchronously in blocks of LOG_BUFFER_BYTES instead of one
+ * write per line: each write is a round trip through libuv's thread pool, and
+ * at one line per decision those round trips cost the gate a third of its
+ * throughput. A timer writes what is left every LOG_FLUSH_MS; pino writes the
+ * rest synchronously when the process exits.
+ */
+export function bufferedDestination(fdOrPath: number | string): pino.DestinationStream {
+  const dest = pino.destination({ dest: fdOrPath, sync: false, minLength: LOG_BUFFER_BYTES });
+  const timer = setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      clearInterval(timer); // destroyed: nothing more will be written
+    }
+  }, LOG_FLUSH_MS);
+  timer.unref();
+  return dest;
 }
