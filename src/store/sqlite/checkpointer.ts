@@ -89,8 +89,8 @@ const WORKER_JS = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const ctl = new Int32Array(workerData.ctl);
-const [STOP, PASSIVE, CAUGHT_UP, FAILED, STATE] = [0, 1, 2, 3, 4];
-const [NONE, WANT, PAUSED, DONE, WANT_HARD] = [0, 1, 2, 3, 4];
+const [STOP, PASSIVE, CAUGHT_UP, FAILED, STATE] = [${STOP}, ${PASSIVE}, ${CAUGHT_UP}, ${FAILED}, ${STATE}];
+const [NONE, WANT, PAUSED, DONE, WANT_HARD] = [${NONE}, ${WANT}, ${PAUSED}, ${DONE}, ${WANT_HARD}];
 let db;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
