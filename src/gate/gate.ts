@@ -42,6 +42,7 @@ import type { CallAttempt, Campaign, Decision, Policy, Professional } from '../c
 import type { Config } from '../config/schema';
 import type { ErrorCode } from '../errors';
 import type { Clock } from './clock';
+import { infoLineWriter } from './logger';
 import { maskNumber } from './mask';
 import type { DecideOptions, GateService } from './service';
 import type { CallOutcome, Store } from './store';
@@ -73,6 +74,8 @@ export class Gate implements GateService {
   private readonly store: Store;
   private readonly config: Config;
   private readonly log: Logger;
+  /** The decision line without pino's generic serializer (a logger from createLogger), see logDecision. */
+  private readonly decisionLine: ReturnType<typeof infoLineWriter>;
   private readonly newId: () => string;
   private readonly campaigns: Map<string, Campaign>;
   private readonly professionals: Map<string, Professional>;
@@ -88,6 +91,7 @@ export class Gate implements GateService {
     this.config = deps.config;
     this.clock = deps.clock;
     this.log = deps.logger.child({ component: 'gate' });
+    this.decisionLine = infoLineWriter(this.log);
     this.newId = deps.idGenerator ?? timeOrderedId;
     this.campaigns = new Map(deps.config.campaigns.map((c) => [c.id, c]));
     // A call that names the default campaign explicitly is attributed to it, not 'unknown'.
@@ -311,21 +315,33 @@ export class Gate implements GateService {
 
   private logDecision(d: Decision, attempt: CallAttempt, started: bigint): void {
     if (!this.log.isLevelEnabled('info')) return;
-    const latencyUs = Number(process.hrtime.bigint() - started) / 1000;
+    const latencyUs = Math.round(Number(process.hrtime.bigint() - started) / 1000);
+    const to = this.mask(d.callee?.e164 ?? attempt.to);
+    const callerId = this.mask(d.callerId.e164 ?? d.callerId.number);
+    const reasons = d.reasons.map((r) => r.code);
+    const channelId = attempt.source.channelId;
+    if (this.decisionLine) {
+      // the same fields, in the same order, as the object below
+      this.decisionLine(
+        `"decisionId":${JSON.stringify(d.id)},"verdict":"${d.verdict}","reasons":${JSON.stringify(reasons)},"tags":${JSON.stringify(d.tags)},"to":${JSON.stringify(to)},"callerId":${JSON.stringify(callerId)},"campaign":${JSON.stringify(d.campaign.id)},"professional":${JSON.stringify(d.campaign.professional)},"monitorOnly":${d.monitorOnly},"pbx":${JSON.stringify(attempt.source.pbx)}${channelId === undefined ? '' : `,"channelId":${JSON.stringify(channelId)}`},"latencyUs":${latencyUs}`,
+        'decision',
+      );
+      return;
+    }
     this.log.info(
       {
         decisionId: d.id,
         verdict: d.verdict,
-        reasons: d.reasons.map((r) => r.code),
+        reasons,
         tags: d.tags,
-        to: this.mask(d.callee?.e164 ?? attempt.to),
-        callerId: this.mask(d.callerId.e164 ?? d.callerId.number),
+        to,
+        callerId,
         campaign: d.campaign.id,
         professional: d.campaign.professional,
         monitorOnly: d.monitorOnly,
         pbx: attempt.source.pbx,
-        channelId: attempt.source.channelId,
-        latencyUs: Math.round(latencyUs),
+        channelId,
+        latencyUs,
       },
       'decision',
     );
