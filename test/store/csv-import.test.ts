@@ -33,15 +33,7 @@ function write(name: string, content: string | Buffer): string {
 
 function counts(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const t of [
-    'consents',
-    'contracts',
-    'dnc',
-    'opposition',
-    'opposition_meta',
-    'decisions',
-    'refusals',
-  ]) {
+  for (const t of ['consents', 'contracts', 'dnc', 'opposition', 'opposition_meta', 'decisions', 'refusals']) {
     out[t] = store.db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number;
   }
   return out;
