@@ -236,6 +236,7 @@ export class Gate implements GateService {
         at: attempt.at,
         windowStart,
         campaignId: ctx.campaign.id,
+        opposition: regimeAt(attempt.at, this.policy) === 'opposition',
       },
       (facts) => {
         if (run.expired) return undefined; // the caller already has the fail-mode decision: write nothing

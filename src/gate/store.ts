@@ -25,6 +25,12 @@ export type FactsQuery = {
   /** Start of the frequency window (FREQ-1): attempts at or after it count. */
   windowStart: Date;
   campaignId?: string;
+  /**
+   * False when the rules will not look at the opposition list (consent regime,
+   * OPP-1/OPP-2 are skipped): a store may then leave facts.opposition empty
+   * and save a lookup. Default true.
+   */
+  opposition?: boolean;
 };
 
 export type CommitOptions = {

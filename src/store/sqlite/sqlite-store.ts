@@ -132,12 +132,14 @@ const SET_OUTCOME =
  * Every fact of one (number, professional) in ONE statement (one call into
  * SQLite instead of six): rows tagged by kind (column 0), each kind in its own
  * order (column 1: id, or time for the counted attempts), then its columns. Kinds: 0 opposition, 1 consents, 2 contracts,
- * 3 dnc, 4 refusals, 5 counted attempts (FREQ-1, D. 223-9 al. 3).
+ * 3 dnc, 4 refusals, 5 counted attempts (FREQ-1, D. 223-9 al. 3). Kind 0 (FACTS_OPPOSITION) only when the
+ * query asks for it: in the consent regime no rule reads the opposition list.
  */
-const FACTS_SQL = `
+const FACTS_OPPOSITION = `
 SELECT 0, 0, (SELECT as_of FROM opposition_meta WHERE id = 1), EXISTS (SELECT 1 FROM opposition WHERE e164 = @e164),
   NULL, NULL, NULL, NULL, NULL, NULL
-UNION ALL
+UNION ALL`;
+const FACTS_SQL = `
 SELECT 1, id, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated
   FROM consents WHERE e164 = @e164
 UNION ALL
@@ -195,7 +197,9 @@ function prepareAll(db: Database.Database) {
     counted: p(
       'SELECT at FROM decisions WHERE e164 = ? AND professional = ? AND at >= ? AND counted = 1 AND released = 0 ORDER BY at',
     ).pluck(),
-    facts: p(FACTS_SQL).raw(),
+    facts: p(FACTS_OPPOSITION + FACTS_SQL).raw(),
+    /** Without the opposition list (FactsQuery.opposition false: consent regime). */
+    factsNoOpposition: p(FACTS_SQL).raw(),
     /** The decision row; counted = 1 makes it an attempt too (FREQ-1). */
     insertDecision: p(
       'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -312,7 +316,8 @@ export class SqliteStore implements Store {
 
   /** The facts of q, by one prepared statement (inside the caller's transaction, if any). */
   private readFacts(q: FactsQuery, windowStart: number): Facts {
-    const rows = this.s.facts.all({ e164: q.e164, p: q.professional, w: windowStart }) as FactRow[];
+    const stmt = q.opposition === false ? this.s.factsNoOpposition : this.s.facts;
+    const rows = stmt.all({ e164: q.e164, p: q.professional, w: windowStart }) as FactRow[];
     const facts: Facts = {
       consents: [],
       contracts: [],
