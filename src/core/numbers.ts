@@ -45,6 +45,7 @@
  *
  * Pure: no I/O, no clock, no process.env. Never throws on bad input.
  */
+import { type CountryCode, Metadata } from 'libphonenumber-js/core';
 import { parsePhoneNumberFromString, PhoneNumber } from 'libphonenumber-js/max';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
 import { isNpvNumber } from './callerid-ranges';
@@ -138,7 +139,61 @@ function regionNumber(region: string, nsn: string): PhoneNumber {
   return new RegionNumber(region, nsn, maxMetadata);
 }
 
-type Found = { ordered: string[]; holds: number; p?: PhoneNumber };
+/** libphonenumber's number types, as its getNumberType tries them (FIXED_LINE first). */
+const LP_TYPES = [
+  'FIXED_LINE',
+  'MOBILE',
+  'PREMIUM_RATE',
+  'TOLL_FREE',
+  'SHARED_COST',
+  'VOIP',
+  'PERSONAL_NUMBER',
+  'PAGER',
+  'UAN',
+  'VOICEMAIL',
+] as const;
+type RegionCheck = { general: RegExp; types: { re: RegExp; lengths?: number[] }[] };
+/** The part of libphonenumber's runtime numbering plan used here (its typings do not declare it). */
+type LpPlan = {
+  nationalNumberPattern(): string;
+  type(t: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
+};
+const REGION_CHECKS = new Map<string, RegionCheck>();
+
+/**
+ * regionNumber(region, nsn).isValid(), with the region's patterns compiled
+ * once: libphonenumber compiles each pattern again at every call (~2.5 µs per
+ * number, on the gate's hot path). Same rule as its isValid: the general
+ * pattern, then some type pattern whose possible lengths allow the length
+ * (checked against it number by number in test/core/numbers-valid.test.ts).
+ */
+export function isAssigned(region: string, nsn: string): boolean {
+  let c = REGION_CHECKS.get(region);
+  if (c === undefined) {
+    const m = new Metadata(maxMetadata as unknown as ConstructorParameters<typeof Metadata>[0]);
+    m.selectNumberingPlan(region as CountryCode);
+    const plan = m.numberingPlan as unknown as LpPlan;
+    const whole = (p: string) => new RegExp(`^(?:${p})$`);
+    const types: RegionCheck['types'] = [];
+    for (const t of LP_TYPES) {
+      const def = plan.type(t);
+      const pattern = def?.pattern();
+      if (def === undefined || !pattern) continue;
+      types.push({ re: whole(pattern), lengths: def.possibleLengths() });
+    }
+    c = { general: whole(plan.nationalNumberPattern()), types };
+    REGION_CHECKS.set(region, c);
+  }
+  if (!c.general.test(nsn)) return false;
+  for (const t of c.types) {
+    if (t.lengths && !t.lengths.includes(nsn.length)) continue;
+    if (t.re.test(nsn)) return true;
+  }
+  return false;
+}
+
+/** `region`: the first region whose ranges hold the number (for its libphonenumber type, if needed). */
+type Found = { ordered: string[]; holds: number; region?: string };
 
 /**
  * The place's regions whose assigned ranges hold the number, first, then the
@@ -148,17 +203,16 @@ type Found = { ordered: string[]; holds: number; p?: PhoneNumber };
  */
 function assignedRegions(place: Place, nsn: string): Found {
   const regions = place === GP && nsn[0] !== '5' ? ['GP'] : place.territories;
-  let p: PhoneNumber | undefined;
-  const holds = regions.filter((r) => {
-    const n = regionNumber(r, nsn);
-    const valid = n.isValid();
-    if (valid) p ??= n;
-    return valid;
-  });
+  const holds = regions.filter((r) => isAssigned(r, nsn));
+  const region = holds[0];
   if (regions.length < place.territories.length) {
-    return { ordered: [...place.territories], holds: holds.length && place.territories.length, p };
+    return { ordered: [...place.territories], holds: holds.length && place.territories.length, region };
   }
-  return { ordered: [...holds, ...place.territories.filter((t) => !holds.includes(t))], holds: holds.length, p };
+  return {
+    ordered: [...holds, ...place.territories.filter((t) => !holds.includes(t))],
+    holds: holds.length,
+    region,
+  };
 }
 
 // ------------------------------------------------------------------ short codes
@@ -262,7 +316,7 @@ function frenchPlan(input: string, national: string, givenCc?: string): Normaliz
   const territories = found ? found.ordered : [...place.territories];
   // One zone per distinct zone: GP, MF and BL keep the same time (AST, no DST); RE (+4) and YT (+3) do not.
   const timeZones = place === RE_YT ? territories.map((t) => TERRITORY_ZONE[t]) : [TERRITORY_ZONE[territories[0]]];
-  const kind = frenchKind(national, () => found?.p ?? regionNumber(territories[0], nsn));
+  const kind = frenchKind(national, () => regionNumber(found?.region ?? territories[0], nsn));
   return {
     ok: true,
     value: {
