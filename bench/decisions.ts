@@ -220,14 +220,18 @@ async function main() {
   const store = SqliteStore.open(dbPath);
   // The production logger (one info line per decision, buffered), writing to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
-  const gate = new Gate({ store, config, clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
+  // The clock runs from BENCH_AT (a Tuesday 11:00 in Paris) at real speed, as the PBX stamps
+  // each attempt with the time it is made: every decision has its own instant, none repeats.
+  const started = Date.now();
+  const benchNow = () => new Date(BENCH_AT.getTime() + Date.now() - started);
+  const gate = new Gate({ store, config, clock: { now: benchNow, describe: 'bench' }, logger });
   void systemClock;
 
   // Distinct numbers for every decision of every run (stride prime to `consents`).
   const attemptFor = (i: number): CallAttempt => ({
     to: mobileNational((i * 104_729) % consents),
     callerId: { number: '+33162000001', presentation: 'allowed' },
-    at: BENCH_AT,
+    at: benchNow(),
     campaignId: 'bench',
     source: { pbx: 'bench' },
   });

@@ -10,6 +10,7 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
+import { isoString } from '../core/decision-json';
 import { LogBuffer } from './log-buffer';
 
 export type { Logger };
@@ -62,7 +63,7 @@ export function infoLineWriter(logger: Logger): ((fieldsJson: string, msg: strin
     const stream = l[pino.symbols.streamSym] as pino.DestinationStream;
     const bindings = l[pino.symbols.chindingsSym] as string;
     stream.write(
-      `{"level":"info","time":"${new Date().toISOString()}"${bindings},${fieldsJson},"msg":${JSON.stringify(msg)}}\n`,
+      `{"level":"info","time":"${isoString(new Date())}"${bindings},${fieldsJson},"msg":${JSON.stringify(msg)}}\n`,
     );
   };
 }

@@ -28,3 +28,26 @@ test('the opposition list is not looked up when the query says no rule needs it 
     await store.close();
   }
 });
+
+test('facts keep each kind in the order it was added, whatever the index order', async () => {
+  const store = openStore({ driver: 'sqlite', path: path.join(dir, 'order.db') });
+  try {
+    const at = (iso: string) => new Date(iso);
+    for (const c of ['2026-10-01', '2026-03-01', '2026-07-01']) {
+      await store.addConsent({ e164: NUM, professional: PRO, categories: ['x'], collectedAt: at(`${c}T00:00:00Z`) });
+    }
+    const f = await store.getFacts({
+      e164: NUM,
+      professional: PRO,
+      at: at('2026-11-02T10:00:00Z'),
+      windowStart: new Date(0),
+    });
+    expect(f.consents.map((c) => c.collectedAt.toISOString().slice(0, 10))).toEqual([
+      '2026-10-01',
+      '2026-03-01',
+      '2026-07-01',
+    ]);
+  } finally {
+    await store.close();
+  }
+});

@@ -131,7 +131,7 @@ const SET_OUTCOME =
 /**
  * Every fact of one (number, professional) in ONE statement (one call into
  * SQLite instead of six): rows tagged by kind (column 0), each kind in its own
- * order (column 1: id, or time for the counted attempts), then its columns. Kinds: 0 opposition, 1 consents, 2 contracts,
+ * order (column 1: id, or time for the counted attempts; see ordered()), then its columns. Kinds: 0 opposition, 1 consents, 2 contracts,
  * 3 dnc, 4 refusals, 5 counted attempts (FREQ-1, D. 223-9 al. 3). Kind 0 (FACTS_OPPOSITION) only when the
  * query asks for it: in the consent regime no rule reads the opposition list.
  */
@@ -153,8 +153,15 @@ SELECT 4, id, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM refusals WHERE e164 = @e164 AND professional = @p
 UNION ALL
 SELECT 5, at, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM decisions WHERE e164 = @e164 AND professional = @p AND at >= @w AND counted = 1 AND released = 0
-ORDER BY 1, 2`;
+  FROM decisions WHERE e164 = @e164 AND professional = @p AND at >= @w AND counted = 1 AND released = 0`;
+
+/** Rows of FACTS_SQL in (kind, order) order: SQLite returns them per kind, in index order (sorted only if not). */
+const byKindThenOrder = (a: FactRow, b: FactRow) => a[0] - b[0] || a[1] - b[1];
+function ordered(rows: FactRow[]): FactRow[] {
+  for (let i = 1; i < rows.length; i++)
+    if (byKindThenOrder(rows[i - 1]!, rows[i]!) > 0) return rows.sort(byKindThenOrder);
+  return rows;
+}
 
 type FactRow = [number, number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown];
 
@@ -317,7 +324,8 @@ export class SqliteStore implements Store {
   /** The facts of q, by one prepared statement (inside the caller's transaction, if any). */
   private readFacts(q: FactsQuery, windowStart: number): Facts {
     const stmt = q.opposition === false ? this.s.factsNoOpposition : this.s.facts;
-    const rows = stmt.all({ e164: q.e164, p: q.professional, w: windowStart }) as FactRow[];
+    // no ORDER BY in SQL: a sorter per statement costs more than checking the order here
+    const rows = ordered(stmt.all({ e164: q.e164, p: q.professional, w: windowStart }) as FactRow[]);
     const facts: Facts = {
       consents: [],
       contracts: [],
