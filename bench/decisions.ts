@@ -1,18 +1,22 @@
 /**
  * Check-and-record throughput and latency of the real Gate on the SQLite
  * store, holding `consents` consents and `attempts` past attempts (default one
- * million each), on one thread: what one core sustains.
+ * million each, the attempts as full decision rows), all decisions on the one
+ * JavaScript thread; the WAL checkpoint worker thread runs beside it (its CPU is
+ * in cpuS / cpuPerWallS).
  *
  * Each run decides `decisions` calls (distinct numbers) with a fixed number of
  * decisions in flight: 1 = sequential (latency-bound: every decision waits for
- * its own COMMIT), 8 and 32 = concurrent, as a PBX sends many calls at once
+ * its own COMMIT), 4 to 32 = concurrent, as a PBX sends many calls at once
  * (the SQLite store then groups them into one transaction per event-loop
  * turn). Latency is per decision, from decide() to its answer, queueing
- * included. CPU time is the whole process (checkpoint worker included).
- * Also the pure core (evaluate) alone, for comparison.
+ * included. Each attempt is stamped BENCH_AT + elapsed real time, as a PBX
+ * stamps calls. Logging is the production logger, into /dev/null. Also the
+ * pure core (evaluate) alone, for comparison. Run it with the gate's node
+ * flags (bench/run.ts does: --max-semi-space-size=64).
  *
  * Usage: node dist/bench/decisions.js [consents] [attempts] [decisions] [inFlight,...]
- *   e.g. node dist/bench/decisions.js 1000000 1000000 200000 1,8,32
+ *   e.g. node --max-semi-space-size=64 dist/bench/decisions.js 1000000 1000000 200000 1,8,32
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
@@ -210,7 +214,7 @@ async function main() {
   const consents = Number(process.argv[2] ?? 1_000_000);
   const attempts = Number(process.argv[3] ?? 1_000_000);
   const decisions = Number(process.argv[4] ?? 200_000);
-  const inFlights = (process.argv[5] ?? '1,8,32').split(',').map(Number);
+  const inFlights = (process.argv[5] ?? '1,4,8,16,32').split(',').map(Number);
   const dir = tempDir('decisions');
   const dbPath = path.join(dir, 'callgate.db');
   const seeded = await seed(dbPath, consents, attempts);
@@ -245,12 +249,15 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const sequential = runs.find((r) => r.inFlight === 1);
+  const concurrent = runs.filter((r) => r.inFlight !== 1);
+  // The issue's target: 20,000 decisions/s with p99 under 1 ms, at one level of concurrency.
+  const meeting = concurrent.filter((r) => r.perSecond >= 20_000 && r.latencyMs.p99 < 1).map((r) => r.inFlight);
   emit({
     store: { driver: 'sqlite', consents, attempts, ...seeded, fileMb },
     checkAndRecord: {
       sequential,
-      concurrent: runs.filter((r) => r.inFlight !== 1),
-      targets: { perSecond: 20_000, p99Ms: 1, appliesTo: 'concurrent' },
+      concurrent,
+      targets: { perSecond: 20_000, p99Ms: 1, appliesTo: 'concurrent', metAtInFlight: meeting },
     },
     checkpointer: ckpt,
     coreEvaluateOnly: coreOnly(100_000),
