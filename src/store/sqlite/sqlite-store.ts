@@ -260,17 +260,7 @@ export class SqliteStore implements Store {
         const counted = this.s.counted.all(c.e164, c.professional, c.windowStart) as number[];
         if (counted.length >= c.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
       }
-      this.s.insertDecision.run(
-        c.id,
-        c.at,
-        c.e164,
-        c.professional,
-        c.campaign,
-        c.verdict,
-        c.reasons,
-        c.json,
-        c.record ? 1 : 0,
-      );
+      this.insertRow(c, c.record);
       return { ok: true };
     });
     this.outcomeTx = db.transaction((v: Record<string, unknown>): boolean => this.s.outcome.run(v).changes > 0);
@@ -483,19 +473,24 @@ export class SqliteStore implements Store {
     const c = this.commitArgs(decision, record);
     // one statement (decision and attempt are one row): it fails whole, the group goes on
     return this.run(`decideAndCommit ${c.id}`, () => {
-      this.s.insertDecision.run(
-        c.id,
-        c.at,
-        c.e164,
-        c.professional,
-        c.campaign,
-        c.verdict,
-        c.reasons,
-        c.json,
-        record ? 1 : 0,
-      );
+      this.insertRow(c, record);
       return decision;
     });
+  }
+
+  /** The decision row; with `record` it is also an attempt (counted = 1, FREQ-1). */
+  private insertRow(c: Omit<CommitArgs, 'record' | 'windowStart' | 'maxAttempts'>, record: boolean): void {
+    this.s.insertDecision.run(
+      c.id,
+      c.at,
+      c.e164,
+      c.professional,
+      c.campaign,
+      c.verdict,
+      c.reasons,
+      c.json,
+      record ? 1 : 0,
+    );
   }
 
   /** The columns of a decision row, validated. */
