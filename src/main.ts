@@ -14,7 +14,7 @@ import { Gate } from './gate/gate';
 import { createLogger } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
-import { openStore, SqliteStore } from './store';
+import { openStore } from './store';
 
 export type Runtime = {
   config: Config;
@@ -63,16 +63,6 @@ export type RuntimeOptions = {
   checkpoint?: 'worker' | 'sqlite';
 };
 
-/**
- * openStore(config.store) has no way to pass the checkpoint mode yet, so a mode
- * other than the default opens the SQLite store directly with the same path.
- * (To move into src/store/index.ts as openStore(cfg, { checkpoint }).)
- */
-function openConfiguredStore(cfg: Config['store'], checkpoint: RuntimeOptions['checkpoint']): Store {
-  if (checkpoint !== undefined && cfg.driver === 'sqlite') return SqliteStore.open(cfg.path, { checkpoint });
-  return openStore(cfg);
-}
-
 /** Opens the store and builds the gate. The store is open when this returns: call close(). */
 export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtime {
   const logger = opts.logger ?? createLogger(config.log);
@@ -87,7 +77,14 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
   ensureDefaultDataFolder(config, logger);
-  const store = openConfiguredStore(config.store, opts.checkpoint);
+  const store = openStore(config.store, {
+    checkpoint: opts.checkpoint,
+    onMigration: ({ from, to, name }) =>
+      logger.warn(
+        { from, to, migration: name },
+        `upgrading the database schema from version ${from} to ${to} (${name}); on a large file this takes a while and the file stays locked until it is done`,
+      ),
+  });
   const gate = new Gate({ store, config, clock, logger });
   let closing: Promise<void> | undefined;
   return {

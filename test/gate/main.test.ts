@@ -4,7 +4,9 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config';
+import Database from 'better-sqlite3';
 import { createRuntime, startGate } from '../../src/main';
+import { migrate, MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { AT, logSink } from './helpers';
 
 const BASE = `
@@ -63,6 +65,28 @@ describe('createRuntime', () => {
     expect(existsSync(file)).toBe(true);
     expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
     await rt.close();
+  });
+
+  it('says so when opening upgrades an existing database schema (it can take a while)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const file = path.join(dir, 'old.db');
+    const old = new Database(file);
+    migrate(old, file, MIGRATIONS.slice(0, 3));
+    old.close();
+    const log = logSink();
+    const rt = createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't'), {
+      logger: log.logger,
+    });
+    const upgrades = log.lines().filter((l) => l.level === 'warn' && /upgrading the database schema/.test(l.msg));
+    expect(upgrades.map((l) => [l.from, l.to])).toEqual([[3, 4]]);
+    await rt.close();
+    // reopening an up-to-date file says nothing
+    const again = logSink();
+    const rt2 = createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't'), {
+      logger: again.logger,
+    });
+    expect(again.lines().filter((l) => l.level === 'warn')).toEqual([]);
+    await rt2.close();
   });
 });
 

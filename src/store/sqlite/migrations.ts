@@ -206,8 +206,16 @@ CREATE INDEX decisions_number ON decisions (e164, professional, at, counted, rel
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** Told before a step runs (the step may take a while on a large file: the file is locked meanwhile). */
+export type OnMigration = (step: { from: number; to: number; name: string }) => void;
+
 /** Brings the file to SCHEMA_VERSION; each step in its own IMMEDIATE transaction. */
-export function migrate(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
+export function migrate(
+  db: Database.Database,
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  onStep?: OnMigration,
+): number {
   const latest = migrations[migrations.length - 1].version;
   for (;;) {
     const current = db.pragma('user_version', { simple: true }) as number;
@@ -223,6 +231,7 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
     try {
       // another process may have migrated between our read and our lock
       if ((db.pragma('user_version', { simple: true }) as number) === current) {
+        onStep?.({ from: current, to: next.version, name: next.name });
         db.exec(next.sql);
         db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
           next.version,

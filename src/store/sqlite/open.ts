@@ -14,7 +14,7 @@ import * as nodePath from 'node:path';
 import { StoreError } from '../../gate/store';
 import { storeError } from '../memory/common';
 import type { CheckpointerOptions } from './checkpointer';
-import { migrate } from './migrations';
+import { migrate, type OnMigration } from './migrations';
 
 export type SqliteOptions = {
   /** How long a writer waits for another's lock before failing, ms. */
@@ -35,6 +35,12 @@ export type SqliteOptions = {
   checkpoint?: 'worker' | 'sqlite';
   /** Tuning of the checkpoint worker (tests, benchmarks). */
   checkpointer?: CheckpointerOptions;
+  /**
+   * Told before each schema migration step runs on an existing file, so that
+   * the caller can say why opening takes a while (migration 4 rewrites the
+   * decisions table: ~20 s per million decisions, the file locked meanwhile).
+   */
+  onMigration?: OnMigration;
 };
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
@@ -124,7 +130,9 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
     // The WAL is rewound, not trimmed: trimming a large WAL is one ftruncate of ~300 ms inside a
     // commit. Its size is bounded by the checkpointer (checkpointer.ts) and it is truncated at close.
     db.pragma('journal_size_limit = -1');
-    migrate(db, path);
+    // a new file (version 0) is created, not migrated: nothing worth telling
+    const fresh = (db.pragma('user_version', { simple: true }) as number) === 0;
+    migrate(db, path, undefined, fresh ? undefined : opts.onMigration);
     return db;
   } catch (err) {
     db.close();
