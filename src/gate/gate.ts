@@ -219,9 +219,11 @@ export class Gate implements GateService {
    */
   private async work(attempt: CallAttempt, ctx: EvalContext, record: boolean, run: Run): Promise<Decision | undefined> {
     const located = locateCallee(attempt);
-    const windowStart = frequencyWindowStart(attempt.at, this.policy);
-    if (!located.ok) {
-      // No callee number: nothing to read or count; the block goes to the audit.
+    const at = validInstant(attempt);
+    const windowStart = at ? frequencyWindowStart(at, this.policy) : new Date(0);
+    if (!located.ok || at === undefined) {
+      // No callee number, or no instant to judge it at (GATE-1): nothing to read or count; the
+      // block goes to the audit.
       run.stage = 'evaluate';
       const decision = evaluate(attempt, EMPTY_FACTS, ctx);
       if (run.expired) return undefined;
@@ -236,7 +238,7 @@ export class Gate implements GateService {
         at: attempt.at,
         windowStart,
         campaignId: ctx.campaign.id,
-        opposition: regimeAt(attempt.at, this.policy) === 'opposition',
+        opposition: regimeAt(at, this.policy) === 'opposition',
       },
       (facts) => {
         if (run.expired) return undefined; // the caller already has the fail-mode decision: write nothing
@@ -298,7 +300,8 @@ export class Gate implements GateService {
     this.logDecision(decision, attempt, started);
 
     const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
-    const windowStart = frequencyWindowStart(attempt.at, this.policy);
+    const at = validInstant(attempt);
+    const windowStart = at ? frequencyWindowStart(at, this.policy) : new Date(0);
     this.track(
       Promise.resolve()
         .then(() => this.store.commitDecision(decision, { recordAttempt, windowStart, maxAttempts: Infinity }))
@@ -356,6 +359,12 @@ export class Gate implements GateService {
       `unknown campaign id '${id}': judged as the default campaign (add it to campaigns: in callgate.yaml)`,
     );
   }
+}
+
+/** attempt.at when it is a valid Date; a dialer may send anything (core then blocks with GATE-1). */
+function validInstant(attempt: CallAttempt): Date | undefined {
+  const at: unknown = attempt?.at;
+  return at instanceof Date && !Number.isNaN(at.getTime()) ? at : undefined;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

@@ -133,6 +133,28 @@ describe('Gate.decide', () => {
   });
 });
 
+describe('Gate.decide with an unusable instant (a dialer may send anything)', () => {
+  it.each([
+    ['an invalid Date', new Date('not a date')],
+    ['a string', '2026-11-30T10:00:00Z'],
+    ['nothing', undefined],
+  ])('%s: a GATE-1 block with the reason, audited, no attempt, no crash', async (_what, at) => {
+    for (const store of [await withConsent(new MemoryStore()), await withConsent(SqliteStore.open(':memory:'))]) {
+      const { gate } = gateWith(store);
+      const d = await gate.decide({ ...attempt(), at: at as Date }, { record: true });
+      expect(d.verdict).toBe('block');
+      expect(d.reasons.map((r) => [r.code, r.rule])).toEqual([['gate_unavailable', 'GATE-1']]);
+      expect(d.reasons[0]!.message).toMatch(/no valid instant/);
+      expect(await counted(store)).toBe(0);
+      if (store instanceof SqliteStore) {
+        // audited (without a callee: its local time cannot be known without an instant)
+        expect(store.db.prepare('SELECT verdict FROM decisions WHERE id = ?').pluck().get(d.id)).toBe('block');
+      }
+      await store.close();
+    }
+  });
+});
+
 describe('Gate fail mode (GATE-1)', () => {
   function failing(inner: Store, method: keyof Store): Store {
     return wrapStore(inner, (name) => {
