@@ -198,7 +198,7 @@ export class Gate implements GateService {
   }
 
   private context(attempt: CallAttempt): EvalContext {
-    const id = attempt.campaignId;
+    const id = attempt?.campaignId;
     const known = id !== undefined ? this.campaigns.get(id) : undefined;
     if (id !== undefined && known === undefined) this.warnUnknownCampaign(id);
     const campaign = known ?? this.config.defaultCampaign;
@@ -317,17 +317,33 @@ export class Gate implements GateService {
     return decision;
   }
 
+  /** The decision's info line. Never throws: a line that cannot be written must not hold the answer back. */
   private logDecision(d: Decision, attempt: CallAttempt, started: bigint): void {
+    try {
+      this.writeDecisionLine(d, attempt, started);
+    } catch (err) {
+      try {
+        this.log.error({ code: 'CG_ERR_INTERNAL', decisionId: d.id, err }, 'could not log a decision');
+      } catch {
+        // the logger itself is broken: the audit row is what counts
+      }
+    }
+  }
+
+  private writeDecisionLine(d: Decision, attempt: CallAttempt, started: bigint): void {
     if (!this.log.isLevelEnabled('info')) return;
     const latencyUs = Math.round(Number(process.hrtime.bigint() - started) / 1000);
-    const to = this.mask(d.callee?.e164 ?? attempt.to);
+    const rawTo: unknown = attempt?.to;
+    const to = this.mask(d.callee?.e164 ?? (typeof rawTo === 'string' ? rawTo : String(rawTo)));
     const callerId = this.mask(d.callerId.e164 ?? d.callerId.number);
     const reasons = d.reasons.map((r) => r.code);
-    const channelId = attempt.source.channelId;
+    // core's copy of the source (a caller may have sent none)
+    const pbx = d.source.pbx;
+    const channelId = d.source.channelId;
     if (this.decisionLine) {
       // the same fields, in the same order, as the object below
       this.decisionLine(
-        `"decisionId":${JSON.stringify(d.id)},"verdict":"${d.verdict}","reasons":${JSON.stringify(reasons)},"tags":${JSON.stringify(d.tags)},"to":${JSON.stringify(to)},"callerId":${JSON.stringify(callerId)},"campaign":${JSON.stringify(d.campaign.id)},"professional":${JSON.stringify(d.campaign.professional)},"monitorOnly":${d.monitorOnly},"pbx":${JSON.stringify(attempt.source.pbx)}${channelId === undefined ? '' : `,"channelId":${JSON.stringify(channelId)}`},"latencyUs":${latencyUs}`,
+        `"decisionId":${JSON.stringify(d.id)},"verdict":"${d.verdict}","reasons":${JSON.stringify(reasons)},"tags":${JSON.stringify(d.tags)},"to":${JSON.stringify(to)},"callerId":${JSON.stringify(callerId)},"campaign":${JSON.stringify(d.campaign.id)},"professional":${JSON.stringify(d.campaign.professional)},"monitorOnly":${d.monitorOnly},"pbx":${JSON.stringify(pbx)}${channelId === undefined ? '' : `,"channelId":${JSON.stringify(channelId)}`},"latencyUs":${latencyUs}`,
         'decision',
       );
       return;
@@ -343,7 +359,7 @@ export class Gate implements GateService {
         campaign: d.campaign.id,
         professional: d.campaign.professional,
         monitorOnly: d.monitorOnly,
-        pbx: attempt.source.pbx,
+        pbx,
         channelId,
         latencyUs,
       },

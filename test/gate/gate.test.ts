@@ -155,6 +155,32 @@ describe('Gate.decide with an unusable instant (a dialer may send anything)', ()
   });
 });
 
+describe('Gate.decide with malformed attempts (a dialer or API caller may send anything)', () => {
+  const ok = attempt();
+  it.each([
+    ['no attempt at all', null, 'gate_unavailable'],
+    ['no source', { ...ok, source: undefined }, undefined],
+    ['a destination that is not a string', { ...ok, to: 612345678 }, 'invalid_destination'],
+    ['no caller ID', { ...ok, callerId: null }, 'caller_id_withheld'],
+    ['a campaign id that is not a string', { ...ok, campaignId: 5 }, undefined],
+    ['a contact with nonsense in it', { ...ok, contact: { postalCode: 5, timeZone: {} } }, undefined],
+  ])('%s: an answer (never a rejection or a hang), and its log line', async (_what, bad, code) => {
+    for (const store of [await withConsent(new MemoryStore()), await withConsent(SqliteStore.open(':memory:'))]) {
+      const { gate, log } = gateWith(store);
+      const d = await gate.decide(bad as unknown as ReturnType<typeof attempt>, { record: true });
+      expect(['allow', 'block']).toContain(d.verdict);
+      if (code) expect(d.reasons.map((r) => r.code)).toContain(code);
+      expect(
+        log
+          .lines()
+          .filter((l) => l.msg === 'decision')
+          .map((l) => l.decisionId),
+      ).toEqual([d.id]);
+      await store.close();
+    }
+  });
+});
+
 describe('Gate fail mode (GATE-1)', () => {
   function failing(inner: Store, method: keyof Store): Store {
     return wrapStore(inner, (name) => {
