@@ -80,6 +80,11 @@ export async function seed(dbPath: string, consents: number, attempts: number) {
     }
   })();
   db.close();
+  // The seeded file reaches the disk before the runs: they measure the gate, not the kernel
+  // writing back 2 GB of seeding behind it.
+  const fd = fs.openSync(dbPath, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   return { consentSeedS: consentS, attemptSeedS: (Date.now() - t1) / 1000 };
 }
 
