@@ -138,15 +138,15 @@ while (Atomics.load(ctl, STOP) === 0) {
       continue;
     }
     const r = passive();
-    let sleep = workerData.idleMs;
-    if (r.log !== lastLog && r.log > 0) sleep = workerData.busyMs;
+    // still growing: the store is writing (an idle store rewinds the WAL by itself at its next commit)
+    const growing = r.log !== lastLog && r.log > 0;
     lastLog = r.log;
-    if (r.log > workerData.restartFrames && r.log !== caughtUpAt) {
+    if (growing && r.log > workerData.restartFrames && r.log !== caughtUpAt) {
       // just after a pass: what a pause has to copy is only what came since
       Atomics.compareExchange(ctl, STATE, NONE, r.log > workerData.hardFrames ? WANT_HARD : WANT);
       continue;
     }
-    Atomics.wait(ctl, STOP, 0, sleep);
+    Atomics.wait(ctl, STOP, 0, growing ? workerData.busyMs : workerData.idleMs);
   } catch (err) {
     Atomics.add(ctl, FAILED, 1);
     parentPort.postMessage({ error: String(err && err.message) });
