@@ -125,6 +125,34 @@ describe('Gate.decide', () => {
     },
   );
 
+  it.each(stores)(
+    '%s: attempts stamped after this call (another gate clock ahead, a clock stepped back) count: frequency_limit, not a store fault',
+    async (_name, open) => {
+      const store = await withConsent(open());
+      try {
+        // four attempts recorded by a gate whose clock runs 2 s ahead of this one
+        const ahead = new Gate({
+          store,
+          config: testConfig(),
+          clock: fixedClock(AT),
+          logger: logSink().logger,
+          idGenerator: () => `ahead-${Math.random()}`,
+        });
+        const later = new Date(AT.getTime() + 2000);
+        for (let i = 0; i < 4; i++)
+          expect((await ahead.decide(attempt({ at: later }), { record: true })).verdict).toBe('allow');
+        const { gate, log } = gateWith(store);
+        const d = await gate.decide(attempt(), { record: true });
+        expect(d.verdict).toBe('block');
+        expect(d.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
+        expect(log.lines().filter((l) => l.level === 'error')).toEqual([]);
+        expect(await counted(store)).toBe(4);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
   it('in monitor mode records every allowed call without the limit check', async () => {
     const store = await withConsent(new MemoryStore());
     const { gate } = gateWith(store, 'policy: {monitorOnly: true}');

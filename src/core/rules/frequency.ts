@@ -5,7 +5,11 @@
  * and the limit holds whatever the legal basis, consent or contract included (FREQ-3).
  *
  * Window arithmetic (one definition, used for the count, for the store and for retryAfter):
- *   an attempt t counts iff  at − windowDays calendar days  <  t  <=  at   (Europe/Paris wall clock).
+ *   an attempt t counts iff  at − windowDays calendar days  <  t          (Europe/Paris wall clock).
+ * An attempt stamped after `at` counts too: it is on record, so it was made before this decision,
+ * by a gate whose clock runs ahead of this one or before this host's clock stepped back. Leaving
+ * it out would let a fifth call through (two gates must never both place one, FR-RULES §6) and
+ * disagree with the store, which counts every attempt from the window start on.
  * Going back from `at`, day 1 is (at−1d, at], day 30 is (at−30d, at−29d]: an attempt exactly 30 days ago is on
  * the 31st day and no longer counts. Hence retryAfter = (the attempt that must age out) + windowDays, and at
  * that instant the attempt passes.
@@ -28,11 +32,10 @@ export type FrequencyCount = { counted: Date[]; windowStart: Date };
 export function countedAttempts(at: Date, recent: readonly Date[], policy: Pick<Policy, 'windowDays'>): FrequencyCount {
   const windowStart = frequencyWindowStart(at, policy);
   const lo = windowStart.getTime();
-  const hi = at.getTime();
   const counted: Date[] = [];
   for (const d of recent) {
     const t = d instanceof Date ? d.getTime() : NaN;
-    if (t >= lo && t <= hi) counted.push(d);
+    if (t >= lo) counted.push(d);
   }
   counted.sort((a, b) => a.getTime() - b.getTime());
   return { counted, windowStart };

@@ -1,3 +1,4 @@
+import { addCalendarDays } from '../../../src/core/rules/calendar';
 import { checkFrequency, countedAttempts, frequencyWindowStart } from '../../../src/core/rules/frequency';
 import { newAcc } from '../../../src/core/rules/result';
 import { DEFAULT_POLICY } from '../../../src/core/types';
@@ -84,9 +85,15 @@ describe('FREQ-1', () => {
     expect(run(at, [new Date(start.getTime() - 1), ...recent3]).reasons).toEqual([]);
   });
 
-  it('attempts after the instant (replay) or unordered input are handled', () => {
+  it('an attempt stamped after the instant counts (a gate whose clock runs ahead, a clock stepped back)', () => {
     const later = new Date(at.getTime() + MIN);
-    expect(run(at, [later, ...recent3]).reasons).toEqual([]);
+    const acc = run(at, [later, ...recent3]);
+    expect(acc.reasons.map((r) => r.code)).toEqual(['frequency_limit']);
+    // the oldest of the four ages out first
+    expect(acc.reasons[0].retryAfter?.toISOString()).toBe(addCalendarDays(recent3[0], 30).toISOString());
+  });
+
+  it('unordered input is handled', () => {
     expect(countedAttempts(at, [recent3[2], recent3[0], recent3[1]], DEFAULT_POLICY).counted).toEqual(recent3);
   });
 
