@@ -76,6 +76,13 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
   if (config.policy.monitorOnly) {
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
+  if (config.policy.abandonRateThreshold !== null) {
+    // SIL-2 needs each call's abandoned/silent status, which neither PBX adapter can tell yet
+    logger.warn(
+      { abandonRateThreshold: config.policy.abandonRateThreshold },
+      'policy.abandonRateThreshold is set, but callgate does not measure abandoned-call rates yet: SIL-2 is audited as skipped (abandon rate unknown) and no call is tagged abandon_rate_high',
+    );
+  }
   ensureDefaultDataFolder(config, logger);
   const store = openStore(config.store, {
     checkpoint: opts.checkpoint,

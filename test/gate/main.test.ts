@@ -54,6 +54,20 @@ describe('createRuntime', () => {
     await rt.close(); // idempotent
   });
 
+  it('says at start that SIL-2 is not measured when policy.abandonRateThreshold is set', async () => {
+    const log = logSink();
+    const rt = createRuntime(
+      parseConfig(`${BASE}store: {driver: memory}\npolicy: {abandonRateThreshold: 0.03}\n`, 't'),
+      {
+        logger: log.logger,
+      },
+    );
+    const warned = log.lines().filter((l) => l.level === 'warn' && /abandonRateThreshold is set/.test(l.msg));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.abandonRateThreshold).toBe(0.03);
+    await rt.close();
+  });
+
   it('opens the SQLite store at the configured path, and no warning with the system clock', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
     const file = path.join(dir, 'gate.db');
