@@ -27,7 +27,7 @@ import { openStore } from '../src/store';
 import { PASS, USER } from '../test/sim/ari/harness';
 import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../test/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
-import { latencyMs, mobileE164, peakRssMb, tempDir } from './util';
+import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
 const DAY = 86_400_000;
 
@@ -61,6 +61,7 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
     logger: phase.logger,
   });
   await adapter.start();
+  const heapBefore = heapAfterGcMb();
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const res = await new Promise<ChildRunResult>((resolve) => {
@@ -69,6 +70,7 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
   });
   const wallS = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const heapAfter = heapAfterGcMb();
   await adapter.stop();
   child.send({ cmd: 'stop' });
   await new Promise((r) => child.once('exit', r));
@@ -85,6 +87,7 @@ async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Ph
     wallS: Math.round(wallS * 10) / 10,
     gateSideCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
     simulatorCpuMsPerCall: res.simCpuMsPerCall,
+    heapAfterGcMb: { before: heapBefore, after: heapAfter },
   };
 }
 

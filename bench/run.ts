@@ -70,7 +70,8 @@ function main() {
       continue;
     }
     progress(`${pbx}: added latency at 200 new calls/s for ${quick ? 3 : 30} s…`);
-    result[pbx] = child('pbx.js', [pbx, quick ? '3' : '30', '200'], GATE_NODE_FLAGS);
+    // --expose-gc: heap after a full GC before and after the calls (what calls leave behind)
+    result[pbx] = child('pbx.js', [pbx, quick ? '3' : '30', '200'], [...GATE_NODE_FLAGS, '--expose-gc']);
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

@@ -32,3 +32,11 @@ export function mobileE164(i: number): string {
 export function emit(result: unknown): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
+
+/** Heap in use after a full GC, MB (undefined unless node runs with --expose-gc): what a long-running gate keeps. */
+export function heapAfterGcMb(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  return Math.round(process.memoryUsage().heapUsed / 1e5) / 10;
+}
