@@ -269,7 +269,9 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
     fail(acc, 'GATE-1', 'gate_unavailable', {
       message: 'the attempt has no valid instant (attempt.at); the dialer or adapter must send one',
     });
-    return finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', undefined, undefined);
+    // The destination is still audited (FR-RULES §9), so that the number's history shows the block;
+    // like `at`, its local time is that of the epoch, the fail-mode stand-in for "no instant".
+    return finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', calleeOf(loc, when), undefined);
   }
 
   const regime = regimeAt(at, policy);

@@ -174,10 +174,9 @@ describe('Gate.decide with an unusable instant (a dialer may send anything)', ()
       expect(d.reasons.map((r) => [r.code, r.rule])).toEqual([['gate_unavailable', 'GATE-1']]);
       expect(d.reasons[0]!.message).toMatch(/no valid instant/);
       expect(await counted(store)).toBe(0);
-      if (store instanceof SqliteStore) {
-        // audited (without a callee: its local time cannot be known without an instant)
-        expect(store.db.prepare('SELECT verdict FROM decisions WHERE id = ?').pluck().get(d.id)).toBe('block');
-      }
+      // audited with its destination: the number's history shows the block
+      expect(d.callee?.e164).toBe(CONSUMER);
+      expect((await store.history(CONSUMER)).decisions.map((x) => [x.id, x.verdict])).toEqual([[d.id, 'block']]);
       await store.close();
     }
   });
