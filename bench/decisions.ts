@@ -226,7 +226,7 @@ async function main() {
   const fileMb = Math.round(fs.statSync(dbPath).size / 1e6);
 
   const config = benchConfig(dbPath);
-  const store = SqliteStore.open(dbPath);
+  const store = SqliteStore.open(dbPath, { pollLocks: true }); // as `callgate start` opens it
   // The production logger (one info line per decision, buffered), writing to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   // The clock runs from BENCH_AT (a Tuesday 11:00 in Paris) at real speed, as the PBX stamps

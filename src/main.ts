@@ -86,6 +86,8 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
   ensureDefaultDataFolder(config, logger);
   const store = openStore(config.store, {
     checkpoint: opts.checkpoint,
+    // the gate never sleeps in SQLite's busy handler: calls keep their deadlines while an import holds the lock
+    pollLocks: (opts.checkpoint ?? 'worker') === 'worker',
     onMigration: ({ from, to, name }) =>
       logger.warn(
         { from, to, migration: name },

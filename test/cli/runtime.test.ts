@@ -34,6 +34,8 @@ describe('WAL checkpointing per kind of run', () => {
     const rt = createRuntime(configAt(join(dir, 'a.db')), { logger });
     try {
       expect(sqliteOf(rt.store).checkpointStats()).toBeDefined();
+      // and never sleeps in SQLite's busy handler (test/gate/locked-store.test.ts)
+      expect(sqliteOf(rt.store).db.pragma('busy_timeout', { simple: true })).toBe(0);
     } finally {
       await rt.close();
     }
@@ -46,6 +48,7 @@ describe('WAL checkpointing per kind of run', () => {
       const store = sqliteOf(rt.store);
       expect(store.checkpointStats()).toBeUndefined();
       expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(store.path).toBe(config.store.driver === 'sqlite' ? config.store.path : '');
     } finally {

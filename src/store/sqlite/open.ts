@@ -36,6 +36,15 @@ export type SqliteOptions = {
   /** Tuning of the checkpoint worker (tests, benchmarks). */
   checkpointer?: CheckpointerOptions;
   /**
+   * For the long-running gate: once open, the connection never sleeps in SQLite's busy handler
+   * (busy_timeout 0). The store's own writes (decideAndCommit, commitDecision, recordOutcome,
+   * releaseAttempt) still wait for another connection's write lock up to busyTimeoutMs, with
+   * timers, so that the process keeps answering calls meanwhile; anything else on a locked file
+   * (imports, reads outside a write) fails at once. Without it (one-shot commands) the store's
+   * writes wait the same way and the rest waits in SQLite's handler.
+   */
+  pollLocks?: boolean;
+  /**
    * Told before each schema migration step runs on an existing file, so that
    * the caller can say why opening takes a while (migration 4 rewrites the
    * decisions table: ~20 s per million decisions, the file locked meanwhile).

@@ -182,6 +182,14 @@ type CommitArgs = {
   maxAttempts: number;
 };
 
+/** busy_timeout when the options name none (open.ts uses the same default). */
+const DEFAULT_BUSY_MS = 5000;
+/** While another connection holds the write lock, a waiting write tries again this often, ms. */
+const WRITE_RETRY_MS = 2;
+
+const isBusy = (err: unknown) => String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
+const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
+
 /** Most decideAndCommit calls run in one transaction (group commit). */
 export const MAX_GROUP = 256;
 
@@ -192,6 +200,8 @@ type Pending = {
   opts: DecideCommitOptions;
   resolve: (d: Decision | undefined) => void;
   reject: (err: unknown) => void;
+  /** When it was queued (Date.now()): it waits for another connection's write lock at most busyMs from then. */
+  since: number;
 };
 
 /** Every statement of the store, prepared once at open. */
@@ -245,31 +255,30 @@ function prepareAll(db: Database.Database) {
 export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
   private readonly s: ReturnType<typeof prepareAll>;
-  private readonly commitTx: Database.Transaction<(c: CommitArgs) => CommitResult>;
-  private readonly outcomeTx: Database.Transaction<(v: Record<string, unknown>) => boolean>;
   private importSeq = 0;
   private closed = false;
 
   constructor(
     readonly db: Database.Database,
     readonly path: string,
+    /** How long a write waits for another connection's write lock before it fails (store busyTimeoutMs). */
+    private readonly busyMs = DEFAULT_BUSY_MS,
+    /** SqliteOptions.pollLocks: the connection's busy_timeout is 0 for good (see tryBegin). */
+    private readonly pollLocks = false,
   ) {
     this.s = prepareAll(db);
-    this.commitTx = db.transaction((c: CommitArgs): CommitResult => {
-      if (c.record && Number.isFinite(c.maxAttempts)) {
-        const counted = this.s.counted.all(c.e164, c.professional, c.windowStart) as number[];
-        if (counted.length >= c.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
-      }
-      this.insertRow(c, c.record);
-      return { ok: true };
-    });
-    this.outcomeTx = db.transaction((v: Record<string, unknown>): boolean => this.s.outcome.run(v).changes > 0);
+    if (pollLocks) db.pragma('busy_timeout = 0');
   }
 
   private checkpointer: Checkpointer | undefined;
 
   static open(path: string, opts?: SqliteOptions): SqliteStore {
-    const store = new SqliteStore(openSqlite(path, opts), path);
+    const store = new SqliteStore(
+      openSqlite(path, opts),
+      path,
+      opts?.busyTimeoutMs ?? DEFAULT_BUSY_MS,
+      opts?.pollLocks === true,
+    );
     if (path !== ':memory:' && (opts?.checkpoint ?? 'worker') === 'worker') {
       try {
         store.checkpointer = new Checkpointer(store.db, path, opts?.checkpointer);
@@ -379,7 +388,7 @@ export class SqliteStore implements Store {
         if (this.closed)
           throw storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
         const windowStart = ms(q.windowStart, 'windowStart');
-        this.queue.push({ q, windowStart, decide, opts, resolve, reject });
+        this.queue.push({ q, windowStart, decide, opts, resolve, reject, since: Date.now() });
       } catch (err) {
         reject(err);
         return;
@@ -403,27 +412,45 @@ export class SqliteStore implements Store {
     this.justPaused = false;
     this.scheduled = false;
     const group = this.queue.length <= MAX_GROUP ? this.queue.splice(0) : this.queue.splice(0, MAX_GROUP);
-    if (this.queue.length > 0) {
+    const waiting = this.runGroup(group);
+    if (waiting.length > 0) {
+      // another connection holds the write lock: try again after a short timer, never in SQLite's
+      // busy handler (see tryBegin), so that the deadlines of the waiting calls can fire
+      this.queue.unshift(...waiting);
+      this.scheduled = true;
+      setTimeout(this.flush, WRITE_RETRY_MS);
+    } else if (this.queue.length > 0) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
-    this.runGroup(group);
   };
 
-  /** One write transaction for the whole group; resolves each call only after COMMIT. */
-  private runGroup(group: Pending[]): void {
-    if (group.length === 0) return;
+  /**
+   * One write transaction for the whole group; resolves each call only after COMMIT. Returns the
+   * calls that could not start because another connection holds the write lock (they wait, each at
+   * most busyMs from when it was queued, then fail).
+   */
+  private runGroup(group: Pending[]): Pending[] {
+    if (group.length === 0) return [];
     if (this.closed) {
       const err = storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
       for (const p of group) p.reject(err);
-      return;
+      return [];
     }
     let done: [Pending, Decision | undefined][] = [];
     let open = false;
-    for (const p of group) {
+    for (const [i, p] of group.entries()) {
       if (!open) {
         try {
-          this.run('decideAndCommit BEGIN IMMEDIATE', () => this.s.begin.run());
+          if (!this.tryBegin('decideAndCommit BEGIN IMMEDIATE')) {
+            const now = Date.now();
+            const waiting: Pending[] = [];
+            for (const w of group.slice(i)) {
+              if (now - w.since >= this.busyMs) w.reject(this.busyError('decideAndCommit', now - w.since));
+              else waiting.push(w);
+            }
+            return waiting;
+          }
           open = true;
         } catch (err) {
           p.reject(err);
@@ -447,7 +474,7 @@ export class SqliteStore implements Store {
         }
       }
     }
-    if (!open) return;
+    if (!open) return [];
     try {
       this.run('decideAndCommit COMMIT', () => this.s.commit.run());
     } catch (err) {
@@ -457,9 +484,10 @@ export class SqliteStore implements Store {
         // the connection is unusable; the next BEGIN will say so
       }
       for (const [p] of done) p.reject(err);
-      return;
+      return [];
     }
     for (const [p, d] of done) p.resolve(d);
+    return [];
   }
 
   /** One call inside the group's transaction: facts, decide, write its row. */
@@ -523,8 +551,8 @@ export class SqliteStore implements Store {
       throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
     const json = decisionToText(decision);
     const reasons = decision.reasons.map((r) => r.code).join(' ');
-    return this.run(`commitDecision ${id}`, () =>
-      this.commitTx.immediate({
+    return this.writeTx(`commitDecision ${id}`, () =>
+      this.commitOne({
         id,
         at,
         e164,
@@ -550,11 +578,72 @@ export class SqliteStore implements Store {
       endedAt: outcome.endedAt.getTime(),
       id: decisionId,
     };
-    return this.run(`recordOutcome ${decisionId}`, () => this.outcomeTx.immediate(v));
+    return this.writeTx(`recordOutcome ${decisionId}`, () => this.s.outcome.run(v).changes > 0);
   }
 
   async releaseAttempt(decisionId: string): Promise<boolean> {
-    return this.run(`releaseAttempt ${decisionId}`, () => this.s.release.run({ id: decisionId }).changes > 0);
+    return this.writeTx(`releaseAttempt ${decisionId}`, () => this.s.release.run({ id: decisionId }).changes > 0);
+  }
+
+  /** commitDecision's transaction body: the limit check (FREQ-1) and the row. */
+  private commitOne(c: CommitArgs): CommitResult {
+    if (c.record && Number.isFinite(c.maxAttempts)) {
+      const counted = this.s.counted.all(c.e164, c.professional, c.windowStart) as number[];
+      if (counted.length >= c.maxAttempts) return { ok: false, recentAttempts: counted.map((t) => new Date(t)) };
+    }
+    this.insertRow(c, c.record);
+    return { ok: true };
+  }
+
+  /**
+   * BEGIN IMMEDIATE without sleeping in SQLite's busy handler: false at once when another
+   * connection holds the write lock (an import's final merge, another gate, a backup). The gate
+   * shares its thread with every call, timer and PBX socket of the process: SQLite's handler
+   * would freeze all of them for as long as the lock is held (up to busy_timeout, per attempt).
+   * The callers wait between tries with a timer instead, and give up after busyMs.
+   */
+  private tryBegin(what: string): boolean {
+    // busy_timeout is applied when a PRAGMA is compiled, so it is set with db.pragma (~3 µs a
+    // call) around BEGIN; with pollLocks the connection stays at 0 and needs neither call
+    if (!this.pollLocks) this.db.pragma('busy_timeout = 0');
+    try {
+      this.run(what, () => this.s.begin.run());
+      return true;
+    } catch (err) {
+      if (isBusy((err as StoreError).cause)) return false;
+      throw err;
+    } finally {
+      if (!this.pollLocks && !this.closed) this.db.pragma(`busy_timeout = ${this.busyMs}`);
+    }
+  }
+
+  /** The write lock stayed with another connection for busyMs: the error every waiting write gets. */
+  private busyError(what: string, waitedMs: number): StoreError {
+    return storeError(
+      'CG_ERR_STORE_FAULT',
+      `${what} on ${this.path} failed: the database stayed locked by another process longer than the busy timeout (waited ${Math.round(waitedMs)} ms, store busyTimeoutMs ${this.busyMs}): an import or another program held its write lock`,
+    );
+  }
+
+  /** One write transaction, waiting for the write lock with timers (see tryBegin); body is synchronous. */
+  private async writeTx<T>(what: string, body: () => T): Promise<T> {
+    const started = Date.now();
+    while (!this.tryBegin(`${what} BEGIN IMMEDIATE`)) {
+      if (Date.now() - started >= this.busyMs) throw this.busyError(what, Date.now() - started);
+      await sleep(WRITE_RETRY_MS);
+    }
+    try {
+      const result = this.run(what, body);
+      this.run(`${what} COMMIT`, () => this.s.commit.run());
+      return result;
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.s.rollback.run();
+      } catch {
+        // the connection is unusable; the next BEGIN will say so
+      }
+      throw err;
+    }
   }
 
   async addConsent(row: ConsentRow): Promise<void> {
@@ -785,8 +874,15 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // calls already queued are run (and committed) before the file closes
-    while (this.queue.length > 0) this.runGroup(this.queue.splice(0, MAX_GROUP));
+    // calls already queued are run (and committed) before the file closes; those waiting for
+    // another connection's write lock wait here too (at most busyMs each, then they fail)
+    while (this.queue.length > 0) {
+      const waiting = this.runGroup(this.queue.splice(0, MAX_GROUP));
+      if (waiting.length > 0) {
+        this.queue.unshift(...waiting);
+        await sleep(WRITE_RETRY_MS);
+      }
+    }
     this.closed = true;
     try {
       if (this.checkpointer) {
