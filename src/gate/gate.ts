@@ -45,7 +45,7 @@ import type { Clock } from './clock';
 import { infoLineWriter } from './logger';
 import { maskNumber } from './mask';
 import type { DecideOptions, GateService } from './service';
-import type { CallOutcome, Store } from './store';
+import type { CallOutcome, CommitOptions, Store } from './store';
 
 export type GateDeps = {
   store: Store;
@@ -68,6 +68,8 @@ type Run = { expired: boolean; stage: 'facts' | 'evaluate' | 'commit' };
 
 /** Unknown campaign ids warned about once each, up to this many. */
 const MAX_UNKNOWN_CAMPAIGNS_WARNED = 1000;
+/** Tries of a fail-mode decision's audit write while the store stays locked (backoff 0.1 s doubling to 2 s). */
+const FAIL_AUDIT_TRIES = 10;
 
 export class Gate implements GateService {
   readonly clock: Clock;
@@ -302,19 +304,33 @@ export class Gate implements GateService {
     const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
     const at = validInstant(attempt);
     const windowStart = at ? frequencyWindowStart(at, this.policy) : new Date(0);
-    this.track(
-      Promise.resolve()
-        .then(() => this.store.commitDecision(decision, { recordAttempt, windowStart, maxAttempts: Infinity }))
-        .then(
-          () => undefined,
-          (err: unknown) =>
-            this.log.error(
-              { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err },
-              'could not write the fail-mode decision to the audit',
-            ),
-        ),
-    );
+    this.track(this.auditFailMode(decision, { recordAttempt, windowStart, maxAttempts: Infinity }));
     return decision;
+  }
+
+  /**
+   * Writes a fail-mode decision to the audit, in the background. A store that stayed locked (an
+   * import's merge, the very thing that made the gate fail) is tried again a few times, ~15 s
+   * in all on top of the store's own waits, so that the block the PBX was given is not missing
+   * from the audit; other faults are logged at once.
+   */
+  private async auditFailMode(decision: Decision, opts: CommitOptions): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.commitDecision(decision, opts);
+        return;
+      } catch (err) {
+        const busy = String((err as { cause?: { code?: unknown } })?.cause?.code ?? '').startsWith('SQLITE_BUSY');
+        if (!busy || attempt >= FAIL_AUDIT_TRIES) {
+          this.log.error(
+            { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err, tries: attempt },
+            'could not write the fail-mode decision to the audit',
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** (attempt - 1))).unref());
+      }
+    }
   }
 
   /** The decision's info line. Never throws: a line that cannot be written must not hold the answer back. */

@@ -129,6 +129,11 @@ describe.each([
       expect(JSON.stringify(faults[0])).toMatch(/locked by another process/);
       await lock.released;
       expect((await gate.decide(attempt(), { record: true })).verdict).toBe('allow');
+      // the three blocks the PBX was given reached the audit once the lock was gone (tried again)
+      expect(await gate.drain(5000)).toBe(true);
+      const h = await store.history(CONSUMER);
+      expect(h.decisions.map((x) => x.verdict).sort()).toEqual(['allow', 'block', 'block', 'block']);
+      expect(log.lines().filter((l) => /could not write the fail-mode decision/.test(l.msg))).toEqual([]);
     } finally {
       await gate.drain(2000);
       await store.close();

@@ -619,9 +619,11 @@ export class SqliteStore implements Store {
 
   /** The write lock stayed with another connection for busyMs: the error every waiting write gets. */
   private busyError(what: string, waitedMs: number): StoreError {
+    // the cause says SQLITE_BUSY, as when SQLite's own busy handler gives up: callers may try again later
     return storeError(
       'CG_ERR_STORE_FAULT',
       `${what} on ${this.path} failed: the database stayed locked by another process longer than the busy timeout (waited ${Math.round(waitedMs)} ms, store busyTimeoutMs ${this.busyMs}): an import or another program held its write lock`,
+      Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }),
     );
   }
 
