@@ -195,6 +195,28 @@ test('a gate that accepts the call and never answers: the backstop drops it and 
   expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket', 'hangup']);
 });
 
+test('stop() while a call waits for the gate: the call is dropped and refused at once, stop() does not wait for the gate', async () => {
+  let asked!: () => void;
+  const waiting = new Promise<void>((res) => (asked = res));
+  const never = {
+    clock: fixedClock(new Date()),
+    decide: () => {
+      asked();
+      return new Promise<never>(() => undefined);
+    },
+    recordOutcome: async () => undefined,
+  };
+  r = await rig({ gate: never, inbound: false, config: { backstopMs: 60_000, commandTimeoutMs: 3000 } });
+  const done = call(r, '0612345678');
+  await waiting;
+  const t0 = Date.now();
+  await r.adapter.stop();
+  expect(Date.now() - t0).toBeLessThan(1000);
+  const rec = await done;
+  expect(rec.hangupCause).toBe('CALL_REJECTED');
+  expect(r.adapter.server.stats).toMatchObject({ connections: 1, allowed: 0, dropped: 1 });
+});
+
 test("a hung gate process: the dialplan's sched_hangup deadline refuses the call", async () => {
   const never = {
     clock: fixedClock(new Date()),
