@@ -11,6 +11,7 @@ import type { Store } from '../../src/gate/store';
 import { openStore } from '../../src/store';
 import { dial, startAdapter, startSim, testLogger, until, type Running } from '../sim/ari/harness';
 import type { AriSimulator } from '../sim/ari/server';
+import { stillReachable, trackingGate } from './leak-check';
 
 const AT = new Date('2026-12-01T10:00:00+01:00'); // a Tuesday, working hours
 const CONFIG = parseConfig(
@@ -162,6 +163,17 @@ test('connection dropped mid-decision: the decision still lands after the reconn
   const h = await waitForOutcome('+33612345678');
   expect(h.decisions).toHaveLength(1);
   expect(h.attempts).toHaveLength(1);
+});
+
+test('a finished call leaves nothing behind: its decision can be garbage collected while the gate keeps running', async () => {
+  const numbers = Array.from({ length: 30 }, (_, i) => `06124${String(i).padStart(5, '0')}`);
+  for (const n of numbers) await consent(n);
+  const t = trackingGate(gateOn(store));
+  run = await startAdapter(sim, t.gate);
+  for (const n of numbers) await dial(sim, n, { campaign: 'spring' }).done;
+  await until(() => run!.adapter.stats().tracking === 0, 'outcomes handled');
+  expect(t.seen).toHaveLength(30);
+  expect(await stillReachable(t.seen)).toBe(0);
 });
 
 test('burst: 500 concurrent attempts for distinct numbers, all decided, none lost', async () => {

@@ -3,10 +3,6 @@
  * the FreeSWITCH adapter, the real Gate and the memory store.
  */
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import type { Decision } from '../../src/core/types';
-import type { GateService } from '../../src/gate/service';
 import { parseConfig, type Config } from '../../src/config';
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
@@ -16,6 +12,7 @@ import { parseDialplan } from '../sim/esl/dialplan';
 import { readSample } from '../sim/esl/transcript';
 import { EslSimulator } from '../sim/esl/simulator';
 import { captureLogger, rig, SHIPPED_DIALPLAN, type Rig } from './freeswitch-helpers';
+import { stillReachable, trackingGate } from './leak-check';
 
 const CONSENTED = '+33612345678';
 const CALLER = '0162000001';
@@ -72,12 +69,6 @@ async function until(f: () => boolean | Promise<boolean>, what: string, ms = 500
     if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** A full garbage collection, without starting node with --expose-gc. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
 }
 
 let r: Rig | undefined;
@@ -288,30 +279,13 @@ test('a burst of 500 concurrent calls (100 numbers × 5): every call decided, no
 });
 
 test('a finished call leaves nothing behind: its decision can be garbage collected while the gate keeps running', async () => {
-  // A long-running gate sees millions of calls. Each decision the adapter received is tracked with a
-  // WeakRef (the gate hands the adapter its own copy, so only the adapter can hold it): once the calls
-  // are over and the heap collected, none may still be reachable.
   const numbers = Array.from({ length: 40 }, (_, i) => `06124${String(i).padStart(5, '0')}`);
   const { gate } = await gateWith({ consent: numbers.map((n) => `+33${n.slice(1)}`) });
-  const seen: WeakRef<Decision>[] = [];
-  const tracking: GateService = {
-    clock: gate.clock,
-    recordOutcome: (id, o) => gate.recordOutcome(id, o),
-    decide: async (a, o) => {
-      const d = structuredClone(await gate.decide(a, o));
-      seen.push(new WeakRef(d));
-      return d;
-    },
-  };
-  r = await rig({ gate: tracking, inbound: false });
+  const t = trackingGate(gate);
+  r = await rig({ gate: t.gate, inbound: false });
   for (const n of numbers) await call(r, n);
-  expect(seen).toHaveLength(40);
-  const gc = collector();
-  for (let i = 0; i < 5 && seen.some((w) => w.deref() !== undefined); i++) {
-    await new Promise((res) => setTimeout(res, 20));
-    gc();
-  }
-  expect(seen.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+  expect(t.seen).toHaveLength(40);
+  expect(await stillReachable(t.seen)).toBe(0);
 });
 
 test('a wrong inbound password is reported once as a clear error, with no reconnect loop, and calls are still gated', async () => {
