@@ -622,7 +622,7 @@ export class SqliteStore implements Store {
     // the cause says SQLITE_BUSY, as when SQLite's own busy handler gives up: callers may try again later
     return storeError(
       'CG_ERR_STORE_FAULT',
-      `${what} on ${this.path} failed: the database stayed locked by another process longer than the busy timeout (waited ${Math.round(waitedMs)} ms, store busyTimeoutMs ${this.busyMs}): an import or another program held its write lock`,
+      `${what} on ${this.path} failed: the database stayed locked by another process longer than the busy timeout (waited ${Math.round(waitedMs)} ms of at most ${this.busyMs}): an import or another program held its write lock`,
       Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }),
     );
   }
