@@ -11,19 +11,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MemoryStore, SqliteStore } from '../../src/store';
 import { poisonCommit } from '../store/poison';
-import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, wrapStore } from './helpers';
+import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, withConsent, wrapStore } from './helpers';
 
 const WINDOW_START = new Date(AT.getTime() - 30 * 86_400_000);
-
-async function withConsent(store: Store): Promise<Store> {
-  await store.addConsent({
-    e164: CONSUMER,
-    professional: 'acme',
-    categories: [],
-    collectedAt: new Date('2026-10-01T10:00:00Z'),
-  });
-  return store;
-}
 
 function counter(): () => string {
   let n = 0;

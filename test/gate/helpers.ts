@@ -25,6 +25,17 @@ ${extra}`,
   );
 }
 
+/** The store, after giving CONSUMER's consent to acme (every category). */
+export async function withConsent<S extends Store>(store: S): Promise<S> {
+  await store.addConsent({
+    e164: CONSUMER,
+    professional: 'acme',
+    categories: [],
+    collectedAt: new Date('2026-10-01T10:00:00Z'),
+  });
+  return store;
+}
+
 export function attempt(over: Partial<CallAttempt> = {}): CallAttempt {
   return {
     to: '06 12 34 56 78',

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
 import { SqliteStore } from '../../src/store';
-import { AT, attempt, CONSUMER, logSink, testConfig } from './helpers';
+import { AT, attempt, CONSUMER, logSink, testConfig, withConsent } from './helpers';
 
 const HOLDER = `
 const { workerData, parentPort } = require('node:worker_threads');
@@ -68,15 +68,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function openWithConsent(file: string, pollLocks: boolean, busyTimeoutMs?: number): Promise<SqliteStore> {
-  const store = SqliteStore.open(file, { pollLocks, ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) });
-  await store.addConsent({
-    e164: CONSUMER,
-    professional: 'acme',
-    categories: [],
-    collectedAt: new Date('2026-10-01T10:00:00Z'),
-  });
-  return store;
+function openWithConsent(file: string, pollLocks: boolean, busyTimeoutMs?: number): Promise<SqliteStore> {
+  return withConsent(SqliteStore.open(file, { pollLocks, ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) }));
 }
 
 describe.each([
