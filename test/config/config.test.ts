@@ -1,9 +1,11 @@
 /** callgate.yaml: defaults, every problem at once with its path, frozen result, file loading. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../src/config';
 import { DEFAULT_POLICY } from '../../src/core/types';
+import { scratchDirs } from '../scratch';
+
+const tempDir = scratchDirs('callgate-config-');
 
 const MINIMAL = `
 professionals:
@@ -253,7 +255,7 @@ describe('environment references', () => {
 });
 
 describe('loadConfig', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'callgate-config-'));
+  const dir = tempDir();
 
   it('loads the shipped config/callgate.yaml', () => {
     const c = loadConfig(path.join(__dirname, '..', '..', 'config', 'callgate.yaml'));

@@ -6,12 +6,13 @@
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
 import type { Store } from '../../src/gate/store';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MemoryStore, SqliteStore } from '../../src/store';
 import { poisonCommit } from '../store/poison';
 import { AT, attempt, CONSUMER, deferred, logSink, testConfig, until, withConsent, wrapStore } from './helpers';
+import { scratchDirs } from '../scratch';
+
+const tempDir = scratchDirs('callgate-gate-');
 
 const WINDOW_START = new Date(AT.getTime() - 30 * 86_400_000);
 
@@ -82,7 +83,7 @@ describe('Gate.decide', () => {
 
   const stores: [string, () => Store][] = [
     ['memory', () => new MemoryStore()],
-    ['sqlite', () => SqliteStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'callgate-gate-')), 'g.db'))],
+    ['sqlite', () => SqliteStore.open(path.join(tempDir(), 'g.db'))],
   ];
   it.each(stores)(
     '%s: blocks the 5th of 5 concurrent attempts (facts read in the write transaction), and says frequency_limit',
@@ -290,7 +291,7 @@ describe('Gate fail mode (GATE-1)', () => {
 });
 
 describe('Gate on the SQLite group commit', () => {
-  const sqlite = () => SqliteStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'callgate-gate-')), 'g.db'));
+  const sqlite = () => SqliteStore.open(path.join(tempDir(), 'g.db'));
 
   it('a failed COMMIT gives every caller of the group the fail-mode decision, and records none of their attempts', async () => {
     const store = sqlite();

@@ -1,11 +1,13 @@
 /** The process logger: JSON lines, level from config, credentials redacted, written in blocks. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LogBuffer } from '../../src/gate/log-buffer';
 import { createLogger, infoLineWriter } from '../../src/gate/logger';
+import { scratchDirs } from '../scratch';
+
+const tempDir = scratchDirs('callgate-log-');
 
 function sink(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -107,7 +109,7 @@ describe('infoLineWriter (the decision line)', () => {
 
 describe('bufferedDestination', () => {
   it('writes lines in blocks, at most a flush interval late, and what is left at end()', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-log-')), 'gate.log');
+    const file = path.join(tempDir(), 'gate.log');
     const dest = new LogBuffer(file, { blockBytes: 100, flushMs: 20 });
     dest.write('{"n":1}\n');
     expect(fs.readFileSync(file, 'utf8')).toBe(''); // below a block, before the timer
@@ -125,7 +127,7 @@ describe('bufferedDestination', () => {
   });
 
   it('drops lines past its memory bound instead of growing, and says how many in the next line', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callgate-log-')), 'gate.log');
+    const file = path.join(tempDir(), 'gate.log');
     const dest = new LogBuffer(file, { blockBytes: 1 << 20, maxPendingBytes: 30, flushMs: 60_000 });
     expect(dest.write('{"n":1}\n')).toBe(true);
     expect(dest.write('{"n":2}\n')).toBe(true);

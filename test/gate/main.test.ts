@@ -1,13 +1,15 @@
 /** The composition root: runtime wiring, start-up warnings, startGate/stop with a real FreeSWITCH adapter on loopback. */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config';
 import Database from 'better-sqlite3';
 import { createRuntime, startGate } from '../../src/main';
 import { migrate, MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { AT, logSink } from './helpers';
+import { scratchDirs } from '../scratch';
+
+const tempDir = scratchDirs('callgate-main-');
 
 const BASE = `
 professionals:
@@ -69,7 +71,7 @@ describe('createRuntime', () => {
   });
 
   it('opens the SQLite store at the configured path, and no warning with the system clock', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const dir = tempDir();
     const file = path.join(dir, 'gate.db');
     const log = logSink();
     const rt = createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't'), {
@@ -82,7 +84,7 @@ describe('createRuntime', () => {
   });
 
   it('says so when opening upgrades an existing database schema (it can take a while)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const dir = tempDir();
     const file = path.join(dir, 'old.db');
     const old = new Database(file);
     migrate(old, file, MIGRATIONS.slice(0, 3));
@@ -109,7 +111,7 @@ describe('the default store path', () => {
   afterEach(() => process.chdir(cwd));
 
   it('creates ./data for the default path, but never a folder the operator named', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-cwd-'));
+    const dir = tempDir();
     process.chdir(dir);
     const rt = createRuntime(parseConfig(BASE, 't'), { logger: logSink().logger });
     expect(existsSync(path.join(dir, 'data', 'callgate.db'))).toBe(true);
@@ -125,7 +127,7 @@ describe('the default store path', () => {
 
 describe('startGate', () => {
   it('refuses to start without a PBX section, before opening anything', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callgate-main-'));
+    const dir = tempDir();
     const file = path.join(dir, 'never.db');
     const config = parseConfig(`${BASE}store: {driver: sqlite, path: '${file}'}\n`, 't');
     await expect(startGate(config, { logger: logSink().logger })).rejects.toThrow(ConfigError);

@@ -226,15 +226,6 @@ async function runSeed(seed: number, steps: number, dir: string): Promise<void> 
         const [a, b] = await both(p, (_s, g) => g.decide(attempt, { record }));
         expect([step(i, 'decide'), decisionToText(b)]).toEqual([step(i, 'decide'), decisionToText(a)]);
         decided.push(a.id);
-        console.log(
-          seed,
-          a.verdict,
-          a.reasons.map((x) => x.code).join('+'),
-          record,
-          attempt.at.toISOString(),
-          a.campaign.professional,
-          E164[k],
-        );
         // neither store ever fails here: a fail-mode decision means core and store disagreed
         expect([step(i, 'decide'), a.reasons.map((x) => x.code)]).not.toContainEqual(
           expect.arrayContaining(['gate_unavailable']),
