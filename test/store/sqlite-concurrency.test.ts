@@ -50,10 +50,11 @@ function child(
   count: number,
   tag: string,
   mode: 'commit' | 'decide' = 'commit',
+  locks: 'wait' | 'poll' = 'wait',
 ): { ready: Promise<void>; done: Promise<{ ok: number; refused: number; errorCount: number; errors: string[] }> } {
   const p = spawn(
     process.execPath,
-    [path.join(__dirname, 'fixtures', 'hammer.js'), file, barrier, String(count), tag, mode],
+    [path.join(__dirname, 'fixtures', 'hammer.js'), file, barrier, String(count), tag, mode, locks],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -96,24 +97,31 @@ test('four processes hammering one number never store a fifth attempt in the win
   }
 }, 60_000);
 
-test('four processes, each with 8 decideAndCommit calls in flight (grouped), never store a fifth attempt', async () => {
-  const file = path.join(dir, 'hammer-decide.db');
-  (await SqliteStore.open(file)).close();
-  const barrier = path.join(dir, 'go-decide');
-  const kids = ['q1', 'q2', 'q3', 'q4'].map((tag) => child(file, barrier, 150, tag, 'decide'));
-  await Promise.all(kids.map((k) => k.ready));
-  fs.writeFileSync(barrier, 'go');
-  const results = await Promise.all(kids.map((k) => k.done));
+test.each([
+  ['wait', 'one-shot commands'],
+  ['poll', 'gates as `callgate start` opens them (pollLocks)'],
+] as const)(
+  'four processes (%s: %s), each with 8 decideAndCommit calls in flight (grouped), never store a fifth attempt',
+  async (locks, _who) => {
+    const file = path.join(dir, `hammer-decide-${locks}.db`);
+    (await SqliteStore.open(file)).close();
+    const barrier = path.join(dir, `go-decide-${locks}`);
+    const kids = ['q1', 'q2', 'q3', 'q4'].map((tag) => child(file, barrier, 150, tag, 'decide', locks));
+    await Promise.all(kids.map((k) => k.ready));
+    fs.writeFileSync(barrier, 'go');
+    const results = await Promise.all(kids.map((k) => k.done));
 
-  expect(results.map((r) => r.errors).flat()).toEqual([]);
-  expect(results.reduce((n, r) => n + r.ok, 0)).toBe(4);
-  expect(results.reduce((n, r) => n + r.refused, 0)).toBe(4 * 150 - 4);
-  const store = SqliteStore.open(file);
-  try {
-    const h = await store.history(NUM);
-    expect(h.attempts).toHaveLength(4);
-    expect(h.decisions).toHaveLength(4 * 150); // every decision is in the audit, blocks included
-  } finally {
-    await store.close();
-  }
-}, 60_000);
+    expect(results.map((r) => r.errors).flat()).toEqual([]);
+    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(4);
+    expect(results.reduce((n, r) => n + r.refused, 0)).toBe(4 * 150 - 4);
+    const store = SqliteStore.open(file);
+    try {
+      const h = await store.history(NUM);
+      expect(h.attempts).toHaveLength(4);
+      expect(h.decisions).toHaveLength(4 * 150); // every decision is in the audit, blocks included
+    } finally {
+      await store.close();
+    }
+  },
+  60_000,
+);
