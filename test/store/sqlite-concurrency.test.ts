@@ -75,11 +75,12 @@ function child(
   return { ready, done };
 }
 
-test('four processes hammering one number never store a fifth attempt in the window', async () => {
-  const file = path.join(dir, 'hammer.db');
+/** Four children on a fresh file, started together; checks none stored a fifth attempt; returns the history. */
+async function hammer(name: string, mode: 'commit' | 'decide', locks: 'wait' | 'poll' = 'wait') {
+  const file = path.join(dir, `${name}.db`);
   (await SqliteStore.open(file)).close(); // create + migrate once
-  const barrier = path.join(dir, 'go');
-  const kids = ['p1', 'p2', 'p3', 'p4'].map((tag) => child(file, barrier, 150, tag));
+  const barrier = path.join(dir, `go-${name}`);
+  const kids = ['p1', 'p2', 'p3', 'p4'].map((tag) => child(file, barrier, 150, tag, mode, locks));
   await Promise.all(kids.map((k) => k.ready));
   fs.writeFileSync(barrier, 'go');
   const results = await Promise.all(kids.map((k) => k.done));
@@ -91,10 +92,15 @@ test('four processes hammering one number never store a fifth attempt in the win
   try {
     const h = await store.history(NUM);
     expect(h.attempts).toHaveLength(4);
-    expect(h.decisions).toHaveLength(4); // refused commits write nothing
+    return h;
   } finally {
     await store.close();
   }
+}
+
+test('four processes hammering one number never store a fifth attempt in the window', async () => {
+  const h = await hammer('hammer', 'commit');
+  expect(h.decisions).toHaveLength(4); // refused commits write nothing
 }, 60_000);
 
 test.each([
@@ -103,25 +109,8 @@ test.each([
 ] as const)(
   'four processes (%s: %s), each with 8 decideAndCommit calls in flight (grouped), never store a fifth attempt',
   async (locks, _who) => {
-    const file = path.join(dir, `hammer-decide-${locks}.db`);
-    (await SqliteStore.open(file)).close();
-    const barrier = path.join(dir, `go-decide-${locks}`);
-    const kids = ['q1', 'q2', 'q3', 'q4'].map((tag) => child(file, barrier, 150, tag, 'decide', locks));
-    await Promise.all(kids.map((k) => k.ready));
-    fs.writeFileSync(barrier, 'go');
-    const results = await Promise.all(kids.map((k) => k.done));
-
-    expect(results.map((r) => r.errors).flat()).toEqual([]);
-    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(4);
-    expect(results.reduce((n, r) => n + r.refused, 0)).toBe(4 * 150 - 4);
-    const store = SqliteStore.open(file);
-    try {
-      const h = await store.history(NUM);
-      expect(h.attempts).toHaveLength(4);
-      expect(h.decisions).toHaveLength(4 * 150); // every decision is in the audit, blocks included
-    } finally {
-      await store.close();
-    }
+    const h = await hammer(`hammer-decide-${locks}`, 'decide', locks);
+    expect(h.decisions).toHaveLength(4 * 150); // every decision is in the audit, blocks included
   },
   60_000,
 );
