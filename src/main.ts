@@ -15,6 +15,7 @@ import { createLogger } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
 import { openStore } from './store';
+import { walBufferStatus } from './store/sqlite/walbuf';
 
 export type Runtime = {
   config: Config;
@@ -185,10 +186,18 @@ export async function startGate(
     await runtime.close();
     throw err;
   }
+  const walBuffer = config.store.driver === 'sqlite' ? walBufferStatus() : undefined;
+  if (config.store.driver === 'sqlite' && config.store.walBuffer && walBuffer && !walBuffer.active) {
+    logger.warn(
+      { walBuffer: walBuffer.reason },
+      `the SQLite WAL write buffer is off: ${walBuffer.reason}. The gate works without it, with ~15-30% fewer decisions per second`,
+    );
+  }
   logger.info(
     {
       adapters: adapters.map((a) => a.name),
       store: config.store.driver,
+      ...(walBuffer ? { walBuffer: walBuffer.active } : {}),
       clock: runtime.clock.describe,
       failMode: config.policy.failMode,
       deadlineMs: config.gate.deadlineMs,

@@ -20,7 +20,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export type Config = {
   /** sqlite (default; path relative to the process's working directory) or memory (tests, demos). */
-  store: { driver: 'sqlite'; path: string } | { driver: 'memory' };
+  store: { driver: 'sqlite'; path: string; walBuffer: boolean } | { driver: 'memory' };
   policy: Policy;
   professionals: Professional[];
   campaigns: Campaign[];
@@ -155,7 +155,14 @@ export const defaultCampaignSchema = z.union([
 ]);
 
 export const storeSchema = z.discriminatedUnion('driver', [
-  z.object({ driver: z.literal('sqlite'), path: z.string().min(1).default(DEFAULT_SQLITE_PATH) }).strict(),
+  z
+    .object({
+      driver: z.literal('sqlite'),
+      path: z.string().min(1).default(DEFAULT_SQLITE_PATH),
+      // native/walbuf.c: each WAL commit in one write (src/store/sqlite/walbuf.ts)
+      walBuffer: z.boolean().default(true),
+    })
+    .strict(),
   z.object({ driver: z.literal('memory') }).strict(),
 ]);
 

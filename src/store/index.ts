@@ -10,13 +10,14 @@ import { MemoryStore } from './memory/memory-store';
 import type { SqliteOptions } from './sqlite/open';
 import { SqliteStore } from './sqlite/sqlite-store';
 
-export type StoreConfig = { driver: 'sqlite'; path: string; busyTimeoutMs?: number } | { driver: 'memory' };
+export type StoreConfig =
+  { driver: 'sqlite'; path: string; busyTimeoutMs?: number; walBuffer?: boolean } | { driver: 'memory' };
 
 /** `sqlite`: options of the SQLite store beyond the configuration (checkpoint mode, migration notices). */
 export function openStore(cfg: StoreConfig, sqlite: Omit<SqliteOptions, 'busyTimeoutMs'> = {}): Store {
   switch (cfg?.driver) {
     case 'sqlite':
-      return SqliteStore.open(cfg.path, { ...sqlite, busyTimeoutMs: cfg.busyTimeoutMs });
+      return SqliteStore.open(cfg.path, { ...sqlite, busyTimeoutMs: cfg.busyTimeoutMs, walBuffer: cfg.walBuffer });
     case 'memory':
       return new MemoryStore();
     default:

@@ -15,6 +15,7 @@ import { StoreError } from '../../gate/store';
 import { storeError } from '../memory/common';
 import type { CheckpointerOptions } from './checkpointer';
 import { migrate, type OnMigration } from './migrations';
+import { enableWalBuffer } from './walbuf';
 
 export type SqliteOptions = {
   /** How long a writer waits for another's lock before failing, ms. */
@@ -50,6 +51,11 @@ export type SqliteOptions = {
    * decisions table: ~20 s per million decisions, the file locked meanwhile).
    */
   onMigration?: OnMigration;
+  /**
+   * The WAL write buffer (walbuf.ts; default true). Decided for the whole process by its first
+   * SQLite file store: a later store with another value gets the first one's.
+   */
+  walBuffer?: boolean;
 };
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
@@ -114,7 +120,10 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
   if (typeof path !== 'string' || path.length === 0)
     throw storeError('CG_ERR_STORE_OPEN', 'store.path is empty; give the path of the database file');
   const inMemory = path === ':memory:';
-  if (!inMemory) checkPath(path);
+  if (!inMemory) {
+    checkPath(path);
+    enableWalBuffer(opts.walBuffer ?? true);
+  }
   const busy = opts.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
