@@ -27,7 +27,7 @@ function problemsOf(yaml: string): { path: string; message: string }[] {
 describe('parseConfig', () => {
   it('applies every default to a minimal file', () => {
     const c = parseConfig(MINIMAL, 'test.yaml');
-    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db' });
+    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', walBuffer: true });
     expect(c.policy).toEqual(DEFAULT_POLICY);
     expect(c.gate).toEqual({ deadlineMs: 500 });
     expect(c.clock).toEqual({ mode: 'system' });
@@ -259,7 +259,7 @@ describe('loadConfig', () => {
 
   it('loads the shipped config/callgate.yaml', () => {
     const c = loadConfig(path.join(__dirname, '..', '..', 'config', 'callgate.yaml'));
-    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db' });
+    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', walBuffer: true });
     expect(c.campaigns.map((x) => [x.id, x.dialing])).toEqual([
       ['acme-energy', 'manual'],
       ['acme-robot', 'automated'],

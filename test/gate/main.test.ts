@@ -153,4 +153,56 @@ describe('startGate', () => {
       g.runtime.store.getFacts({ e164: '+33612345678', professional: 'acme', at: AT, windowStart: AT }),
     ).rejects.toThrow(/closed/);
   });
+
+  it('on a SQLite file, says in its start line that the WAL write buffer is on, without a warning', async () => {
+    const port = await freePort();
+    const log = logSink();
+    const file = path.join(tempDir(), 'gate.db');
+    const config = parseConfig(
+      `${BASE}store: {driver: sqlite, path: '${file}'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+      't',
+    );
+    const g = await startGate(config, { logger: log.logger });
+    try {
+      const started = log.lines().find((l) => l.msg === 'callgate started');
+      expect(started).toMatchObject({ store: 'sqlite', walBuffer: true });
+      expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('warns at start when the WAL write buffer is wanted but could not be loaded, and runs without it', async () => {
+    const port = await freePort();
+    const log = logSink();
+    const file = path.join(tempDir(), 'gate.db');
+    const reason = 'not built (no C compiler when npm installed callgate?); npm run build:native builds it';
+    let start!: typeof startGate;
+    let parse!: typeof parseConfig;
+    jest.isolateModules(() => {
+      // this process has the buffer; a fresh module set whose loader says it is not built
+      jest.doMock('../../src/store/sqlite/walbuf', () => ({
+        enableWalBuffer: () => ({ active: false, reason }),
+        walBufferStatus: () => ({ active: false, reason }),
+      }));
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      start = (require('../../src/main') as typeof import('../../src/main')).startGate;
+      parse = (require('../../src/config') as typeof import('../../src/config')).parseConfig;
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    });
+    const config = parse(
+      `${BASE}store: {driver: sqlite, path: '${file}'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+      't',
+    );
+    const g = await start(config, { logger: log.logger });
+    try {
+      const warned = log.lines().filter((l) => l.level === 'warn');
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.msg).toMatch(/WAL write buffer is off: not built .*npm run build:native/);
+      expect(log.lines().find((l) => l.msg === 'callgate started')).toMatchObject({ walBuffer: false });
+    } finally {
+      await g.stop();
+      jest.dontMock('../../src/store/sqlite/walbuf');
+    }
+  });
 });
