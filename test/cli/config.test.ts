@@ -26,7 +26,18 @@ describe('callgate config check', () => {
       expect(r.stdout).toMatch(/^OK /);
       expect(r.stdout).toMatch(/professionals: acme, other-pro/);
       expect(r.stdout).toMatch(/campaigns: energy, news \(default: energy/);
-      expect(r.stdout).toMatch(/store: sqlite \.\/callgate\.db/);
+      expect(r.stdout).toMatch(/store: sqlite \.\/callgate\.db, WAL write buffer on\n/);
+    } finally {
+      sb.cleanup();
+    }
+  });
+
+  it('says when the WAL write buffer is turned off', () => {
+    const sb = sandbox(BASE_CONFIG.replace('path: ./callgate.db', 'path: ./callgate.db\n  walBuffer: false'));
+    try {
+      const r = sb.run(['config', 'check']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/store: sqlite \.\/callgate\.db, WAL write buffer off \(store\.walBuffer: false\)\n/);
     } finally {
       sb.cleanup();
     }

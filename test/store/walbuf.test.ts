@@ -11,9 +11,10 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { enableWalBuffer, walBufferStats, walBufferStatus } from '../../src/store/sqlite/walbuf';
+import { enableWalBuffer, walBufferLibrary, walBufferStats, walBufferStatus } from '../../src/store/sqlite/walbuf';
 import { scratchDirs } from '../scratch';
 import { decision } from './contract';
 
@@ -84,6 +85,30 @@ describe('the store', () => {
       stats: null,
       verdict: 'allow',
     });
+  });
+});
+
+describe('the library', () => {
+  it('is used only when built and not older than its source (a checkout that changed it needs a rebuild)', () => {
+    const root = tempDir();
+    fs.mkdirSync(path.join(root, 'native'));
+    fs.writeFileSync(path.join(root, 'native', 'walbuf.c'), '/* source */');
+    const so = path.join(root, 'build', 'walbuf.so');
+    expect(walBufferLibrary(root)).toEqual({
+      library: so,
+      problem: expect.stringMatching(/^not built .*npm run build:native/),
+    });
+    fs.mkdirSync(path.join(root, 'build'));
+    fs.writeFileSync(so, 'binary');
+    const t = Date.now() / 1000;
+    fs.utimesSync(path.join(root, 'native', 'walbuf.c'), t, t);
+    fs.utimesSync(so, t - 60, t - 60);
+    expect(walBufferLibrary(root)).toEqual({
+      library: so,
+      problem: 'build/walbuf.so is older than native/walbuf.c; npm run build:native rebuilds it',
+    });
+    fs.utimesSync(so, t + 1, t + 1);
+    expect(walBufferLibrary(root)).toEqual({ library: so });
   });
 });
 

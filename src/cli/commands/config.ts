@@ -2,6 +2,14 @@
 import { configPath, loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
+import { walBufferLibrary } from '../../store/sqlite/walbuf';
+
+/** What `start` will run the SQLite store's WAL writes on (checked without loading anything). */
+function walBufferLine(wanted: boolean): string {
+  if (!wanted) return 'WAL write buffer off (store.walBuffer: false)';
+  const found = walBufferLibrary();
+  return found.problem === undefined ? 'WAL write buffer on' : `WAL write buffer OFF: ${found.problem}`;
+}
 
 export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
   const file = configPath(opts.config);
@@ -12,7 +20,7 @@ export async function configCheck(opts: { config?: string }, io: Io): Promise<nu
   ].filter(Boolean);
   const lines = [
     `OK ${file}`,
-    `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}` : c.store.driver}`,
+    `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}, ${walBufferLine(c.store.walBuffer)}` : c.store.driver}`,
     `  clock: ${c.clock.mode === 'system' ? 'system' : c.clock.mode === 'fixed' ? `fixed ${c.clock.at.toISOString()}` : `shifted, start ${c.clock.start.toISOString()}`}`,
     `  professionals: ${c.professionals.map((p) => p.id).join(', ') || '(none)'}`,
     `  campaigns: ${c.campaigns.map((k) => k.id).join(', ') || '(none)'} (default: ${c.defaultCampaign.id}, professional ${c.defaultCampaign.professional})`,

@@ -21,14 +21,37 @@ export type WalBufferStatus = { active: true; library: string } | { active: fals
 
 let decided: WalBufferStatus | undefined;
 
-/** build/walbuf.so of the package: three folders up from src/store/sqlite, four from dist/src/store/sqlite. */
-function libraryPath(): string | undefined {
+/** The package's folder: three up from src/store/sqlite, four from dist/src/store/sqlite. */
+function packageRoot(): string | undefined {
   for (const rel of ['../../..', '../../../..']) {
     const root = path.resolve(__dirname, rel);
     if (fs.existsSync(path.join(root, 'package.json')) && fs.existsSync(path.join(root, 'native', 'walbuf.c')))
-      return path.join(root, 'build', 'walbuf.so');
+      return root;
   }
   return undefined;
+}
+
+/**
+ * build/walbuf.so if it is there and not older than native/walbuf.c (a checkout that changed the
+ * source without a rebuild must not load the old code); otherwise why not.
+ */
+export function walBufferLibrary(
+  root = packageRoot(),
+): { library: string; problem?: undefined } | { library?: string; problem: string } {
+  if (!root) return { problem: 'its source native/walbuf.c is not in the package' };
+  const library = path.join(root, 'build', 'walbuf.so');
+  let built: fs.Stats;
+  try {
+    built = fs.statSync(library);
+  } catch {
+    return {
+      library,
+      problem: 'not built (no C compiler when npm installed callgate?); npm run build:native builds it',
+    };
+  }
+  if (built.mtimeMs < fs.statSync(path.join(root, 'native', 'walbuf.c')).mtimeMs)
+    return { library, problem: 'build/walbuf.so is older than native/walbuf.c; npm run build:native rebuilds it' };
+  return { library };
 }
 
 /**
@@ -37,17 +60,13 @@ function libraryPath(): string | undefined {
  */
 export function enableWalBuffer(want = true): WalBufferStatus {
   if (decided) return decided;
-  const library = libraryPath();
+  const found = walBufferLibrary();
   // loaded by an earlier copy of this module (a test runner's fresh module registry): it stays
-  if (library && loadedInProcess()) return (decided = { active: true, library });
+  if (found.library && loadedInProcess()) return (decided = { active: true, library: found.library });
   if (!want) return (decided = { active: false, reason: 'turned off (store.walBuffer: false)' });
-  if (!library || !fs.existsSync(library)) {
-    return (decided = {
-      active: false,
-      library,
-      reason: 'not built (no C compiler when npm installed callgate?); npm run build:native builds it',
-    });
-  }
+  if (found.problem !== undefined)
+    return (decided = { active: false, reason: found.problem, ...(found.library ? { library: found.library } : {}) });
+  const library = found.library;
   const boot = new Database(':memory:');
   try {
     boot.loadExtension(library); // entry point sqlite3_walbuf_init, from the file name
