@@ -1,7 +1,10 @@
 /**
  * Builds native/walbuf.c (the WAL write buffer of the SQLite store, see its
  * header) into build/walbuf.so with the machine's C compiler. `npm install` and
- * `npm ci` run it (postinstall); `npm run build:native` runs it again.
+ * `npm ci` run it (postinstall), `npm run build` too (so `npm start` and
+ * `npm test` after a checkout that changed the source rebuild it); it does
+ * nothing when the library is newer than its source, unless given --force.
+ * `npm run build:native` forces a build.
  *
  * The buffer is an optimisation: without a compiler, or if the build fails,
  * this prints why and exits 0, and the store runs on SQLite's own unix VFS
@@ -17,6 +20,16 @@ const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'native', 'walbuf.c');
 const out = path.join(root, 'build', 'walbuf.so');
 const strict = process.argv.includes('--strict');
+const force = process.argv.includes('--force');
+
+function upToDate() {
+  try {
+    return fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+if (!force && upToDate()) process.exit(0);
 
 function fail(why) {
   process.stderr.write(
