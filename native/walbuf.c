@@ -7,7 +7,7 @@
  * 8 decisions, so ~5 pwrites per decision. On the virtual machines callgate
  * was measured on, a system call costs ~2.5 us (fstat alone), and those
  * pwrites were a quarter of the gate's thread. Buffering the frames of one
- * commit and writing them at once gave 15-30% more decisions per second
+ * commit and writing them at once gave ~20% more decisions per second
  * (docs/BENCHMARKS.md).
  *
  * What it changes: nothing of SQLite's file format, locking or durability.

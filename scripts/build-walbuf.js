@@ -34,7 +34,7 @@ if (!force && upToDate()) process.exit(0);
 function fail(why) {
   process.stderr.write(
     `callgate: the SQLite WAL write buffer was not built (${why}).\n` +
-      'callgate works without it, with ~15-30% fewer check-and-record decisions per second.\n' +
+      'callgate works without it, with ~15% fewer check-and-record decisions per second.\n' +
       'Install a C compiler (Debian: apt-get install gcc) and run: npm run build:native\n',
   );
   process.exit(strict ? 1 : 0);

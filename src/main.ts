@@ -190,7 +190,7 @@ export async function startGate(
   if (config.store.driver === 'sqlite' && config.store.walBuffer && walBuffer && !walBuffer.active) {
     logger.warn(
       { walBuffer: walBuffer.reason },
-      `the SQLite WAL write buffer is off: ${walBuffer.reason}. The gate works without it, with ~15-30% fewer decisions per second`,
+      `the SQLite WAL write buffer is off: ${walBuffer.reason}. The gate works without it, with ~15% fewer decisions per second`,
     );
   }
   logger.info(

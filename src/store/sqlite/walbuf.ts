@@ -1,6 +1,6 @@
 /**
  * The WAL write buffer: native/walbuf.c, a SQLite VFS shim that writes each
- * WAL commit with one pwrite instead of two per page (15-30% more
+ * WAL commit with one pwrite instead of two per page (~20% more
  * check-and-record decisions per second, docs/BENCHMARKS.md). Built at
  * install into build/walbuf.so by scripts/build-walbuf.js.
  *
