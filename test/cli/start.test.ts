@@ -36,7 +36,8 @@ async function runUntilStarted(
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last of stderr has been read
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();

@@ -70,7 +70,8 @@ function child(
   });
   p.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const done = new Promise<HammerResult>((resolve, reject) => {
-    p.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the result line in the pipe has been read
+    p.on('close', (code) => {
       if (code !== 0) return reject(new Error(`hammer ${tag} exited ${code}: ${err}`));
       resolve(JSON.parse(out.trim().split('\n').pop() as string));
     });

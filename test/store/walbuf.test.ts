@@ -137,7 +137,8 @@ describe('what SQLite guarantees, through the buffer', () => {
         checked++;
       }
     });
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    // 'close', not 'exit': 'exit' can come before the last lines in the pipe have been read
+    const code = await new Promise<number | null>((r) => child.on('close', r));
     reader?.close();
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -161,7 +162,8 @@ describe('what SQLite guarantees, through the buffer', () => {
           if (out.includes('\n')) r();
         }),
       );
-      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+      // 'close', not 'exit': 'exit' can come before the last lines in the pipe have been read
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_c, sig) => r(sig)));
       await firstLine;
       await new Promise((r) => setTimeout(r, 20 + round * 37));
       child.kill('SIGKILL');
