@@ -133,7 +133,7 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   if (rows.length) await session.consents(rows.splice(0));
   await session.commit();
 
-  // Production-like logging (one info line per decision), written to /dev/null, never stdout.
+  // Production-like logging (the default config: an info line per blocked call), written to /dev/null, never stdout.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const adapterOnly = await runPhase(opts, { gate: instantGate(), rest: 'direct', logger });
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });

@@ -11,7 +11,9 @@
  * (the SQLite store then groups them into one transaction per event-loop
  * turn). Latency is per decision, from decide() to its answer, queueing
  * included. Each attempt is stamped BENCH_AT + elapsed real time, as a PBX
- * stamps calls. Logging is the production logger, into /dev/null. Also the
+ * stamps calls. Logging is the production logger with the default config
+ * (an info line per blocked call), into /dev/null; one more run at 8 in flight
+ * logs every decision (log.decisions: all, logAllDecisions). Also the
  * pure core (evaluate) alone, for comparison. Run it with the gate's node
  * flags (bench/run.ts does: --max-semi-space-size=64).
  *
@@ -230,7 +232,7 @@ async function main() {
 
   const config = benchConfig(dbPath);
   const store = SqliteStore.open(dbPath, { pollLocks: true, walBuffer }); // as `callgate start` opens it
-  // The production logger (one info line per decision, buffered), writing to /dev/null.
+  // The production logger (the default config: an info line per blocked call, buffered), writing to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   // The clock runs from BENCH_AT (a Tuesday 11:00 in Paris) at real speed, as the PBX stamps
   // each attempt with the time it is made: every decision has its own instant, none repeats.
@@ -252,6 +254,15 @@ async function main() {
   const runs: RunResult[] = [];
   for (const [k, inFlight] of inFlights.entries())
     runs.push(await run(gate, attemptFor, k * decisions, decisions, inFlight));
+  // The same at 8 in flight with an info line for every decision (log.decisions: all), as the
+  // default was before: what that line costs.
+  const gateLogAll = new Gate({
+    store,
+    config: { ...config, log: { ...config.log, decisions: 'all' } },
+    clock: { now: benchNow, describe: 'bench' },
+    logger,
+  });
+  const logAllDecisions = await run(gateLogAll, attemptFor, (inFlights.length + 1) * decisions, decisions, 8);
   const ckpt = store.checkpointStats();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -266,6 +277,7 @@ async function main() {
       sequential,
       concurrent,
       targets: { perSecond: 20_000, p99Ms: 1, appliesTo: 'concurrent', metAtInFlight: meeting },
+      logAllDecisions,
     },
     checkpointer: ckpt,
     coreEvaluateOnly: coreOnly(100_000),

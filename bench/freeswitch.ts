@@ -64,7 +64,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   }));
   await imp.consents(rows);
   await imp.commit();
-  // Production-like logging (one info line per decision, buffered), written to /dev/null.
+  // Production-like logging (the default config: an info line per blocked call, buffered), written to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
   const port = await freePort();

@@ -28,10 +28,22 @@ export type Config = {
   defaultCampaign: Campaign;
   gate: { deadlineMs: number };
   clock: { mode: 'system' } | { mode: 'fixed'; at: Date } | { mode: 'shifted'; start: Date };
-  log: { level: LogLevel; maskNumbers: boolean };
+  log: {
+    level: LogLevel;
+    maskNumbers: boolean;
+    /**
+     * Which decisions get their info line: 'blocks' (blocked calls, and calls that would be blocked
+     * in monitor mode), 'all', or 'none'. Every decision is in the audit whatever this says.
+     */
+    decisions: LogDecisions;
+  };
   asterisk?: AsteriskConfig;
   freeswitch?: FreeswitchConfig;
 };
+
+/** Values of log.decisions. */
+export const LOG_DECISIONS = ['blocks', 'all', 'none'] as const;
+export type LogDecisions = (typeof LOG_DECISIONS)[number];
 
 export const DEFAULT_SQLITE_PATH = './data/callgate.db';
 export const DEFAULT_DEADLINE_MS = 500;
@@ -191,6 +203,7 @@ export const configSchema = z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         maskNumbers: z.boolean().default(true),
+        decisions: z.enum(LOG_DECISIONS).default('blocks'),
       })
       .strict()
       .prefault({}),

@@ -31,8 +31,9 @@
  * Writes still running after their decision was given are tracked; drain()
  * lets shutdown wait for them before the store closes.
  *
- * Exactly one info line per decision; causes of fail-mode decisions at warn
- * (deadline) or error (store fault, internal fault).
+ * At most one info line per decision (log.decisions: by default the blocks and
+ * monitor mode's would-be blocks, or all, or none); causes of fail-mode
+ * decisions at warn (deadline) or error (store fault, internal fault).
  */
 import { randomFillSync } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -84,6 +85,8 @@ export class Gate implements GateService {
   private readonly policy: Policy;
   private readonly maxAttempts: number;
   private readonly mask: (n: string) => string;
+  /** log.decisions: which decisions get their info line. */
+  private readonly logDecisions: Config['log']['decisions'];
   private readonly unknownCampaigns = new Set<string>();
   /** Writes still running after their decision was given: fail-mode audit commits, late work. */
   private readonly background = new Set<Promise<void>>();
@@ -103,6 +106,7 @@ export class Gate implements GateService {
     this.policy = deps.config.policy;
     this.maxAttempts = this.policy.monitorOnly ? Infinity : this.policy.maxAttempts;
     this.mask = deps.config.log.maskNumbers ? maskNumber : (n) => n;
+    this.logDecisions = deps.config.log.decisions;
   }
 
   decide(attempt: CallAttempt, opts: DecideOptions = {}): Promise<Decision> {
@@ -333,7 +337,7 @@ export class Gate implements GateService {
     }
   }
 
-  /** The decision's info line. Never throws: a line that cannot be written must not hold the answer back. */
+  /** The decision's info line, if log.decisions asks for it. Never throws: a line that cannot be written must not hold the answer back. */
   private logDecision(d: Decision, attempt: CallAttempt, started: bigint): void {
     try {
       this.writeDecisionLine(d, attempt, started);
@@ -347,6 +351,12 @@ export class Gate implements GateService {
   }
 
   private writeDecisionLine(d: Decision, attempt: CallAttempt, started: bigint): void {
+    // 'blocks': a block, or in monitor mode an allowed call with the reasons it would be blocked for
+    if (
+      this.logDecisions !== 'all' &&
+      (this.logDecisions === 'none' || (d.verdict === 'allow' && d.reasons.length === 0))
+    )
+      return;
     if (!this.log.isLevelEnabled('info')) return;
     const latencyUs = Math.round(Number(process.hrtime.bigint() - started) / 1000);
     const rawTo: unknown = attempt?.to;

@@ -35,7 +35,10 @@ export const REDACT_PATHS = [
 /** Marks loggers made by createLogger: their line layout is known (see infoLineWriter). */
 const KNOWN_LAYOUT = Symbol('callgate.knownLayout');
 
-export function createLogger(cfg: Config['log'], dest?: pino.DestinationStream): Logger {
+export function createLogger(
+  cfg: Pick<Config['log'], 'level'> & Partial<Config['log']>,
+  dest?: pino.DestinationStream,
+): Logger {
   const options: pino.LoggerOptions = {
     level: cfg.level,
     base: { pid: process.pid },
@@ -49,7 +52,7 @@ export function createLogger(cfg: Config['log'], dest?: pino.DestinationStream):
 }
 
 /**
- * For the gate's one line per decision: writes an info line whose fields are
+ * For the gate's decision lines: writes an info line whose fields are
  * already serialized (`"key":value` pairs, without redaction, so only for
  * fields that can hold no credential), byte for byte the line pino would
  * write for the same object (tested), at a third of the cost. Undefined when

@@ -31,7 +31,7 @@ describe('parseConfig', () => {
     expect(c.policy).toEqual(DEFAULT_POLICY);
     expect(c.gate).toEqual({ deadlineMs: 500 });
     expect(c.clock).toEqual({ mode: 'system' });
-    expect(c.log).toEqual({ level: 'info', maskNumbers: true });
+    expect(c.log).toEqual({ level: 'info', maskNumbers: true, decisions: 'blocks' });
     expect(c.campaigns).toEqual([]);
     expect(c.defaultCampaign).toEqual({
       id: 'default',
@@ -85,7 +85,7 @@ campaigns:
   - {id: b, professional: acme, dialing: manual}
   - {id: c, professional: acme, dialing: robot}
 gate: {deadlineMs: -5}
-log: {level: loud}
+log: {level: loud, decisions: some}
 `);
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
     expect(byPath['store.driver']).toBe('expected one of sqlite|memory');
@@ -95,7 +95,8 @@ log: {level: loud}
     expect(byPath['campaigns[2].dialing']).toMatch(/^expected one of manual\|automated\|prerecorded/);
     expect(byPath['gate.deadlineMs']).toBe('must be at least 1');
     expect(byPath['log.level']).toMatch(/^expected one of fatal\|error\|warn\|info\|debug\|trace\|silent/);
-    expect(problems).toHaveLength(7);
+    expect(byPath['log.decisions']).toMatch(/^expected one of blocks\|all\|none/);
+    expect(problems).toHaveLength(8);
   });
 
   it('the error message lists every problem on its own line', () => {
@@ -122,7 +123,7 @@ log: {mask: false}
       polcy: 'unknown key (did you mean policy?)',
       'policy.maxAtempts': 'unknown key (did you mean maxAttempts?)',
       'campaigns[0].sectr': 'unknown key (did you mean sector?)',
-      'log.mask': 'unknown key (known keys here: level, maskNumbers)',
+      'log.mask': 'unknown key (known keys here: level, maskNumbers, decisions)',
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The gate service (src/gate/gate.ts): FREQ-1 atomic check-and-record
- * (C. consom. D. 223-9 al. 3), GATE-1 fail mode and deadline, one info log
- * line per decision with masked numbers.
+ * (C. consom. D. 223-9 al. 3), GATE-1 fail mode and deadline, the info log
+ * line of a decision (log.decisions) with masked numbers.
  */
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
@@ -184,7 +184,7 @@ describe('Gate.decide with malformed attempts (a dialer or API caller may send a
     ['a contact with nonsense in it', { ...ok, contact: { postalCode: 5, timeZone: {} } }, undefined],
   ])('%s: an answer (never a rejection or a hang), and its log line', async (_what, bad, code) => {
     for (const store of [await withConsent(new MemoryStore()), await withConsent(SqliteStore.open(':memory:'))]) {
-      const { gate, log } = gateWith(store);
+      const { gate, log } = gateWith(store, 'log: {decisions: all}');
       const d = await gate.decide(bad as unknown as ReturnType<typeof attempt>, { record: true });
       expect(['allow', 'block']).toContain(d.verdict);
       if (code) expect(d.reasons.map((r) => r.code)).toContain(code);
@@ -268,7 +268,7 @@ describe('Gate fail mode (GATE-1)', () => {
         if (name === 'decideAndCommit' && (result as { id: string }).id === 'd1') await holdAnswer.promise;
       },
     );
-    const { gate, log } = gateWith(store);
+    const { gate, log } = gateWith(store, 'log: {decisions: all}');
     const d = await gate.decide(attempt(), { record: true, deadlineMs: 5 });
     expect(d.verdict).toBe('block');
     expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
@@ -400,9 +400,9 @@ describe('Gate.drain', () => {
 });
 
 describe('Gate logging', () => {
-  it('writes exactly one info line per decision, with masked numbers and the fields an operator needs', async () => {
+  it('with log.decisions: all, writes exactly one info line per decision, with masked numbers and the fields an operator needs', async () => {
     const store = await withConsent(new MemoryStore());
-    const { gate, log } = gateWith(store);
+    const { gate, log } = gateWith(store, 'log: {decisions: all}');
     const a = await gate.decide(attempt(), { record: true });
     const b = await gate.decide(
       attempt({
@@ -430,10 +430,42 @@ describe('Gate logging', () => {
     expect(log.text()).not.toContain('612345678');
   });
 
+  it('by default (log.decisions: blocks) logs the blocked calls and the would-be blocks of monitor mode, not the allowed calls', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate, log, config } = gateWith(store);
+    expect(config.log.decisions).toBe('blocks');
+    const allowed = await gate.decide(attempt(), { record: true });
+    const blocked = await gate.decide(attempt({ callerId: { number: '', presentation: 'restricted' } }));
+    expect([allowed.verdict, blocked.verdict]).toEqual(['allow', 'block']);
+    const monitor = gateWith(await withConsent(new MemoryStore()), 'policy: {monitorOnly: true}', log);
+    const wouldBlock = await monitor.gate.decide(attempt({ callerId: { number: '', presentation: 'restricted' } }));
+    const monitoredAllow = await monitor.gate.decide(attempt());
+    expect([wouldBlock.verdict, wouldBlock.tags]).toEqual(['allow', expect.arrayContaining(['monitor'])]);
+    const lines = log.lines().filter((l) => l.msg === 'decision');
+    expect(lines.map((l) => [l.decisionId, l.verdict])).toEqual([
+      [blocked.id, 'block'],
+      [wouldBlock.id, 'allow'],
+    ]);
+    expect(lines[1]!.reasons).toContain('caller_id_withheld');
+    expect(monitoredAllow.reasons).toEqual([]);
+  });
+
+  it('with log.decisions: none writes no decision line, and still logs what goes wrong', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate, log } = gateWith(store, 'log: {decisions: none}');
+    await gate.decide(attempt(), { record: true });
+    await gate.decide(attempt({ callerId: { number: '', presentation: 'restricted' } }));
+    await gate.decide(attempt({ campaignId: 'nope' }));
+    expect(log.lines().filter((l) => l.msg === 'decision')).toEqual([]);
+    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id 'nope'/.test(l.msg))).toHaveLength(1);
+    // every decision is in the audit all the same
+    expect((await store.history(CONSUMER)).decisions).toHaveLength(3);
+  });
+
   it('logs full numbers when log.maskNumbers is false', async () => {
     const store = await withConsent(new MemoryStore());
     const log = logSink('info', false);
-    const config = testConfig('log: {maskNumbers: false}');
+    const config = testConfig('log: {maskNumbers: false, decisions: all}');
     const gate = new Gate({ store, config, clock: fixedClock(AT), logger: log.logger });
     await gate.decide(attempt());
     expect(log.lines().filter((l) => l.msg === 'decision')[0]).toMatchObject({ to: CONSUMER });
