@@ -201,6 +201,7 @@ export async function startGate(
       clock: runtime.clock.describe,
       failMode: config.policy.failMode,
       deadlineMs: config.gate.deadlineMs,
+      logDecisions: config.log.decisions,
     },
     'callgate started',
   );

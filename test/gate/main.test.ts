@@ -165,7 +165,7 @@ describe('startGate', () => {
     const g = await startGate(config, { logger: log.logger });
     try {
       const started = log.lines().find((l) => l.msg === 'callgate started');
-      expect(started).toMatchObject({ store: 'sqlite', walBuffer: true });
+      expect(started).toMatchObject({ store: 'sqlite', walBuffer: true, logDecisions: 'blocks' });
       expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
     } finally {
       await g.stop();
