@@ -1,17 +1,21 @@
 /**
  * The audit text of a decision (src/store/memory/common.ts decisionToText) is
- * exactly JSON.stringify of core's decisionToJson form with CompactRule rules,
- * escaping included, and reads back whole.
+ * exactly JSON.stringify of core's decisionToJson form with the rules in the
+ * short form of src/store/audit-rules.ts (tested there), escaping included,
+ * and reads back whole.
  */
 import { decisionToJson } from '../../src/core';
 import type { Decision } from '../../src/core/types';
+import { encodeRules } from '../../src/store/audit-rules';
 import { decisionFromText, decisionToText } from '../../src/store/memory/common';
 import { decision } from './contract';
 
 const reference = (d: Decision): string => {
   // spelled out here so that a faster encoder can be checked against it
-  const j = decisionToJson(d) as unknown as { rules: unknown[] };
-  j.rules = d.rules.map((r) => (r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note]));
+  const j = decisionToJson(d) as unknown as { rules: unknown; ruleNotes?: string[] };
+  const short = encodeRules(d.rules)!;
+  j.rules = short.rules;
+  if (short.ruleNotes) j.ruleNotes = short.ruleNotes;
   return JSON.stringify(j);
 };
 

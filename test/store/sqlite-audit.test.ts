@@ -1,6 +1,7 @@
 /**
  * The audit row of a decision (FR-RULES.md section 9) is core's JSON form (src/core/decision-json.ts)
- * with each rule outcome as [rule, outcome, note?]; a corrupt row is a store fault naming the field.
+ * with the rule list in the short form of src/store/audit-rules.ts; rows of earlier versions (rules as
+ * [rule, outcome, note?] arrays or as objects) still read; a corrupt row is a store fault naming the field.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,7 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test("the decisions row holds core's decisionToJson form with each rule as [rule, outcome, note?]", async () => {
+test("the decisions row holds core's decisionToJson form with the short rule list", async () => {
   const store = SqliteStore.open(path.join(dir, 'audit.db'));
   try {
     const d = {
@@ -30,12 +31,32 @@ test("the decisions row holds core's decisionToJson form with each rule as [rule
     await store.commitDecision(d, { recordAttempt: true, windowStart: new Date(0), maxAttempts: 4 });
     const json = store.db.prepare('SELECT json FROM decisions WHERE id = ?').pluck().get(d.id) as string;
     const plain = decisionToJson(d);
-    expect(JSON.parse(json)).toEqual({
-      ...plain,
-      rules: plain.rules.map((r) => (r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note])),
-    });
+    // CONS-1 pass; CONS-5 skip with fixed note 5; FREQ-1 pass with its own note
+    expect(JSON.parse(json)).toEqual({ ...plain, rules: '12p,16s.5,26p!0', ruleNotes: ['0 of 4 attempts in 30 days'] });
     expect(json.length).toBeLessThan(JSON.stringify(plain).length);
     // history restores the whole Decision, every rule with its outcome and note
+    expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('rows written with rules as [rule, outcome, note?] arrays (versions before the short form) still read back whole', async () => {
+  const store = SqliteStore.open(path.join(dir, 'arrays.db'));
+  try {
+    const d = decision({
+      rules: [
+        { rule: 'SCOPE-1', outcome: 'pass', note: 'not an emergency number' },
+        { rule: 'CID-5', outcome: 'skip' },
+      ],
+    });
+    await store.commitDecision(d, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
+    const rules = [
+      ['SCOPE-1', 'pass', 'not an emergency number'],
+      ['CID-5', 'skip'],
+    ];
+    const text = JSON.stringify({ ...decisionToJson(d), rules });
+    store.db.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(text, d.id);
     expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d]);
   } finally {
     await store.close();
@@ -54,18 +75,33 @@ test("rows written as core's plain decisionToJson text (before the compact rules
   }
 });
 
-test('a compact rule of the wrong length is a fault naming rules[i]', async () => {
+test('an array rule of the wrong length (earlier versions) is a fault naming rules[i]', async () => {
   const store = SqliteStore.open(path.join(dir, 'bad-rule.db'));
   try {
     const d = decision();
     await store.commitDecision(d, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
-    const j = JSON.parse(store.db.prepare('SELECT json FROM decisions WHERE id = ?').pluck().get(d.id) as string);
-    j.rules[0] = ['SCOPE-1'];
+    const j = { ...decisionToJson(d), rules: [['SCOPE-1']] };
     store.db.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(JSON.stringify(j), d.id);
     const err = await store.history(NUM).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('CG_ERR_STORE_FAULT');
     expect((err as Error).message).toContain('rules[0]');
+  } finally {
+    await store.close();
+  }
+});
+
+test('a short rule list with an unknown entry is a fault naming the entry', async () => {
+  const store = SqliteStore.open(path.join(dir, 'bad-short.db'));
+  try {
+    const d = decision();
+    await store.commitDecision(d, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
+    const j = { ...decisionToJson(d), rules: '26p,77p' };
+    store.db.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(JSON.stringify(j), d.id);
+    const err = await store.history(NUM).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('CG_ERR_STORE_FAULT');
+    expect((err as Error).message).toContain('rules entry 2 "77p" is not a known rule and outcome');
   } finally {
     await store.close();
   }

@@ -12,6 +12,7 @@
  */
 import { decisionFromJson, decisionToJson } from '../../core/decision-json';
 import type { Decision } from '../../core/types';
+import { encodeRules, decodeRules } from '../audit-rules';
 import type { CallOutcome, ImportKind } from '../../gate/store';
 import { StoreError } from '../../gate/store';
 
@@ -137,32 +138,44 @@ export function checkWithinLimit(
 }
 
 /**
- * One rule outcome in the audit text: [rule, outcome] or [rule, outcome, note].
- * Same fields as core's { rule, outcome, note? } without repeating the three
- * key names for each of the ~30 rules evaluated: the text shrinks from ~2 KB to
- * ~1.3 KB (fewer WAL pages per decision) and nothing audited is dropped.
+ * One rule outcome in the audit text as written before the short form of
+ * ../audit-rules.ts: [rule, outcome] or [rule, outcome, note]. Still read.
  */
 export type CompactRule = [string, string] | [string, string, string];
 
 /**
  * The audit text of a decision (FR-RULES.md section 9): core's JSON form, dates
- * as ISO-8601, except `rules`, written as CompactRule arrays (every rule
- * evaluated, with its outcome and note).
+ * as ISO-8601, except `rules` (and `ruleNotes`), written in the short form of
+ * ../audit-rules.ts: every rule evaluated, with its outcome and note, in ~200
+ * bytes instead of ~850. When a rule or outcome is not in its tables, `rules`
+ * is written as CompactRule arrays instead. Either way nothing is dropped.
  */
 export function decisionToText(d: Decision): string {
-  const j = decisionToJson({ ...d, rules: [] }) as unknown as { rules: CompactRule[] };
-  j.rules = d.rules.map((r): CompactRule => (r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note]));
+  const j = decisionToJson({ ...d, rules: [] }) as unknown as {
+    rules: CompactRule[] | string;
+    ruleNotes?: string[];
+  };
+  const short = encodeRules(d.rules);
+  if (short === undefined)
+    j.rules = d.rules.map((r): CompactRule =>
+      r.note === undefined ? [r.rule, r.outcome] : [r.rule, r.outcome, r.note],
+    );
+  else {
+    j.rules = short.rules;
+    if (short.ruleNotes !== undefined) j.ruleNotes = short.ruleNotes;
+  }
   return JSON.stringify(j);
 }
 
 /**
- * Inverse of decisionToText (also reads rows written with core's plain
- * { rule, outcome, note } objects); core's checks name the first bad field of
- * a corrupt audit row.
+ * Inverse of decisionToText. Also reads the rows of earlier versions: rules as
+ * CompactRule arrays, or as core's plain { rule, outcome, note } objects.
+ * Core's checks name the first bad field of a corrupt audit row.
  */
 export function decisionFromText(text: string): Decision {
-  const j = JSON.parse(text) as { rules?: unknown };
-  if (Array.isArray(j.rules))
+  const j = JSON.parse(text) as { rules?: unknown; ruleNotes?: unknown };
+  if (typeof j.rules === 'string') j.rules = decodeRules(j.rules, j.ruleNotes);
+  else if (Array.isArray(j.rules))
     j.rules = j.rules.map((r: unknown) =>
       !Array.isArray(r) || (r.length !== 2 && r.length !== 3)
         ? r // core names it as a bad rules[i]
