@@ -3,11 +3,13 @@
  * with the rule list in the short form of src/store/audit-rules.ts; rows of earlier versions (rules as
  * [rule, outcome, note?] arrays or as objects) still read; a corrupt row is a store fault naming the field.
  */
+import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decisionToJson } from '../../src/core';
 import { StoreError } from '../../src/gate/store';
+import { MIGRATIONS, migrate } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { decision, NUM } from './contract';
 
@@ -120,5 +122,48 @@ test('a corrupt audit row makes history fail with CG_ERR_STORE_FAULT naming the 
     expect((err as StoreError).message).toMatch(/\bat\b/);
   } finally {
     await store.close();
+  }
+});
+
+test('a version-4 file with rows of the array form moves to version 5 and reads them; a version-4 callgate refuses a version-5 file', async () => {
+  const file = path.join(dir, 'v4.db');
+  const v4 = new Database(file);
+  migrate(
+    v4,
+    file,
+    MIGRATIONS.filter((m) => m.version <= 4),
+  );
+  const d = decision({ rules: [{ rule: 'SEC-3', outcome: 'skip', note: 'not an insurance campaign' }] });
+  v4.prepare(
+    "INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, 'c', 'allow', '', ?, 1)",
+  ).run(
+    d.id,
+    d.at.getTime(),
+    NUM,
+    d.campaign.professional,
+    JSON.stringify({ ...decisionToJson(d), rules: [['SEC-3', 'skip', 'not an insurance campaign']] }),
+  );
+  v4.close();
+
+  const store = SqliteStore.open(file);
+  try {
+    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
+    const d2 = decision();
+    await store.commitDecision(d2, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
+    expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d, d2]);
+  } finally {
+    await store.close();
+  }
+  const old = new Database(file);
+  try {
+    expect(() =>
+      migrate(
+        old,
+        file,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      ),
+    ).toThrow(/has schema version 5 but this callgate knows versions up to 4; upgrade callgate/);
+  } finally {
+    old.close();
   }
 });

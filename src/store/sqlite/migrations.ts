@@ -202,6 +202,15 @@ DROP INDEX decisions_number;
 CREATE INDEX decisions_number ON decisions (e164, professional, at, counted, released);
 `,
   },
+  {
+    version: 5,
+    name: 'decision rows may hold the short rule list (src/store/audit-rules.ts)',
+    // No table changes: new rows store `rules` as a short string (and `ruleNotes`), which a
+    // callgate of schema 4 cannot read. The version moves so that such a callgate refuses the
+    // file at open (CG_ERR_STORE_SCHEMA: upgrade callgate) instead of failing on `history`.
+    // Rows written before stay as they are; this version reads both forms.
+    sql: `SELECT 1;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
