@@ -128,16 +128,23 @@ export const AUDIT_NOTES: readonly string[] = Object.freeze([
 const OUTCOME_LETTER = { pass: 'p', fail: 'f', skip: 's', exempt: 'e' } as const;
 const LETTER_OUTCOME: Record<string, RuleOutcome['outcome']> = { p: 'pass', f: 'fail', s: 'skip', e: 'exempt' };
 
-const ruleIndex = new Map(AUDIT_RULE_IDS.map((r, i) => [r, i]));
-/** '<rule><o>' for every rule and outcome, and '<rule><o>.<k>' for every fixed note, built once. */
-const plainEntry = new Map<string, string>();
-const noteEntry = new Map<string, Map<string, string>>();
-for (const [rule, i] of ruleIndex) {
-  for (const [outcome, o] of Object.entries(OUTCOME_LETTER)) {
-    plainEntry.set(rule + outcome, `${i}${o}`);
-    noteEntry.set(rule + outcome, new Map(AUDIT_NOTES.map((n, k) => [n, `${i}${o}.${k}`])));
-  }
-}
+/** For each rule ID and outcome: '<rule><o>', and '<rule><o>.<k>' for every fixed note, built once. */
+type Entries = { plain: string; fixed: Map<string, string> };
+const entries = new Map<string, Partial<Record<RuleOutcome['outcome'], Entries>>>(
+  AUDIT_RULE_IDS.map((rule, i) => [
+    rule,
+    // no prototype: an outcome such as 'toString' finds nothing
+    Object.assign(
+      Object.create(null) as Partial<Record<RuleOutcome['outcome'], Entries>>,
+      Object.fromEntries(
+        Object.entries(OUTCOME_LETTER).map(([outcome, o]) => [
+          outcome,
+          { plain: `${i}${o}`, fixed: new Map(AUDIT_NOTES.map((n, k) => [n, `${i}${o}.${k}`])) },
+        ]),
+      ),
+    ),
+  ]),
+);
 
 export type EncodedRules = { rules: string; ruleNotes?: string[] };
 
@@ -147,21 +154,21 @@ export function encodeRules(rules: readonly RuleOutcome[]): EncodedRules | undef
   let notes: string[] | undefined;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
-    const key = r.rule + r.outcome;
-    let entry: string | undefined;
-    if (r.note === undefined) entry = plainEntry.get(key);
+    // (rule and outcome are string literals of core: looking them up separately hashes nothing new)
+    const e = entries.get(r.rule)?.[r.outcome];
+    if (e === undefined) return undefined;
+    let entry: string;
+    if (r.note === undefined) entry = e.plain;
     else {
-      const byNote = noteEntry.get(key);
-      if (byNote === undefined) return undefined;
-      entry = byNote.get(r.note);
-      if (entry === undefined) {
+      const fixed = e.fixed.get(r.note);
+      if (fixed !== undefined) entry = fixed;
+      else {
         notes ??= [];
         let k = notes.indexOf(r.note);
         if (k < 0) k = notes.push(r.note) - 1;
-        entry = `${plainEntry.get(key)!}!${k}`;
+        entry = `${e.plain}!${k}`;
       }
     }
-    if (entry === undefined) return undefined;
     text = i === 0 ? entry : `${text},${entry}`;
   }
   return notes === undefined ? { rules: text } : { rules: text, ruleNotes: notes };

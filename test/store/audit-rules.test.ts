@@ -299,6 +299,8 @@ describe('what the tables do not know', () => {
       { rule: 'NEW-1', outcome: 'pass', note: 'consent regime' },
       { rule: 'CID-1', outcome: 'maybe' },
       { rule: 'CID-1', outcome: 'maybe', note: 'x' },
+      { rule: 'CID-1', outcome: 'toString' },
+      { rule: 'constructor', outcome: 'pass' },
     ] as unknown as RuleOutcome[]) {
       expect(encodeRules([{ rule: 'SCOPE-1', outcome: 'pass' }, odd])).toBeUndefined();
     }
