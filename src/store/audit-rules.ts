@@ -128,7 +128,9 @@ export const AUDIT_NOTES: readonly string[] = Object.freeze([
 const OUTCOME_LETTER = { pass: 'p', fail: 'f', skip: 's', exempt: 'e' } as const;
 const LETTER_OUTCOME: Record<string, RuleOutcome['outcome']> = { p: 'pass', f: 'fail', s: 'skip', e: 'exempt' };
 
-/** For each rule ID and outcome: '<rule><o>', and '<rule><o>.<k>' for every fixed note, built once. */
+const noteIndex = new Map(AUDIT_NOTES.map((n, k) => [n, k]));
+
+/** For a rule ID and outcome: '<rule><o>', and '<rule><o>.<k>' for the fixed notes met so far. */
 type Entries = { plain: string; fixed: Map<string, string> };
 const entries = new Map<string, Partial<Record<RuleOutcome['outcome'], Entries>>>(
   AUDIT_RULE_IDS.map((rule, i) => [
@@ -137,10 +139,7 @@ const entries = new Map<string, Partial<Record<RuleOutcome['outcome'], Entries>>
     Object.assign(
       Object.create(null) as Partial<Record<RuleOutcome['outcome'], Entries>>,
       Object.fromEntries(
-        Object.entries(OUTCOME_LETTER).map(([outcome, o]) => [
-          outcome,
-          { plain: `${i}${o}`, fixed: new Map(AUDIT_NOTES.map((n, k) => [n, `${i}${o}.${k}`])) },
-        ]),
+        Object.entries(OUTCOME_LETTER).map(([outcome, o]) => [outcome, { plain: `${i}${o}`, fixed: new Map() }]),
       ),
     ),
   ]),
@@ -160,7 +159,11 @@ export function encodeRules(rules: readonly RuleOutcome[]): EncodedRules | undef
     let entry: string;
     if (r.note === undefined) entry = e.plain;
     else {
-      const fixed = e.fixed.get(r.note);
+      let fixed = e.fixed.get(r.note);
+      if (fixed === undefined) {
+        const k = noteIndex.get(r.note);
+        if (k !== undefined) e.fixed.set(r.note, (fixed = `${e.plain}.${k}`));
+      }
       if (fixed !== undefined) entry = fixed;
       else {
         notes ??= [];
