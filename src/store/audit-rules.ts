@@ -22,7 +22,10 @@
  * append-only: rows written years ago are read with them, so an entry is never
  * changed, removed or reordered (test/store/audit-rules.test.ts holds a copy
  * and fails if one is). A new fixed note of core goes at the end of
- * AUDIT_NOTES; until it is added, it is simply written verbatim.
+ * AUDIT_NOTES; until it is added, it is simply written verbatim. Growing a
+ * table needs a schema migration too (sqlite/migrations.ts): a callgate with
+ * the shorter table could not read the new rows, so it must refuse the file
+ * at open rather than fail on `history` (the test says so when it is missing).
  */
 import type { RuleId, RuleOutcome } from '../core/types';
 

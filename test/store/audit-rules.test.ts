@@ -23,6 +23,7 @@ import {
 } from '../../src/core';
 import { AUDIT_NOTES, AUDIT_RULE_IDS, decodeRules, encodeRules } from '../../src/store/audit-rules';
 import { decisionFromText, decisionToText } from '../../src/store/memory/common';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations';
 
 const D = (s: string) => new Date(s);
 const DAY = 86_400_000;
@@ -53,7 +54,20 @@ const RELEASED_NOTES = [
   'outside_calling_hours', 'frequency_limit', 'robocall_without_consent', 'gate_unavailable',
 ]; // prettier-ignore
 
+/** The table sizes each schema version reads (migration 5 introduced the short form). */
+const RELEASES = [{ schema: 5, ruleIds: 33, notes: 55 }];
+
 describe('the tables', () => {
+  it('grow only with a new schema version, so that an older callgate refuses rows it cannot read', () => {
+    const last = RELEASES[RELEASES.length - 1]!;
+    expect(RELEASED_RULE_IDS).toHaveLength(last.ruleIds);
+    expect(RELEASED_NOTES).toHaveLength(last.notes);
+    // When this fails: add a migration (a version bump is enough), a RELEASES entry with its
+    // version, and extend the RELEASED_ copies below.
+    expect([AUDIT_RULE_IDS.length, AUDIT_NOTES.length]).toEqual([last.ruleIds, last.notes]);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(last.schema);
+    for (let i = 1; i < RELEASES.length; i++) expect(RELEASES[i]!.schema).toBeGreaterThan(RELEASES[i - 1]!.schema);
+  });
   it('only grow: every released entry keeps its index', () => {
     expect(AUDIT_RULE_IDS.slice(0, RELEASED_RULE_IDS.length)).toEqual(RELEASED_RULE_IDS);
     expect(AUDIT_NOTES.slice(0, RELEASED_NOTES.length)).toEqual(RELEASED_NOTES);
