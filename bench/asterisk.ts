@@ -28,6 +28,7 @@ import { PASS, USER } from '../test/sim/ari/harness';
 import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../test/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
+import { fakeFailModeDecision } from '../test/gate/fake-fail-mode';
 
 const DAY = 86_400_000;
 
@@ -107,6 +108,7 @@ function instantGate(): GateService {
       } as unknown as Decision;
     },
     async recordOutcome(): Promise<void> {},
+    failModeDecision: fakeFailModeDecision,
   };
 }
 

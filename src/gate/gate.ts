@@ -168,6 +168,17 @@ export class Gate implements GateService {
     });
   }
 
+  failModeDecision(attempt: CallAttempt, why: string, opts: { record?: boolean } = {}): Decision {
+    return this.failMode(
+      attempt,
+      this.context(attempt),
+      opts.record ?? true,
+      process.hrtime.bigint(),
+      'CG_ERR_GATE_DEADLINE',
+      why,
+    );
+  }
+
   /**
    * Waits (at most `timeoutMs`) for writes still running after their decision
    * was given, so that shutdown closes the store after them. False on timeout.

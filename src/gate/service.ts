@@ -19,6 +19,13 @@ export interface GateService {
    * yields the fail-mode decision (reason gate_unavailable when closed).
    */
   decide(attempt: CallAttempt, opts?: DecideOptions): Promise<Decision>;
+  /**
+   * A fail-mode decision (GATE-1) for an adapter whose own backstop fired because decide() gave no
+   * answer at all: built by core's one builder (failModeDecision), logged, and audited in the
+   * background like any other decision. Never throws. `record` (default true): with failMode open
+   * the call is placed, so its attempt is recorded.
+   */
+  failModeDecision(attempt: CallAttempt, why: string, opts?: { record?: boolean }): Decision;
   /** Record the outcome of a placed call on its attempt. Never rejects (logs). */
   recordOutcome(decisionId: string, outcome: CallOutcome): Promise<void>;
   readonly clock: Clock;

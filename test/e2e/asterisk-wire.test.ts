@@ -9,6 +9,7 @@ import type { CallOutcome } from '../../src/gate/store';
 import type { CallAttempt, Decision } from '../../src/core/types';
 import { dial, startAdapter, startSim, until, type Running } from '../sim/ari/harness';
 import type { AriSimulator } from '../sim/ari/server';
+import { fakeFailModeDecision } from '../gate/fake-fail-mode';
 
 class ScriptedGate implements GateService {
   readonly clock = fixedClock(new Date('2026-12-01T10:00:00+01:00'));
@@ -42,6 +43,9 @@ class ScriptedGate implements GateService {
   }
   async recordOutcome(id: string, outcome: CallOutcome): Promise<void> {
     this.outcomes.push({ id, outcome });
+  }
+  failModeDecision(attempt: CallAttempt, why: string): Decision {
+    return fakeFailModeDecision(attempt, why);
   }
 }
 

@@ -13,6 +13,7 @@ import { readSample } from '../sim/esl/transcript';
 import { EslSimulator } from '../sim/esl/simulator';
 import { captureLogger, rig, SHIPPED_DIALPLAN, type Rig } from './freeswitch-helpers';
 import { stillReachable, trackingGate } from './leak-check';
+import { fakeFailModeDecision } from '../gate/fake-fail-mode';
 
 const CONSENTED = '+33612345678';
 const CALLER = '0162000001';
@@ -179,6 +180,7 @@ test('a gate that accepts the call and never answers: the backstop drops it and 
     clock: fixedClock(new Date()),
     decide: () => new Promise<never>(() => undefined),
     recordOutcome: async () => undefined,
+    failModeDecision: fakeFailModeDecision,
   };
   r = await rig({ gate: never, config: { backstopMs: 100 } });
   const rec = await call(r, '0612345678');
@@ -196,6 +198,7 @@ test('stop() while a call waits for the gate: the call is dropped and refused at
       return new Promise<never>(() => undefined);
     },
     recordOutcome: async () => undefined,
+    failModeDecision: fakeFailModeDecision,
   };
   r = await rig({ gate: never, inbound: false, config: { backstopMs: 60_000, commandTimeoutMs: 3000 } });
   const done = call(r, '0612345678');
@@ -213,6 +216,7 @@ test("a hung gate process: the dialplan's sched_hangup deadline refuses the call
     clock: fixedClock(new Date()),
     decide: () => new Promise<never>(() => undefined),
     recordOutcome: async () => undefined,
+    failModeDecision: fakeFailModeDecision,
   };
   r = await rig({ gate: never, config: { backstopMs: 60_000 }, deadlineS: 1 });
   const rec = await call(r, '0612345678');

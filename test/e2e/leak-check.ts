@@ -21,6 +21,7 @@ export function trackingGate(gate: GateService): { gate: GateService; seen: Weak
     gate: {
       clock: gate.clock,
       recordOutcome: (id, o) => gate.recordOutcome(id, o),
+      failModeDecision: (a, why, o) => gate.failModeDecision(a, why, o),
       decide: async (a, o) => {
         const d = structuredClone(await gate.decide(a, o));
         seen.push(new WeakRef(d));

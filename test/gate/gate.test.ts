@@ -221,6 +221,31 @@ describe('Gate fail mode (GATE-1)', () => {
     },
   );
 
+  it("failModeDecision (an adapter's backstop): core's GATE-1 decision, in the policy's fail mode, audited", async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate, log } = gateWith(store);
+    const d = gate.failModeDecision(attempt(), 'adapter backstop: no answer in 750 ms');
+    expect(d.verdict).toBe('block');
+    expect(d.reasons.map((r) => [r.code, r.rule])).toEqual([['gate_unavailable', 'GATE-1']]);
+    expect(d.regime).toBe('consent');
+    expect(d.campaign.professional).toBe('acme');
+    await gate.drain();
+    expect((await store.history(CONSUMER)).decisions[0]!.id).toBe(d.id);
+    expect(await counted(store)).toBe(0);
+    expect(log.lines().some((l) => l.code === 'CG_ERR_GATE_DEADLINE')).toBe(true);
+    // an emergency number is never refused, backstop or not (SCOPE-1)
+    expect(gate.failModeDecision(attempt({ to: '112' }), 'backstop').verdict).toBe('allow');
+  });
+
+  it('failModeDecision with failMode open records the attempt of the call it lets through', async () => {
+    const store = await withConsent(new MemoryStore());
+    const { gate } = gateWith(store, 'policy: {failMode: open}');
+    const d = gate.failModeDecision(attempt(), 'backstop');
+    expect(d.verdict).toBe('allow');
+    await gate.drain();
+    expect(await counted(store)).toBe(1);
+  });
+
   it('fail open: store throwing → allow tagged gate_unavailable', async () => {
     const inner = await withConsent(new MemoryStore());
     const { gate } = gateWith(failing(inner, 'decideAndCommit'), 'policy: {failMode: open}');

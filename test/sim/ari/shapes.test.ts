@@ -12,6 +12,7 @@ import type { GateService } from '../../../src/gate/service';
 import type { Decision } from '../../../src/core/types';
 import { parseDialplan, substitute, findExtension } from './dialplan';
 import { dial, startAdapter, startSim, until } from './harness';
+import { fakeFailModeDecision } from '../../gate/fake-fail-mode';
 
 const FIX = path.join(__dirname, '..', '..', 'fixtures');
 const recorded = fs
@@ -53,6 +54,7 @@ function gateThat(verdict: (to: string) => 'allow' | 'block'): GateService {
       } as unknown as Decision;
     },
     async recordOutcome() {},
+    failModeDecision: fakeFailModeDecision,
   };
 }
 
