@@ -21,7 +21,7 @@ import { type NumberInfo, normalizeNumber } from './numbers';
 import { locatePostalCode, locateTimeZone, TERRITORY_ZONE } from './postal';
 import { regimeAt } from './regime';
 import { checkAbandonRate } from './rules/abandon';
-import { isValidDate } from './rules/calendar';
+import { isJudgeableInstant, MAX_YEAR, MIN_YEAR } from './instant';
 import { checkCallerId } from './rules/caller-id';
 import { checkDnc } from './rules/dnc';
 import { checkFrequency } from './rules/frequency';
@@ -44,6 +44,7 @@ import {
   RULE_IDS,
   type RuleId,
 } from './types';
+import { quoteValue } from './quote';
 
 export type EvaluationContext = {
   decisionId: string;
@@ -257,17 +258,23 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
 
   // SCOPE-1: nothing blocks an emergency call, not even a withheld caller ID or an unreadable instant.
   if (isEmergency(attempt?.to, loc.ok ? loc.number : undefined)) {
-    const when = isValidDate(at) ? at : new Date(0);
+    const when = isJudgeableInstant(at) ? at : new Date(0);
     exempt(acc, 'SCOPE-1', 'emergency number: never blocked');
     skip(acc, ALL_BUT('SCOPE-1'), 'emergency number (SCOPE-1)');
     tag(acc, 'emergency');
     const d = finish(acc, attempt, ctx, when, regimeAt(when, policy), 'none', calleeOf(loc, when), undefined);
     return d;
   }
-  if (!isValidDate(at)) {
+  if (!isJudgeableInstant(at)) {
     const when = new Date(0);
+    // A valid Date far outside the years the rules know (a clock or a dialer gone wrong) is no
+    // better than none: calendar arithmetic and local times leave the Date range near its ends.
+    const given: unknown = at;
+    const valid = given instanceof Date && !Number.isNaN(given.getTime());
     fail(acc, 'GATE-1', 'gate_unavailable', {
-      message: 'the attempt has no valid instant (attempt.at); the dialer or adapter must send one',
+      message: valid
+        ? `the attempt's instant ${(given as Date).toISOString()} is outside the years ${MIN_YEAR}–${MAX_YEAR} callgate judges (attempt.at); the dialer or adapter must send the real time`
+        : 'the attempt has no valid instant (attempt.at); the dialer or adapter must send one',
     });
     // The destination is still audited (FR-RULES §9), so that the number's history shows the block;
     // like `at`, its local time is that of the epoch, the fail-mode stand-in for "no instant".
@@ -293,7 +300,7 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
     if (loc.ignored) tag(acc, 'contact_location_ignored');
   } else {
     fail(acc, 'SCOPE-3', 'invalid_destination', {
-      message: `the destination ${JSON.stringify(attempt?.to ?? '')} is not a valid dialable number (${loc.error}); fix the number in the contact file`,
+      message: `the destination ${quoteValue(attempt?.to ?? '')} is not a valid dialable number (${loc.error}); fix the number in the contact file`,
     });
   }
 
@@ -323,7 +330,7 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
  * Emergency numbers are allowed in both modes (SCOPE-1). */
 export function failModeDecision(attempt: CallAttempt, ctx: EvaluationContext, why: string): Decision {
   const acc = newAcc();
-  const at = isValidDate(attempt?.at) ? attempt.at : new Date(0);
+  const at = isJudgeableInstant(attempt?.at) ? attempt.at : new Date(0);
   const loc = locate(attempt);
   campaignTag(acc, attempt, ctx);
   const emergency = isEmergency(attempt?.to, loc.ok ? loc.number : undefined);

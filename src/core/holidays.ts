@@ -20,6 +20,7 @@
  * Everything is computed (Easter by the Gregorian computus), never hard-coded per year, and cached per year.
  * Pure: no clock, no I/O, no host time zone.
  */
+import { quoteValue } from './quote';
 
 export type Place = {
   /** IANA zone of the consumer. */
@@ -258,7 +259,9 @@ export function holidayOn(localDate: string, place: Place, opts: HolidayOptions)
   const month = m ? Number(m[2]) : NaN;
   const day = m ? Number(m[3]) : NaN;
   if (!m || month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {
-    throw new Error(`holidayOn: expected a calendar date as YYYY-MM-DD (e.g. 2026-12-25), got "${localDate}"`);
+    throw new Error(
+      `holidayOn: expected a calendar date as YYYY-MM-DD (e.g. 2026-12-25), got ${quoteValue(localDate)}`,
+    );
   }
   return holidayOnKey(year, dateKey(year, month, day), place, opts);
 }

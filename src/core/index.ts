@@ -30,3 +30,5 @@ export * from './callerid-ranges';
 export * from './postal';
 export * from './holidays';
 export * from './calling-time';
+export * from './instant';
+export * from './quote';

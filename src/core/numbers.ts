@@ -50,6 +50,7 @@ import { parsePhoneNumberFromString, PhoneNumber } from 'libphonenumber-js/max';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
 import { isNpvNumber } from './callerid-ranges';
 import { countryTimeZones, TERRITORY_ZONE } from './postal';
+import { quoteValue } from './quote';
 
 export type NumberKind =
   'emergency' | 'mobile' | 'fixed' | 'voip' | 'toll_free' | 'shared_cost' | 'premium' | 'directory' | 'short' | 'other';
@@ -299,8 +300,8 @@ function frenchPlan(input: string, national: string, givenCc?: string): Normaliz
     if (found.holds === 0) {
       return fail(
         place !== METRO
-          ? `"${input}": prefix ${overseasPrefix(national)} belongs to ${place.name} (+${place.cc}), not +${givenCc}`
-          : `"${input}" is not an assigned number of ${code.name} (+${givenCc})`,
+          ? `${quoteValue(input)}: prefix ${overseasPrefix(national)} belongs to ${place.name} (+${place.cc}), not +${givenCc}`
+          : `${quoteValue(input)} is not an assigned number of ${code.name} (+${givenCc})`,
       );
     }
     place = code;
@@ -311,7 +312,7 @@ function frenchPlan(input: string, national: string, givenCc?: string): Normaliz
   const trusted = place !== METRO && inLegalTable(national);
   if (!found && (!trusted || (place === GP && nsn[0] === '5'))) found = assignedRegions(place, nsn);
   if (!trusted && found && found.holds === 0) {
-    return fail(`"${input}" (${e164}) is not an assigned number in ${place.name} (+${place.cc}, ARCEP plan)`);
+    return fail(`${quoteValue(input)} (${e164}) is not an assigned number in ${place.name} (+${place.cc}, ARCEP plan)`);
   }
   const territories = found ? found.ordered : [...place.territories];
   // One zone per distinct zone: GP, MF and BL keep the same time (AST, no DST); RE (+4) and YT (+3) do not.
@@ -335,13 +336,17 @@ function frenchPlan(input: string, national: string, givenCc?: string): Normaliz
 
 function international(input: string, digits: string): NormalizeResult {
   if (digits.length > 15) {
-    return fail(`"${input}" has ${digits.length} digits after the international prefix: E.164 allows at most 15`);
+    return fail(
+      `${quoteValue(input)} has ${digits.length} digits after the international prefix: E.164 allows at most 15`,
+    );
   }
   if (digits.startsWith('33')) {
     let rest = digits.slice(2);
     if (rest.length === 10 && rest[0] === '0') rest = rest.slice(1); // '+33 0612…', '+33 (0)6…'
     if (rest.length !== 9 || rest[0] === '0') {
-      return fail(`"${input}": a French number has 9 digits after +33 (e.g. +33 6 12 34 56 78), got ${rest.length}`);
+      return fail(
+        `${quoteValue(input)}: a French number has 9 digits after +33 (e.g. +33 6 12 34 56 78), got ${rest.length}`,
+      );
     }
     return frenchPlan(input, '0' + rest, '33');
   }
@@ -351,24 +356,24 @@ function international(input: string, digits: string): NormalizeResult {
     if (rest.length === 10 && rest[0] === '0') rest = rest.slice(1);
     if (rest.length !== 9 || rest[0] === '0') {
       return fail(
-        `"${input}": a +${cc} number has 9 digits after +${cc} (e.g. +${cc} ${cc} 12 34 56), got ${rest.length}`,
+        `${quoteValue(input)}: a +${cc} number has 9 digits after +${cc} (e.g. +${cc} ${cc} 12 34 56), got ${rest.length}`,
       );
     }
     return frenchPlan(input, '0' + rest, cc);
   }
   const p = parsePhoneNumberFromString('+' + digits);
   if (!p || !p.isValid()) {
-    return fail(`"${input}" is not a valid international number (unknown country code or unassigned range)`);
+    return fail(`${quoteValue(input)} is not a valid international number (unknown country code or unassigned range)`);
   }
   const country = p.country;
   if (!country) {
     return fail(
-      `"${input}" is an international non-geographic number (+${p.countryCallingCode}): no consumer location`,
+      `${quoteValue(input)} is an international non-geographic number (+${p.countryCallingCode}): no consumer location`,
     );
   }
   const timeZones = country === 'PM' ? [TERRITORY_ZONE.PM] : [...countryTimeZones(country)];
   if (timeZones.length === 0) {
-    return fail(`"${input}": no time zone is known for country ${country}; supply contact.timeZone`);
+    return fail(`${quoteValue(input)}: no time zone is known for country ${country}; supply contact.timeZone`);
   }
   return {
     ok: true,
@@ -385,38 +390,54 @@ function international(input: string, digits: string): NormalizeResult {
   };
 }
 
-const ALLOWED = /^\+?[\d\s.\-/()]*$/;
+/** Spaces a written number may hold: the ordinary one and the no-break/thin ones word processors put in. */
+const SPACES = /[\s\u00a0\u2007\u2009\u202f]+/g;
+/**
+ * A number as people write it: groups of digits, a group possibly in brackets, separated by at
+ * most one space, dot, dash or slash (a dash or slash may have a space on each side), with one
+ * leading +. Accepts 01 23 45 67 89, (01) 23 45 67 89, 01.23.45.67.89, 01-23-45-67-89,
+ * +33 (0)1 23 45 67 89, +1 (212) 555-0100; refuses "06--12", "06(12", "()", "1-".
+ */
+const WRITTEN = /^\+?(?:\d+|\(\d+\))(?:(?: ?[.\-/] ?| )?(?:\d+|\(\d+\)))*$/;
+
+/**
+ * Why `raw` is not written as a phone number (letters, other characters, broken punctuation), or
+ * undefined when it is. Only the writing: whether the number exists is normalizeNumber's business.
+ * The one syntax check of dialled and presented numbers (the CLI's --to and --caller-id use it).
+ */
+export function writtenNumberProblem(raw: string): string | undefined {
+  if (typeof raw !== 'string') return 'number must be a string, e.g. "0612345678" or "+33612345678"';
+  const s = raw.replace(SPACES, ' ').trim();
+  if (s === '') return 'number is empty: expected e.g. "0612345678" or "+33612345678"';
+  if (/[A-Za-z]/.test(s))
+    return `${quoteValue(raw)} contains letters: only digits, spaces, dots, dashes, slashes, brackets and a leading + are allowed`;
+  const bad = [...s].find((c) => !/[\d .\-/()+]/.test(c));
+  if (bad !== undefined)
+    return `${quoteValue(raw)} contains ${quoteValue(bad)}: only digits, spaces, dots, dashes, slashes, brackets and a leading + are allowed`;
+  if (s.lastIndexOf('+') > 0) return `${quoteValue(raw)}: '+' is only allowed at the start`;
+  if (!/\d/.test(s)) return `${quoteValue(raw)} has no digits`;
+  if (!WRITTEN.test(s))
+    return `${quoteValue(raw)} is not written as a phone number: groups of digits separated by one space, dot, dash or slash, a group possibly in brackets, e.g. (01) 23 45 67 89 or +33 1 23 45 67 89`;
+  return undefined;
+}
 
 /**
  * Normalize a number as dialled. Returns {ok:false, error} with a message
  * saying what is wrong for anything that is not a dialable number; never throws.
  */
 export function normalizeNumber(raw: string): NormalizeResult {
-  if (typeof raw !== 'string') return fail('number must be a string, e.g. "0612345678" or "+33612345678"');
-  let s = raw.replace(/[\u00a0\u2007\u2009\u202f]/g, ' ').trim();
-  if (s === '') return fail('number is empty: expected e.g. "0612345678" or "+33612345678"');
-  if (/[A-Za-z]/.test(s)) {
-    return fail(
-      `"${raw}" contains letters: only digits, spaces, dots, dashes, parentheses and a leading + are allowed`,
-    );
-  }
+  const problem = writtenNumberProblem(raw);
+  if (problem !== undefined) return fail(problem);
+  let s = raw.replace(SPACES, ' ').trim();
   if (/^(?:\+|00)/.test(s)) s = s.replace(/^(\+?[\d\s.-]*?\d)\s*\(0\)/, '$1');
-  if (!ALLOWED.test(s)) {
-    const bad = [...s].find((c) => !/[\d\s.\-/()+]/.test(c)) ?? '+';
-    return fail(
-      bad === '+'
-        ? `"${raw}": '+' is only allowed at the start`
-        : `"${raw}" contains '${bad}': only digits, spaces, dots, dashes, parentheses and a leading + are allowed`,
-    );
-  }
   const digits = s.replace(/\D/g, '');
-  if (digits === '') return fail(`"${raw}" has no digits`);
+  if (digits === '') return fail(`${quoteValue(raw)} has no digits`);
   if (s.startsWith('+')) return international(raw, digits);
   if (digits.startsWith('00')) return international(raw, digits.slice(2));
   if (digits.startsWith('0')) {
     if (digits.length !== 10) {
       return fail(
-        `"${raw}" has ${digits.length} digits: a French national number has 10 (0 + 9 digits, e.g. 06 12 34 56 78)`,
+        `${quoteValue(raw)} has ${digits.length} digits: a French national number has 10 (0 + 9 digits, e.g. 06 12 34 56 78)`,
       );
     }
     return frenchPlan(raw, digits);
@@ -426,14 +447,14 @@ export function normalizeNumber(raw: string): NormalizeResult {
   if (/^3\d{3}$/.test(digits)) return shortInfo(raw, digits, 'short');
   if (/^33\d{9}$/.test(digits) || /^(?:262|590|594|596)\d{9}$/.test(digits)) return international(raw, digits);
   if (digits.length === 9) {
-    return fail(`"${raw}" has 9 digits and no leading 0: write it 0${digits} or +33${digits}`);
+    return fail(`${quoteValue(raw)} has 9 digits and no leading 0: write it 0${digits} or +33${digits}`);
   }
   if (digits.length <= 6) {
     return fail(
-      `"${raw}" is not a known short number (emergency 15, 17, 18, 112, 114, 115, 116xxx, 119, 191, 196, 197; 3BPQ; 118xyz)`,
+      `${quoteValue(raw)} is not a known short number (emergency 15, 17, 18, 112, 114, 115, 116xxx, 119, 191, 196, 197; 3BPQ; 118xyz)`,
     );
   }
   return fail(
-    `"${raw}" is ambiguous: write a national number with its leading 0, or an international one with + or 00`,
+    `${quoteValue(raw)} is ambiguous: write a national number with its leading 0, or an international one with + or 00`,
   );
 }

@@ -25,6 +25,7 @@
  */
 import { IANAZone } from 'luxon';
 import { getCountries } from 'libphonenumber-js/max';
+import { quoteValue } from './quote';
 
 export type Location = {
   territory: string;
@@ -91,30 +92,30 @@ export function locatePostalCode(code: string): LocateResult {
   if (!/^\d+$/.test(compact)) {
     return {
       ok: false,
-      error: `postal code "${code}" contains characters other than digits: expected 5 digits, e.g. "75008"`,
+      error: `postal code ${quoteValue(code)} contains characters other than digits: expected 5 digits, e.g. "75008"`,
     };
   }
   if (compact.length === 4) {
     return {
       ok: false,
-      error: `postal code "${code}" has 4 digits: a leading zero was probably lost (write "0${compact}")`,
+      error: `postal code ${quoteValue(code)} has 4 digits: a leading zero was probably lost (write "0${compact}")`,
     };
   }
   if (compact.length !== 5) {
     return {
       ok: false,
-      error: `postal code "${code}" has ${compact.length} digits: a French postal code has exactly 5`,
+      error: `postal code ${quoteValue(code)} has ${compact.length} digits: a French postal code has exactly 5`,
     };
   }
   const dept = compact.slice(0, 2);
   if (dept === '00') {
-    return { ok: false, error: `postal code "${code}" does not exist: no département starts with 00` };
+    return { ok: false, error: `postal code ${quoteValue(code)} does not exist: no département starts with 00` };
   }
   if (compact === '97133') return location('BL');
   if (compact === '97150') return location('MF');
   if (compact.startsWith('980')) {
     if (compact === '98000') return location('MC');
-    return { ok: false, error: `postal code "${code}" is not assigned (Monaco is 98000)` };
+    return { ok: false, error: `postal code ${quoteValue(code)} is not assigned (Monaco is 98000)` };
   }
   if (compact.startsWith('987')) {
     return location('PF', false, ['Pacific/Tahiti', 'Pacific/Marquesas', 'Pacific/Gambier']);
@@ -125,7 +126,7 @@ export function locatePostalCode(code: string): LocateResult {
   if (n >= 1 && n <= 95) return location('FR', ALSACE_MOSELLE_DEPARTEMENTS.has(dept));
   return {
     ok: false,
-    error: `postal code "${code}" is not a French postal code: 01xxx–95xxx, 971xx–976xx or 98xxx expected`,
+    error: `postal code ${quoteValue(code)} is not a French postal code: 01xxx–95xxx, 971xx–976xx or 98xxx expected`,
   };
 }
 
@@ -162,7 +163,7 @@ export function locateTimeZone(zone: string): LocateResult {
   if (!canonical) {
     return {
       ok: false,
-      error: `time zone "${zone}" is not an IANA zone name: expected e.g. "Europe/Paris" or "America/Martinique"`,
+      error: `time zone ${quoteValue(zone)} is not an IANA zone name: expected e.g. "Europe/Paris" or "America/Martinique"`,
     };
   }
   const territory = zoneTerritory(canonical) ?? zoneTerritory(zone.trim()) ?? 'ZZ';

@@ -4,6 +4,7 @@
  * arithmetic of the rules (rules/calendar.ts). Pure, independent of the host time zone.
  */
 import { IANAZone } from 'luxon';
+import { quoteValue } from './quote';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -21,7 +22,7 @@ export function zoneInfo(name: string): ZoneInfo {
   const cached = zones.get(name);
   if (cached) return cached;
   if (typeof name !== 'string' || !IANAZone.isValidZone(name)) {
-    throw new Error(`Unknown IANA time zone ${JSON.stringify(name)}: give a tz database name such as "Europe/Paris"`);
+    throw new Error(`Unknown IANA time zone ${quoteValue(name)}: give a tz database name such as "Europe/Paris"`);
   }
   const info: ZoneInfo = { name, zone: IANAZone.create(name), hours: new Map() };
   zones.set(name, info);

@@ -37,7 +37,14 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { Logger } from 'pino';
-import { EMPTY_FACTS, evaluate, failModeDecision, frequencyWindowStart, locateCallee } from '../core';
+import {
+  EMPTY_FACTS,
+  evaluate,
+  failModeDecision,
+  frequencyWindowStart,
+  isJudgeableInstant,
+  locateCallee,
+} from '../core';
 import { regimeAt } from '../core/regime';
 import type { CallAttempt, Campaign, Decision, Policy, Professional } from '../core/types';
 import type { Config } from '../config/schema';
@@ -415,9 +422,10 @@ export class Gate implements GateService {
 }
 
 /** attempt.at when it is a valid Date; a dialer may send anything (core then blocks with GATE-1). */
+/** The attempt's instant when core can judge it (a valid Date within its years), else undefined. */
 function validInstant(attempt: CallAttempt): Date | undefined {
   const at: unknown = attempt?.at;
-  return at instanceof Date && !Number.isNaN(at.getTime()) ? at : undefined;
+  return isJudgeableInstant(at) ? at : undefined;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

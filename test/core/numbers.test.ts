@@ -345,6 +345,26 @@ describe('other countries', () => {
   });
 });
 
+describe('the usual punctuation of written numbers (issue 11.8)', () => {
+  it.each([
+    '(01) 23 45 67 89',
+    '01 23 45 67 89',
+    '01.23.45.67.89',
+    '01-23-45-67-89',
+    '01/23/45/67/89',
+    '01 - 23 - 45 - 67 - 89',
+    '01\u00a023\u202f45 67  89',
+    '+33 (0)1 23 45 67 89',
+    '+33(0)123456789',
+    '(+33) 1 23 45 67 89'.replace('(+33)', '+33'),
+  ])('%j is +33123456789', (written) => {
+    expect(ok(written).e164).toBe('+33123456789');
+  });
+  it('a bracketed area code abroad', () => {
+    expect(ok('+1 (212) 555-0100').e164).toBe('+12125550100');
+  });
+});
+
 describe('invalid input is refused with a message saying what is wrong; never throws', () => {
   it.each([
     ['', /empty/],
@@ -352,8 +372,13 @@ describe('invalid input is refused with a message saying what is wrong; never th
     ['abc', /contains letters/],
     ['06 12 34 56 7a', /contains letters/],
     ['tel:+33612345678', /contains letters/],
-    ['06#1234567', /contains '#'/],
-    ['06*12345678', /contains '\*'/],
+    ['06#1234567', /contains "#"/],
+    ['06*12345678', /contains "\*"/],
+    ['06--12 34 56 78', /is not written as a phone number/],
+    ['06(12)(34 56 78', /is not written as a phone number/],
+    ['(06 12 34 56 78)', /is not written as a phone number/],
+    ['06 12 34 56 78-', /is not written as a phone number/],
+    ['06 12\u0007 34 56 78', /contains "\\x07"/],
     ['0612+345678', /'\+' is only allowed at the start/],
     ['+', /no digits/],
     ['()', /no digits/],

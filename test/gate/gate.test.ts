@@ -173,6 +173,39 @@ describe('Gate.decide with an unusable instant (a dialer may send anything)', ()
   });
 });
 
+describe('Gate.decide with an instant far out of range (issue 11.4: it crashed the decision path)', () => {
+  it.each([
+    ['the last Date', new Date(8.64e15)],
+    ['the first Date', new Date(-8.64e15)],
+    ['a second before the last Date', new Date(8.64e15 - 1000)],
+    ['year 9999', new Date('9999-12-31T10:00:00Z')],
+    ['year 1000', new Date('1000-06-01T10:00:00Z')],
+  ])('%s: a GATE-1 block naming the instant, audited, no attempt, no store fault', async (_what, at) => {
+    for (const store of [await withConsent(new MemoryStore()), await withConsent(SqliteStore.open(':memory:'))]) {
+      const { gate, log } = gateWith(store);
+      const d = await gate.decide({ ...attempt(), at }, { record: true });
+      expect(d.verdict).toBe('block');
+      expect(d.reasons.map((r) => [r.code, r.rule])).toEqual([['gate_unavailable', 'GATE-1']]);
+      expect(d.reasons[0]!.message).toContain(`instant ${at.toISOString()} is outside the years 1900–2199`);
+      expect(d.at.getTime()).toBe(0);
+      expect(d.callee?.localTime).toMatch(/^1970-01-01T01:00/);
+      expect(await counted(store)).toBe(0);
+      expect((await store.history(CONSUMER)).decisions.map((x) => [x.id, x.verdict])).toEqual([[d.id, 'block']]);
+      expect(log.text()).not.toMatch(/CG_ERR_STORE_FAULT|CG_ERR_INTERNAL/);
+      await store.close();
+    }
+  });
+
+  it('the fail-mode builder is total as well', async () => {
+    const store = new MemoryStore();
+    const { gate } = gateWith(store);
+    const d = gate.failModeDecision({ ...attempt(), at: new Date(8.64e15) }, 'test');
+    expect(d.at.getTime()).toBe(0);
+    await gate.drain();
+    expect((await store.history(CONSUMER)).decisions.map((x) => x.id)).toEqual([d.id]);
+  });
+});
+
 describe('Gate.decide with malformed attempts (a dialer or API caller may send anything)', () => {
   const ok = attempt();
   it.each([

@@ -20,6 +20,7 @@ import { callerIdRange, isMobile, isNpv } from '../callerid-ranges';
 import { type NumberInfo, normalizeNumber } from '../numbers';
 import type { CallAttempt, Campaign, Policy, Professional } from '../types';
 import { type Acc, fail, pass, skip } from './result';
+import { quoteValue } from '../quote';
 
 const PLACEHOLDERS: ReadonlySet<string> = new Set(['', 'anonymous', 'unknown', 'restricted', 'unavailable']);
 
@@ -65,7 +66,7 @@ export function checkCallerId(
   if (placeholder || callerId?.presentation === 'restricted') {
     fail(acc, 'CID-1', 'caller_id_withheld', {
       message: placeholder
-        ? `no caller ID is presented (${JSON.stringify(raw ?? '')}); present a number (turn CLIR/privacy off)`
+        ? `no caller ID is presented (${quoteValue(raw ?? '')}); present a number (turn CLIR/privacy off)`
         : 'the caller ID presentation is restricted (CLIR / privacy); present the number',
     });
   } else {
@@ -78,7 +79,7 @@ export function checkCallerId(
   const parsed = normalize(raw as string);
   if (!parsed.ok) {
     fail(acc, 'CID-2', 'caller_id_invalid', {
-      message: `the presented caller ID ${JSON.stringify(raw)} is not a valid number (${parsed.error}); configure a valid number to present`,
+      message: `the presented caller ID ${quoteValue(raw)} is not a valid number (${parsed.error}); configure a valid number to present`,
     });
     skip(acc, ['CID-3', 'CID-4', 'CID-5', 'CID-6'], 'caller ID does not parse');
     return undefined;
