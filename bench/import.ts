@@ -41,7 +41,7 @@ async function runImport(file: string, db: string) {
   await store.close();
   emit({
     lines: report.lines,
-    imported: report.imported,
+    inserted: report.inserted,
     rejected: report.rejected,
     seconds: Math.round(s * 10) / 10,
     linesPerSecond: Math.round(report.lines / s),

@@ -4,9 +4,12 @@ import type { History, ImportKind } from '../gate/store';
 import type { ImportReport } from '../store/csv-import';
 
 export function formatImportReport(kind: ImportKind, file: string, r: ImportReport): string {
-  // duplicates: valid rows already stored (or repeated in the file), skipped; lines = imported + duplicates + rejected
-  const dup = r.duplicates ? `, ${r.duplicates} already recorded (skipped)` : '';
-  const lines = [`${kind} import of ${file}: ${r.lines} line(s), ${r.imported} imported${dup}, ${r.rejected} rejected`];
+  // lines = inserted + updated + unchanged + rejected (ImportCommitResult in src/gate/store.ts)
+  const counts =
+    kind === 'opposition'
+      ? `${r.inserted} number(s) on the list (it replaces the previous one), ${r.unchanged} repeated`
+      : `${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged`;
+  const lines = [`${kind} import of ${file}: ${r.lines} line(s): ${counts}, ${r.rejected} rejected`];
   if (r.rejected > 0) {
     lines.push(`the file was imported WITHOUT the ${r.rejected} rejected line(s); correct them and import them again:`);
     for (const e of r.errors) lines.push(`  line ${e.line}: ${e.message}`);

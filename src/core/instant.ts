@@ -71,6 +71,7 @@ function isLeap(y: number): boolean {
 
 /** Why y-m-d is not a date of the supported years, or undefined. */
 function dateProblem(y: number, m: number, d: number): string | undefined {
+  if (y >= MIN_YEAR && y <= MAX_YEAR && m >= 1 && m <= 12 && d >= 1 && d <= 28) return undefined; // most dates, at once
   if (y < MIN_YEAR || y > MAX_YEAR) return `year ${String(y).padStart(4, '0')} is outside ${MIN_YEAR}–${MAX_YEAR}`;
   if (m < 1 || m > 12) return `month ${String(m).padStart(2, '0')} does not exist`;
   const last = m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m]!;
@@ -105,19 +106,22 @@ const fail = (error: string): InstantResult => ({ ok: false, error });
  */
 export function parseInstant(text: string, opts: { zone?: string } = {}): InstantResult {
   if (typeof text !== 'string') return fail(`${quoteValue(text)} is not a date-time; ${INSTANT_FORMS}`);
-  const raw = text.trim();
-  const q = () => quoteValue(text);
+  let m = SHAPE.exec(text);
+  const raw = m ? text : text.trim();
   if (raw === '') return fail(`empty value; ${INSTANT_FORMS}`);
-  const m = SHAPE.exec(raw);
-  if (!m) return fail(`${q()} is not a date or date-time callgate reads; ${INSTANT_FORMS}`);
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (!m) m = SHAPE.exec(raw);
+  if (!m) return fail(`${quoteValue(text)} is not a date or date-time callgate reads; ${INSTANT_FORMS}`);
+  const year = +m[1]!;
+  const month = +m[2]!;
+  const day = +m[3]!;
   const problem = dateProblem(year, month, day);
-  if (problem) return fail(`${q()} is not a valid date: ${problem}`);
+  if (problem) return fail(`${quoteValue(text)} is not a valid date: ${problem}`);
   const hasTime = m[4] !== undefined;
-  const hour = hasTime ? Number(m[4]) : 0;
-  const minute = hasTime ? Number(m[5]) : 0;
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  const hour = hasTime ? +m[4]! : 0;
+  const minute = hasTime ? +m[5]! : 0;
+  const second = m[6] === undefined ? 0 : +m[6];
+  const ms = m[7] === undefined ? 0 : +m[7].padEnd(3, '0').slice(0, 3);
+  const q = () => quoteValue(text);
   if (hour > 23) return fail(`${q()}: hour ${m[4]} does not exist (00 to 23; write the next day's 00:00 for 24:00)`);
   if (minute > 59) return fail(`${q()}: minute ${m[5]} does not exist (00 to 59)`);
   if (second > 59) return fail(`${q()}: second ${m[6]} does not exist (00 to 59; leap seconds are not read)`);

@@ -406,6 +406,7 @@ const WRITTEN = /^\+?(?:\d+|\(\d+\))(?:(?: ?[.\-/] ?| )?(?:\d+|\(\d+\)))*$/;
  * The one syntax check of dialled and presented numbers (the CLI's --to and --caller-id use it).
  */
 export function writtenNumberProblem(raw: string): string | undefined {
+  if (typeof raw === 'string' && WRITTEN.test(raw)) return undefined; // the common case, at once
   if (typeof raw !== 'string') return 'number must be a string, e.g. "0612345678" or "+33612345678"';
   const s = raw.replace(SPACES, ' ').trim();
   if (s === '') return 'number is empty: expected e.g. "0612345678" or "+33612345678"';
@@ -426,9 +427,12 @@ export function writtenNumberProblem(raw: string): string | undefined {
  * saying what is wrong for anything that is not a dialable number; never throws.
  */
 export function normalizeNumber(raw: string): NormalizeResult {
-  const problem = writtenNumberProblem(raw);
-  if (problem !== undefined) return fail(problem);
-  let s = raw.replace(SPACES, ' ').trim();
+  let s = raw;
+  if (typeof raw !== 'string' || !WRITTEN.test(raw)) {
+    const problem = writtenNumberProblem(raw);
+    if (problem !== undefined) return fail(problem);
+    s = raw.replace(SPACES, ' ').trim();
+  }
   if (/^(?:\+|00)/.test(s)) s = s.replace(/^(\+?[\d\s.-]*?\d)\s*\(0\)/, '$1');
   const digits = s.replace(/\D/g, '');
   if (digits === '') return fail(`${quoteValue(raw)} has no digits`);

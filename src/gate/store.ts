@@ -103,15 +103,44 @@ export type History = {
 };
 
 /**
- * What an import commit wrote. Imports are idempotent on a natural key
- * (consent: number, professional, collected_at, categories; contract: number,
- * professional, start, categories; dnc: number, professional; opposition: number):
- * a row equal on that key to one already stored, or to an earlier row of the
- * same import, is skipped and counted in `duplicates`.
+ * What an import commit did, one count per row given to the session:
+ * inserted + updated + unchanged = rows given.
+ *
+ * Rows are merged on a natural key (consent: number, professional, collected_at,
+ * categories; contract: number, professional, start, categories; dnc: number,
+ * professional). A row whose key is new is `inserted`. A row whose key is
+ * already stored (or came earlier in the same import) is merged into the
+ * stored one, field by field, and is `updated` when that changed something,
+ * `unchanged` otherwise. Merging only ever moves towards fewer calls, so an
+ * older file imported again never undoes a newer one:
+ *
+ * - consent `withdrawnAt`: the earliest of the two (a withdrawal is never
+ *   removed; an earlier withdrawal date replaces a later one);
+ * - consent `validUntil`: the earliest of the two (validity only shortens;
+ *   a longer one needs a new consent with its own collection date);
+ * - consent `automated`: false as soon as a row says false (consent to robot
+ *   calls withdrawn); a row saying true never grants it to a stored consent;
+ * - consent `source`: filled in when the stored consent has none, else kept
+ *   (the proof recorded first stays); `slot`: kept as first recorded;
+ * - contract `end`: the earliest of the two (an end is never removed or
+ *   postponed; a renewed contract is a new contract with its own start);
+ * - dnc `reason`: filled in when the stored entry has none; `addedAt`: the
+ *   earliest of the two.
+ * An absent (empty) field never changes the stored one.
+ *
+ * The opposition list is replaced as a whole: `inserted` is the number of
+ * numbers on the new list, `unchanged` the repeated lines, `updated` 0.
+ *
+ * The same merge applies to Store.addConsent, addContract and addDnc.
+ * (Port change of issue 11.1: this replaced { inserted, duplicates }, where a
+ * row equal on the key was skipped whatever it said.)
  */
-export type ImportCommitResult = { inserted: number; duplicates: number };
+export type ImportCommitResult = { inserted: number; updated: number; unchanged: number };
 
-/** A bulk import in one transaction: nothing is visible until commit, rollback leaves the store as it was. */
+/**
+ * A bulk import in one transaction: nothing is visible until commit, rollback leaves the store as
+ * it was. Rows are merged at commit in the order given (see ImportCommitResult).
+ */
 export interface ImportSession {
   consents(rows: ConsentRow[]): Promise<void>;
   contracts(rows: ContractRow[]): Promise<void>;
@@ -154,10 +183,13 @@ export interface Store {
   /** Release an attempt that failed before reaching the network (FREQ-2 policy). */
   releaseAttempt(decisionId: string): Promise<boolean>;
 
+  /** Inserts the consent, or merges it into the stored one with the same key (see ImportCommitResult). */
   addConsent(row: ConsentRow): Promise<void>;
   /** Marks every active consent of (number, professional) withdrawn at `at`; returns how many. */
   withdrawConsent(e164: string, professional: string, at: Date): Promise<number>;
+  /** Inserts the contract, or merges it into the stored one with the same key (see ImportCommitResult). */
   addContract(row: ContractRow): Promise<void>;
+  /** Inserts the entry, or merges it into the stored one with the same key (see ImportCommitResult). */
   addDnc(row: DncRow): Promise<void>;
   addRefusal(e164: string, professional: string, at: Date): Promise<void>;
 

@@ -5,29 +5,44 @@
  * the legacy national opposition list (L. 223-1, 2020 wording; OPP-2 needs its
  * date, hence `asOf`).
  *
- * The file is streamed (csv-parse), never held in memory; rows go to one
- * ImportSession that is committed at the end, so a file that fails as a whole
- * (unreadable, empty, wrong header, too many bad lines) changes nothing. A bad
- * line is rejected with its line number and the rest is imported.
+ * One CSV engine, csv-parse; one set of row checks, ./rows.ts, the same as the
+ * command line's. The file is streamed, never held in memory: a LineGuard stage
+ * sees each physical line first, then csv-parse reads the fields, then the rows
+ * go, in batches, to one ImportSession committed at the end. So a file that
+ * fails as a whole (unreadable, empty, wrong header, too many bad lines)
+ * changes nothing, and a bad line is rejected with its line number, alone.
+ *
+ * Why the LineGuard: a line is a record here (a quoted field may hold commas,
+ * not a newline), but csv-parse, given a broken quote, reads on across lines:
+ * after `0612345678,"acme"x,…` it swallows the next line into the same record.
+ * So before csv-parse sees them, the guard replaces every line whose quotes are
+ * broken, and every line longer than MAX_LINE_BYTES (memory stays bounded
+ * whatever a field holds), by a one-field marker line that keeps the line's
+ * place; the importer rejects the marker with its reason. Every physical line is
+ * then exactly one record, which also gives each record its line number without
+ * csv-parse's per-record `info` (which doubles its cost). The guard also refuses
+ * a file that is not UTF-8, as a whole (see below), and drops a leading BOM.
  *
  * Formats: header row required, columns by name in any order (opposition: one
- * number per line, an optional `number` header). Dates are ISO-8601; a date
- * alone means 00:00 Europe/Paris, a date-time without offset is Paris time.
- * Lines are physical lines: a quoted field may hold commas but not a newline
- * (a line with an unbalanced quote is rejected alone, not the rest of the file).
+ * number per line, an optional `number` header). Dates: core's one date parser
+ * (src/core/instant.ts): a date alone means 00:00 Europe/Paris, a date-time
+ * without offset is Paris time. A blank field is an absent one.
  *
  * Refused as a whole: a file that is not UTF-8 (named by its first bad line;
  * a decoder would store U+FFFD in the proofs silently), a semicolon-separated
  * or UTF-16 file (French Excel), with the fix. With `professionals` given, a
  * line naming an undeclared professional is a rejected line.
+ *
+ * Rows are merged into the store on their natural key (ImportCommitResult in
+ * src/gate/store.ts): a line that now carries a withdrawal, a shorter validity
+ * or a contract end updates the stored row; nothing an older file says undoes it.
  */
-import { parse } from 'csv-parse';
-import { DateTime } from 'luxon';
+import { parse, type Parser } from 'csv-parse';
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { Transform, type TransformCallback } from 'node:stream';
-import { normalizeNumber } from '../core/numbers';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { quoteValue } from '../core/quote';
+import { CallgateError } from '../errors';
 import type { ConsentRow, ContractRow, DncRow, ImportKind, ImportSession, Store } from '../gate/store';
 import {
   CATEGORY_SEPARATOR,
@@ -36,30 +51,32 @@ import {
   type ConsentValue,
   type ConsentValuesSession,
 } from './memory/common';
+import { consentOf, contractOf, CSV_ROWS, dncOf, required, RowError, type RowContext, subscriberNumber } from './rows';
 
 export type ImportReport = {
   kind: ImportKind;
   file: string;
-  /** Data lines read (blank lines and the header not counted) = imported + rejected + duplicates. */
+  /** Data lines read (blank lines and the header not counted) = inserted + updated + unchanged + rejected. */
   lines: number;
   /** Rows new to the store. */
-  imported: number;
-  rejected: number;
+  inserted: number;
   /**
-   * Valid lines skipped because an equal row (same natural key: consent number, professional,
-   * collected_at, categories; contract number, professional, start, categories; dnc number,
-   * professional; opposition number) is already stored or came earlier in the file — so
-   * importing the same file twice adds nothing.
+   * Rows merged into a stored one (same natural key: consent number, professional,
+   * collected_at, categories; contract number, professional, start, categories; dnc
+   * number, professional), or into an earlier line of the file, that changed it: a
+   * withdrawal, a shorter validity, a contract end… (ImportCommitResult says which fields
+   * move and how).
    */
-  duplicates: number;
+  updated: number;
+  /** Valid lines that changed nothing (importing the same file twice: every line). */
+  unchanged: number;
+  rejected: number;
   /** The first 100 rejected lines. */
   errors: { line: number; message: string }[];
 };
 
 export type ImportOptions = {
-  /** CSV tokenizer: the built-in one (default) or csv-parse; both give the same records and line numbers. */
-  engine?: 'builtin' | 'csv-parse';
-  /** The import instant (consent/contract/dnc rows without a date of their own are dated by it). */
+  /** The import instant (dnc rows, which have no date of their own, are dated by it). */
   now: Date;
   /** Opposition only, required: the date of the list (OPP-2 screens its age). */
   asOf?: Date;
@@ -76,15 +93,15 @@ export type ImportOptions = {
 };
 
 /** The whole file was refused; the store is exactly as it was. */
-export class ImportError extends Error {
-  readonly code = 'CG_ERR_IMPORT';
+export class ImportError extends CallgateError {
+  declare readonly code: 'CG_ERR_IMPORT';
   constructor(
     message: string,
     /** The partial report when the file was read to the end (too many rejected lines). */
     readonly report?: ImportReport,
     options?: { cause?: unknown },
   ) {
-    super(`CG_ERR_IMPORT: ${message}`, options);
+    super('CG_ERR_IMPORT', `CG_ERR_IMPORT: ${message}`, options);
     this.name = 'ImportError';
   }
 }
@@ -114,222 +131,17 @@ const COLUMNS: Record<ImportKind, { all: string[]; required: string[] }> = {
 
 const BATCH = 2000;
 const MAX_ERRORS = 100;
-const MAX_LINE_BYTES = 1 << 20;
+/** A longer line is rejected (its bytes are skipped, never held): no field of these files is that long. */
+export const MAX_LINE_BYTES = 16 * 1024;
 
-/** A bad field: the line is rejected with this message. */
-class LineError extends Error {}
+// ------------------------------------------------------------------ the line guard
 
-// ------------------------------------------------------------------ fields
-
-function e164Of(raw: string): string {
-  const r = normalizeNumber(raw);
-  if (!r.ok) throw new LineError(`number: ${r.error}`);
-  if (!r.value.e164.startsWith('+'))
-    throw new LineError(`number: "${raw}" is a short or emergency code, not a subscriber number`);
-  return r.value.e164;
-}
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/i;
-const parisMidnight = new Map<string, number>();
-const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function checkYmd(y: string, m: string, d: string, raw: string, col: string): void {
-  const yy = Number(y);
-  const mm = Number(m);
-  const dd = Number(d);
-  const leap = yy % 4 === 0 && (yy % 100 !== 0 || yy % 400 === 0);
-  if (mm < 1 || mm > 12 || dd < 1 || dd > (mm === 2 && leap ? 29 : MONTH_DAYS[mm]))
-    throw new LineError(`${col}: "${raw}" is not a calendar date`);
-}
-
-/** Epoch ms of an ISO-8601 date or date-time; date alone = 00:00 Europe/Paris. */
-export function parseIsoDate(raw: string, col: string): number {
-  const s = raw.trim();
-  if (s.length === 10) {
-    const cached = parisMidnight.get(s);
-    if (cached !== undefined) return cached;
-    const dm = DATE_ONLY.exec(s);
-    if (dm) {
-      checkYmd(dm[1], dm[2], dm[3], raw, col);
-      const t = DateTime.fromISO(s, { zone: 'Europe/Paris' }).toMillis();
-      if (parisMidnight.size > 100_000) parisMidnight.clear();
-      parisMidnight.set(s, t);
-      return t;
-    }
-  }
-  const m = DATE_TIME.exec(s);
-  if (!m)
-    throw new LineError(
-      `${col}: "${raw}" is not an ISO-8601 date (expected e.g. 2026-09-01 or 2026-09-01T10:30:00+02:00)`,
-    );
-  checkYmd(m[1], m[2], m[3], raw, col);
-  const hh = Number(m[4]);
-  const mi = Number(m[5]);
-  const ss = m[6] === undefined ? 0 : Number(m[6]);
-  if (hh > 23 || mi > 59 || ss > 59) throw new LineError(`${col}: "${raw}" has an impossible time of day`);
-  if (m[8] === undefined) {
-    const local = DateTime.fromISO(s.replace(' ', 'T'), { zone: 'Europe/Paris' });
-    if (!local.isValid)
-      throw new LineError(
-        `${col}: "${raw}" is not a valid Paris local time (${local.invalidExplanation ?? local.invalidReason})`,
-      );
-    if (local.hour !== hh || local.minute !== mi) {
-      throw new LineError(
-        `${col}: "${raw}" does not exist in Paris (skipped by the daylight-saving change); give an offset`,
-      );
-    }
-    return local.toMillis();
-  }
-  const msPart = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
-  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hh, mi, ss, msPart);
-  if (m[9] !== undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) throw new LineError(`${col}: "${raw}" has an impossible UTC offset`);
-    t -= (m[9] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
-  }
-  return t;
-}
-
-function categoriesOf(raw: string | undefined): string[] {
-  if (raw === undefined) return [];
-  const out: string[] = [];
-  for (const part of raw.split('|')) {
-    const c = part.trim();
-    if (c === '') continue;
-    if (c.includes(CATEGORY_SEPARATOR)) throw new LineError(`categories: "${c}" contains the control character U+001F`);
-    out.push(c);
-  }
-  return out;
-}
-
-function boolOf(raw: string, col: string): boolean | undefined {
-  switch (raw.trim().toLowerCase()) {
-    case '':
-      return undefined;
-    case 'true':
-    case 'yes':
-    case '1':
-      return true;
-    case 'false':
-    case 'no':
-    case '0':
-      return false;
-    default:
-      throw new LineError(`${col}: "${raw}" is not a boolean (true/false, yes/no, 1/0 or empty)`);
-  }
-}
-
-// ------------------------------------------------------------------ rows
-
-type Get = (col: string) => string | undefined;
-/** Returns the professional id, or throws a LineError when the config does not declare it. */
-type CheckProfessional = (id: string) => string;
-
-const anyProfessional: CheckProfessional = (id) => id;
-
-function declaredProfessionals(ids: readonly string[] | undefined): CheckProfessional {
-  if (ids === undefined) return anyProfessional;
-  const known = new Set(ids);
-  const list = ids.length === 0 ? '(none)' : ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, …` : ids.join(', ');
-  return (id) => {
-    if (!known.has(id)) throw new LineError(`professional '${id}' is not declared in the config (declared: ${list})`);
-    return id;
-  };
-}
-
-function required(get: Get, col: string): string {
-  const v = get(col)?.trim();
-  if (!v) throw new LineError(`${col} is required and empty`);
-  return v;
-}
-function optional(get: Get, col: string): string | undefined {
-  const v = get(col)?.trim();
-  return v ? v : undefined;
-}
-function optDate(get: Get, col: string): Date | undefined {
-  const v = optional(get, col);
-  return v === undefined ? undefined : new Date(parseIsoDate(v, col));
-}
-
-function optMs(get: Get, col: string): number | null {
-  const v = optional(get, col);
-  return v === undefined ? null : parseIsoDate(v, col);
-}
-
-/**
- * One consent line as CONSENT_WIDTH flat values appended to `out` (no row
- * object, no Date: consent files are the big ones). Everything is parsed
- * before the first push, so a bad line appends nothing.
- */
-function consentValuesOf(get: Get, out: ConsentValue[], pro: CheckProfessional): void {
-  const e164 = e164Of(required(get, 'number'));
-  const professional = pro(required(get, 'professional'));
-  const categories = categoriesOf(get('categories')).join(CATEGORY_SEPARATOR);
-  const collectedAt = parseIsoDate(required(get, 'collected_at'), 'collected_at');
-  const validUntil = optMs(get, 'valid_until');
-  const slot = optMs(get, 'slot');
-  const source = optional(get, 'source') ?? null;
-  const withdrawnAt = optMs(get, 'withdrawn_at');
-  const automated = boolOf(get('automated') ?? '', 'automated');
-  const auto = automated === undefined ? null : automated ? 1 : 0;
-  out.push(e164, professional, categories, collectedAt, validUntil, slot, source, withdrawnAt, auto);
-}
-
-/** The flat values back as ConsentRow objects, for a store without the fast path. */
-function consentRowsOf(flat: readonly ConsentValue[]): ConsentRow[] {
-  const rows: ConsentRow[] = [];
-  for (let i = 0; i < flat.length; i += CONSENT_WIDTH) {
-    const row: ConsentRow = {
-      e164: flat[i] as string,
-      professional: flat[i + 1] as string,
-      categories: decodeCategories(flat[i + 2] as string),
-      collectedAt: new Date(flat[i + 3] as number),
-    };
-    if (flat[i + 4] !== null) row.validUntil = new Date(flat[i + 4] as number);
-    if (flat[i + 5] !== null) row.slot = new Date(flat[i + 5] as number);
-    if (flat[i + 6] !== null) row.source = flat[i + 6] as string;
-    if (flat[i + 7] !== null) row.withdrawnAt = new Date(flat[i + 7] as number);
-    if (flat[i + 8] !== null) row.automated = flat[i + 8] === 1;
-    rows.push(row);
-  }
-  return rows;
-}
-
-function contractOf(get: Get, pro: CheckProfessional): ContractRow {
-  const row: ContractRow = {
-    e164: e164Of(required(get, 'number')),
-    professional: pro(required(get, 'professional')),
-    categories: categoriesOf(get('categories')),
-    start: new Date(parseIsoDate(required(get, 'start'), 'start')),
-  };
-  const end = optDate(get, 'end');
-  if (end) {
-    if (end.getTime() < row.start.getTime())
-      throw new LineError(`end (${get('end')}) is before start (${get('start')})`);
-    row.end = end;
-  }
-  return row;
-}
-
-function dncOf(get: Get, now: Date, pro: CheckProfessional): DncRow {
-  const row: DncRow = { e164: e164Of(required(get, 'number')), addedAt: now };
-  const professional = optional(get, 'professional');
-  if (professional) row.professional = pro(professional);
-  const reason = optional(get, 'reason');
-  if (reason) row.reason = reason;
-  return row;
-}
-
-// ------------------------------------------------------------------ lines
-
-/** Messages of the lines QuoteGuard replaced, by the marker letter after U+0001. */
-const BAD_QUOTES: Record<string, string> = {
+/** Messages of the lines LineGuard replaced, by the marker letter after U+0001. */
+const BAD_LINES: Record<string, string> = {
   U: 'unterminated quoted field (a field opened with " is not closed on this line)',
   C: 'a closing quote must be followed by a comma or the end of the line',
   Q: 'a quote inside an unquoted field: quote the whole field and double the inner quotes ("a ""b"" c")',
+  L: `the line is longer than ${MAX_LINE_BYTES} bytes: no field of an import is that long (is a text pasted into one, or is this the right file?)`,
 };
 const MARK = '\u0001';
 
@@ -364,36 +176,98 @@ function quoteProblem(buf: Buffer, start: number, end: number): string | undefin
 }
 
 /**
- * Replaces every physical line whose quoting is broken (unterminated quote,
- * text after a closing quote, a quote inside an unquoted field) by a one-field
- * marker line, so csv-parse never swallows the rest of the file into one
- * field; the importer rejects the marker with its message. Each replaced line
- * keeps its line ending, so csv-parse's line numbers stay those of the file.
- * Chunks without any double quote pass through untouched.
+ * The stage between the file and csv-parse (see the header): checks that the file is UTF-8,
+ * drops a leading BOM, and replaces each line that csv-parse could not read alone (broken
+ * quotes) or that is too long by a marker line `\u0001<letter>`, keeping its line ending so
+ * that lines stay where they were. Holds at most one incomplete line of MAX_LINE_BYTES.
+ *
+ * UTF-8: decoders replace invalid bytes by U+FFFD without a word, so a Latin-1 "café" would be
+ * stored as "caf\uFFFD" in the proof of consent. The whole file is refused, not the line: the
+ * encoding is a property of the file (every accented character of it is misread, not only the
+ * first one found), and it is fixed by saving the file once more, not by correcting lines.
+ * Complete lines are validated (a newline byte never occurs inside a UTF-8 sequence), so chunk
+ * boundaries do not matter.
  */
-class QuoteGuard extends Transform {
+class LineGuard extends Transform {
+  /** The incomplete last line of the previous chunk (at most MAX_LINE_BYTES). */
   private carry: Buffer | undefined;
+  /** The current line is too long: its bytes are dropped up to its newline. */
+  private skipping = false;
+  private first = true;
+  /** File offset of the first byte not yet passed on (the start of `carry`). */
+  private offset = 0;
+
+  constructor(private readonly file: string) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const last = buf.lastIndexOf(10);
-    if (last === -1) {
-      if (buf.length > MAX_LINE_BYTES)
-        return cb(new ImportError(`a line is longer than ${MAX_LINE_BYTES} bytes; is this a CSV file?`));
-      this.carry = buf;
-      return cb();
+    try {
+      cb(null, this.lines(chunk, false));
+    } catch (err) {
+      cb(err as Error);
     }
-    this.carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
-    cb(null, this.guard(buf.subarray(0, last + 1)));
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.carry && this.carry.length > 0) cb(null, this.guard(this.carry));
-    else cb();
+    try {
+      cb(null, this.lines(Buffer.alloc(0), true));
+    } catch (err) {
+      cb(err as Error);
+    }
   }
 
+  private lines(chunk: Buffer, atEnd: boolean): Buffer | undefined {
+    let buf = chunk;
+    if (this.first && (buf.length >= 3 || atEnd)) {
+      this.first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        this.offset += 3;
+      }
+    }
+    const out: Buffer[] = [];
+    if (this.skipping) {
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        this.offset += buf.length;
+        if (atEnd) this.skipping = false;
+        return atEnd ? Buffer.from(MARK + 'L') : undefined;
+      }
+      this.skipping = false;
+      out.push(Buffer.from(MARK + 'L'));
+      this.offset += nl;
+      buf = buf.subarray(nl); // from the newline on
+    }
+    if (this.carry) buf = Buffer.concat([this.carry, buf]);
+    this.carry = undefined;
+    const last = atEnd ? buf.length - 1 : buf.lastIndexOf(10);
+    if (last === -1 || buf.length === 0) {
+      if (buf.length > MAX_LINE_BYTES) {
+        // a line longer than the limit: drop it up to its newline, leave its marker
+        this.skipping = !atEnd;
+        this.offset += buf.length;
+        out.push(Buffer.from(MARK + 'L'));
+      } else this.carry = buf.length > 0 ? buf : undefined;
+      return out.length === 0 ? undefined : Buffer.concat(out);
+    }
+    const complete = buf.subarray(0, last + 1);
+    const rest = buf.subarray(last + 1);
+    if (!isUtf8(complete)) this.notUtf8(complete);
+    out.push(this.guard(complete));
+    this.offset += complete.length;
+    if (rest.length > MAX_LINE_BYTES) {
+      this.skipping = true;
+      this.offset += rest.length;
+      out.push(Buffer.from(MARK + 'L'));
+    } else if (rest.length > 0) this.carry = Buffer.from(rest);
+    return out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /** `part` with its too-long and badly quoted lines replaced by markers (untouched when it has none). */
   private guard(part: Buffer): Buffer {
-    if (part.indexOf(34) === -1) return part;
+    const hasQuote = part.indexOf(34) !== -1;
+    if (!hasQuote && part.length <= MAX_LINE_BYTES) return part;
     let pieces: Buffer[] | undefined;
     let start = 0;
     let kept = 0;
@@ -401,8 +275,12 @@ class QuoteGuard extends Transform {
       let nl = part.indexOf(10, start);
       if (nl === -1) nl = part.length;
       const end = nl > start && part[nl - 1] === 13 ? nl - 1 : nl;
-      const q = part.indexOf(34, start);
-      const problem = q !== -1 && q < end ? quoteProblem(part, start, end) : undefined;
+      let problem: string | undefined;
+      if (end - start > MAX_LINE_BYTES) problem = 'L';
+      else if (hasQuote) {
+        const q = part.indexOf(34, start);
+        if (q !== -1 && q < end) problem = quoteProblem(part, start, end);
+      }
       if (problem !== undefined) {
         pieces ??= [];
         pieces.push(part.subarray(kept, start), Buffer.from(MARK + problem, 'latin1'));
@@ -413,6 +291,21 @@ class QuoteGuard extends Transform {
     if (!pieces) return part;
     pieces.push(part.subarray(kept));
     return Buffer.concat(pieces);
+  }
+
+  private notUtf8(bytes: Buffer): never {
+    let start = 0;
+    for (;;) {
+      let nl = bytes.indexOf(10, start);
+      if (nl === -1) nl = bytes.length - 1;
+      const line = bytes.subarray(start, nl + 1);
+      if (!isUtf8(line)) {
+        throw new ImportError(
+          `${this.file}: line ${lineAt(this.file, this.offset + start)} is not UTF-8 ("${showBadBytes(line)}"); the file must be UTF-8 and looks like Latin-1 or Windows-1252 (Excel's plain "CSV"): ${SAVE_AS_UTF8}; nothing was imported`,
+        );
+      }
+      start = nl + 1;
+    }
   }
 }
 
@@ -493,205 +386,125 @@ function lineAt(file: string, offset: number): number {
   return line;
 }
 
-/**
- * Checks that the file is UTF-8 as it streams by. Decoders replace invalid
- * bytes by U+FFFD without a word, so a Latin-1 "café" would be stored as
- * "caf\uFFFD" in the proof of consent. The whole file is refused, not the line:
- * the encoding is a property of the file (every accented character of it is
- * misread, not only the first one found), and it is fixed by saving the file
- * once more, not by correcting lines. Complete lines are validated (a newline
- * byte never occurs inside a UTF-8 sequence), so chunk boundaries do not matter.
- */
-class Utf8Check {
-  private tail: Buffer | undefined;
-  /** File offset of the first byte of `tail` (or of the next chunk). */
-  private offset = 0;
+// ------------------------------------------------------------------ records
 
-  constructor(private readonly file: string) {}
+/** The records of a parser, as many as it has at a time (one promise per batch, not per record). */
+async function* recordBatches(parser: Parser): AsyncGenerator<string[][]> {
+  let error: Error | undefined;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const kick = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  parser.on('readable', kick);
+  parser.on('end', () => {
+    ended = true;
+    kick();
+  });
+  parser.on('error', (err) => {
+    error = err;
+    kick();
+  });
+  for (;;) {
+    if (error) throw error;
+    const batch: string[][] = [];
+    let r: string[] | null;
+    while ((r = parser.read() as string[] | null) !== null) batch.push(r);
+    if (batch.length > 0) yield batch;
+    else if (ended) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
 
-  check(chunk: Buffer): void {
-    const buf = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
-    const last = buf.lastIndexOf(10);
-    if (last === -1) {
-      this.tail = buf;
+/** The file through the guard into csv-parse: one record per physical line, empty lines as [''] (see the header). */
+function parsedLines(input: fs.ReadStream, file: string): Parser {
+  const parser = parse({ record_delimiter: ['\r\n', '\n'], relax_column_count: true });
+  pipeline(input, new LineGuard(file), parser, () => undefined); // an error destroys the parser with it
+  return parser;
+}
+
+// ------------------------------------------------------------------ rows
+
+/** The flat values back as ConsentRow objects, for a store without the fast path. */
+function consentRowsOf(flat: readonly ConsentValue[]): ConsentRow[] {
+  const rows: ConsentRow[] = [];
+  for (let i = 0; i < flat.length; i += CONSENT_WIDTH) {
+    const row: ConsentRow = {
+      e164: flat[i] as string,
+      professional: flat[i + 1] as string,
+      categories: decodeCategories(flat[i + 2] as string),
+      collectedAt: new Date(flat[i + 3] as number),
+    };
+    if (flat[i + 4] !== null) row.validUntil = new Date(flat[i + 4] as number);
+    if (flat[i + 5] !== null) row.slot = new Date(flat[i + 5] as number);
+    if (flat[i + 6] !== null) row.source = flat[i + 6] as string;
+    if (flat[i + 7] !== null) row.withdrawnAt = new Date(flat[i + 7] as number);
+    if (flat[i + 8] !== null) row.automated = flat[i + 8] === 1;
+    rows.push(row);
+  }
+  return rows;
+}
+
+type Get = (col: string) => string | undefined;
+
+/** One line, checked (./rows.ts), appended to `batch`: CONSENT_WIDTH flat values for a consent, one row otherwise. */
+function addLine(kind: ImportKind, get: Get, ctx: RowContext, now: Date, batch: unknown[]): void {
+  switch (kind) {
+    case 'consent': {
+      const c = consentOf(ctx, {
+        number: get('number'),
+        professional: get('professional'),
+        categories: get('categories'),
+        collectedAt: get('collected_at'),
+        validUntil: get('valid_until'),
+        slot: get('slot'),
+        source: get('source'),
+        withdrawnAt: get('withdrawn_at'),
+        automated: get('automated'),
+      });
+      batch.push(
+        c.e164,
+        c.professional,
+        c.categories.join(CATEGORY_SEPARATOR),
+        c.collectedAt,
+        c.validUntil,
+        c.slot,
+        c.source,
+        c.withdrawnAt,
+        c.automated === null ? null : c.automated ? 1 : 0,
+      );
       return;
     }
-    const lines = buf.subarray(0, last + 1);
-    if (!isUtf8(lines)) this.fail(lines);
-    this.offset += last + 1;
-    this.tail = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
-  }
-
-  end(): void {
-    if (this.tail && !isUtf8(this.tail)) this.fail(this.tail);
-  }
-
-  private fail(bytes: Buffer): never {
-    let start = 0;
-    for (;;) {
-      let nl = bytes.indexOf(10, start);
-      if (nl === -1) nl = bytes.length - 1;
-      const line = bytes.subarray(start, nl + 1);
-      if (!isUtf8(line)) {
-        throw new ImportError(
-          `${this.file}: line ${lineAt(this.file, this.offset + start)} is not UTF-8 ("${showBadBytes(line)}"); the file must be UTF-8 and looks like Latin-1 or Windows-1252 (Excel's plain "CSV"): ${SAVE_AS_UTF8}; nothing was imported`,
-        );
-      }
-      start = nl + 1;
+    case 'contract': {
+      const k = contractOf(ctx, {
+        number: get('number'),
+        professional: get('professional'),
+        categories: get('categories'),
+        start: get('start'),
+        end: get('end'),
+      });
+      const row: ContractRow = {
+        e164: k.e164,
+        professional: k.professional,
+        categories: k.categories,
+        start: new Date(k.start),
+      };
+      if (k.end !== null) row.end = new Date(k.end);
+      batch.push(row);
+      return;
     }
-  }
-}
-
-/** The chunks of `input`, each checked by `utf8` before it is passed on. */
-async function* utf8Checked(input: AsyncIterable<Buffer>, utf8: Utf8Check): AsyncGenerator<Buffer> {
-  for await (const chunk of input) {
-    utf8.check(chunk);
-    yield chunk;
-  }
-  utf8.end();
-}
-
-/** The same check as a stream stage (csv-parse engine). */
-class Utf8Guard extends Transform {
-  constructor(private readonly utf8: Utf8Check) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.utf8.check(chunk);
-    } catch (err) {
-      return cb(err as Error);
+    case 'dnc': {
+      const d = dncOf(ctx, { number: get('number'), professional: get('professional'), reason: get('reason') });
+      const row: DncRow = { e164: d.e164, addedAt: now };
+      if (d.professional !== null) row.professional = d.professional;
+      if (d.reason !== null) row.reason = d.reason;
+      batch.push(row);
+      return;
     }
-    cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.utf8.end();
-    } catch (err) {
-      return cb(err as Error);
-    }
-    cb();
-  }
-}
-
-// ------------------------------------------------------------------ record sources
-
-/** One physical line: its fields, or why its quoting is broken. */
-type Rec =
-  { line: number; fields: string[]; problem?: undefined } | { line: number; fields?: undefined; problem: string };
-
-/** Fields of text[start, end) per RFC 4180 (no newline inside); a BAD_QUOTES key when the quoting is broken. */
-function splitLine(text: string, start: number, end: number): string[] | string {
-  const q0 = text.indexOf('"', start);
-  if (q0 === -1 || q0 >= end) return text.slice(start, end).split(',');
-  const fields: string[] = [];
-  let pos = start;
-  for (;;) {
-    if (pos < end && text.charCodeAt(pos) === 34) {
-      let value = '';
-      pos++;
-      for (;;) {
-        const q = text.indexOf('"', pos);
-        if (q === -1 || q >= end) return 'U';
-        value += text.slice(pos, q);
-        if (q + 1 < end && text.charCodeAt(q + 1) === 34) {
-          value += '"';
-          pos = q + 2;
-          continue;
-        }
-        pos = q + 1;
-        break;
-      }
-      fields.push(value);
-      if (pos === end) return fields;
-      if (text.charCodeAt(pos) !== 44) return 'C';
-      pos++;
-    } else {
-      let comma = text.indexOf(',', pos);
-      if (comma === -1 || comma > end) comma = end;
-      const q = text.indexOf('"', pos);
-      if (q !== -1 && q < comma) return 'Q';
-      fields.push(text.slice(pos, comma));
-      if (comma === end) return fields;
-      pos = comma + 1;
-    }
-  }
-}
-
-/**
- * The built-in tokenizer (default engine): UTF-8, BOM, LF or CRLF, RFC 4180
- * quoting within a line. Yields the records of each chunk at once.
- */
-async function* builtinRecords(input: AsyncIterable<Buffer>): AsyncGenerator<Rec[]> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let line = 0;
-  let first = true;
-  const linesOf = (text: string, upto: number): Rec[] => {
-    const out: Rec[] = [];
-    let start = 0;
-    while (start < upto) {
-      let nl = text.indexOf('\n', start);
-      if (nl === -1 || nl > upto) nl = upto;
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      line++;
-      if (end > start) {
-        const f = splitLine(text, start, end);
-        out.push(typeof f === 'string' ? { line, problem: BAD_QUOTES[f] } : { line, fields: f });
-      }
-      start = nl + 1;
-    }
-    return out;
-  };
-  for await (const chunk of input) {
-    let text = carry + decoder.write(chunk);
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    const last = text.lastIndexOf('\n');
-    if (last === -1) {
-      if (text.length > MAX_LINE_BYTES)
-        throw new ImportError(`line ${line + 1} is longer than ${MAX_LINE_BYTES} characters; is this a CSV file?`);
-      carry = text;
-      continue;
-    }
-    carry = text.slice(last + 1);
-    yield linesOf(text, last + 1);
-  }
-  let tail = carry + decoder.end();
-  if (first && tail.charCodeAt(0) === 0xfeff) tail = tail.slice(1);
-  if (tail.length > 0) yield linesOf(tail, tail.length);
-}
-
-/** csv-parse engine (opts.engine 'csv-parse'): same records, about 5-10 times slower (see the report). */
-async function* csvParseRecords(
-  input: fs.ReadStream,
-  file: string,
-  onSkip: (line: number, message: string) => void,
-): AsyncGenerator<Rec[]> {
-  const utf8 = new Utf8Guard(new Utf8Check(file));
-  const guard = new QuoteGuard();
-  const parser = parse({
-    bom: true,
-    record_delimiter: ['\r\n', '\n'],
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    info: true,
-    on_skip: (err) =>
-      void onSkip((err as { lines?: number } | undefined)?.lines ?? 0, err?.message ?? 'unreadable CSV line'),
-  });
-  input.on('error', (err) =>
-    parser.destroy(new ImportError(`cannot read ${file}: ${err.message}`, undefined, { cause: err })),
-  );
-  utf8.on('error', (err) => parser.destroy(err));
-  guard.on('error', (err) => parser.destroy(err));
-  input.pipe(utf8).pipe(guard).pipe(parser);
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (record.length === 1 && record[0].charCodeAt(0) === 1)
-      yield [{ line: info.lines, problem: BAD_QUOTES[record[0].slice(1)] ?? 'malformed quotes' }];
-    else yield [{ line: info.lines, fields: record }];
+    case 'opposition':
+      batch.push(subscriberNumber(ctx, required(ctx, 'number', get('number'))));
   }
 }
 
@@ -703,7 +516,12 @@ function checkHeader(kind: ImportKind, file: string, header: string[]): string[]
   const unknown = names.filter((n) => !spec.all.includes(n));
   if (unknown.length > 0) {
     throw new ImportError(
-      `${file}: unknown column(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')} in the header; a ${kind} file has the columns ${spec.all.join(',')} (required: ${spec.required.join(', ')})`,
+      `${file}: unknown column(s) ${unknown
+        .slice(0, 10)
+        .map((u) => quoteValue(u))
+        .join(
+          ', ',
+        )}${unknown.length > 10 ? ', …' : ''} in the header; a ${kind} file has the columns ${spec.all.join(',')} (required: ${spec.required.join(', ')})`,
     );
   }
   const dup = names.filter((n, i) => names.indexOf(n) !== i);
@@ -755,15 +573,24 @@ export async function importFile(
   opts: ImportOptions,
 ): Promise<ImportReport> {
   if (!(kind in COLUMNS))
-    throw new ImportError(`unknown import kind ${JSON.stringify(kind)}; use consent, contract, dnc or opposition`);
+    throw new ImportError(`unknown import kind ${quoteValue(kind)}; use consent, contract, dnc or opposition`);
   if (kind === 'opposition' && !(opts.asOf instanceof Date && Number.isFinite(opts.asOf.getTime()))) {
     throw new ImportError(
       'an opposition list import needs its date (asOf, e.g. --as-of 2026-05-01): OPP-2 refuses to screen with a list older than 30 days',
     );
   }
   const maxRatio = opts.maxRejectedRatio ?? 0.5;
-  const pro = declaredProfessionals(opts.professionals);
-  const report: ImportReport = { kind, file, lines: 0, imported: 0, rejected: 0, duplicates: 0, errors: [] };
+  const ctx: RowContext = opts.professionals ? { ...CSV_ROWS, professionals: opts.professionals } : CSV_ROWS;
+  const report: ImportReport = {
+    kind,
+    file,
+    lines: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    errors: [],
+  };
   const reject = (line: number, message: string) => {
     report.lines++;
     report.rejected++;
@@ -771,39 +598,45 @@ export async function importFile(
   };
 
   const input = openInput(file, kind);
-  const source =
-    opts.engine === 'csv-parse'
-      ? csvParseRecords(input, file, reject)
-      : builtinRecords(utf8Checked(input, new Utf8Check(file)));
-
+  const parser = parsedLines(input, file);
   let session: ImportSession | undefined;
   let header: string[] | undefined;
   let index: Map<string, number> = new Map();
   let record: string[] = [];
+  // a blank field is an absent one (rows.ts)
   const get: Get = (col) => {
     const i = index.get(col);
-    return i === undefined ? undefined : record[i];
+    if (i === undefined) return undefined;
+    const v = record[i];
+    return v === undefined || v === '' || (v.charCodeAt(0) <= 32 && v.trim() === '') ? undefined : v;
   };
   // consent: CONSENT_WIDTH flat values per row; the other kinds: one object (or number) per row
   const width = kind === 'consent' ? CONSENT_WIDTH : 1;
   const batch: unknown[] = [];
+  let line = 0;
   try {
-    for await (const recs of source) {
-      for (const rec of recs) {
-        if (rec.problem !== undefined) {
-          // a broken header is not a bad data line: the next line must not be read as the header
-          if (header === undefined && kind !== 'opposition')
-            throw new ImportError(`${file}: the header (line ${rec.line}) is unreadable: ${rec.problem}`);
-          reject(rec.line, rec.problem);
-          continue;
+    for await (const records of recordBatches(parser)) {
+      for (const rec of records) {
+        line++;
+        if (rec.length === 1) {
+          const only = rec[0]!;
+          if (only === '') continue; // a blank line
+          if (only.charCodeAt(0) === 1 && only.length === 2) {
+            const problem = BAD_LINES[only[1]!] ?? 'unreadable line';
+            // a broken header is not a bad data line: the next line must not be read as the header
+            if (header === undefined && kind !== 'opposition')
+              throw new ImportError(`${file}: the header (line ${line}) is unreadable: ${problem}`);
+            reject(line, problem);
+            continue;
+          }
         }
-        record = rec.fields;
+        record = rec;
         if (header === undefined) {
           if (kind === 'opposition') {
             header = ['number'];
             index = new Map([['number', 0]]);
             session = await store.beginImport(kind, { asOf: opts.asOf });
-            if (record.length === 1 && record[0].trim().toLowerCase() === 'number') continue;
+            if (record.length === 1 && record[0]!.trim().toLowerCase() === 'number') continue;
           } else {
             header = checkHeader(kind, file, record);
             index = new Map(header.map((h, i) => [h, i]));
@@ -812,26 +645,17 @@ export async function importFile(
           }
         }
         if (record.length !== header.length) {
-          reject(rec.line, `expected ${header.length} column(s) (${header.join(',')}), got ${record.length}`);
+          reject(line, `expected ${header.length} column(s) (${header.join(',')}), got ${record.length}`);
           continue;
         }
         try {
-          if (kind === 'consent') consentValuesOf(get, batch as ConsentValue[], pro);
-          else
-            batch.push(
-              kind === 'contract'
-                ? contractOf(get, pro)
-                : kind === 'dnc'
-                  ? dncOf(get, opts.now, pro)
-                  : e164Of(required(get, 'number')),
-            );
+          addLine(kind, get, ctx, opts.now, batch);
         } catch (err) {
-          if (!(err instanceof LineError)) throw err;
-          reject(rec.line, err.message);
+          if (!(err instanceof RowError)) throw err;
+          reject(line, err.message);
           continue;
         }
         report.lines++;
-        report.imported++;
         if (batch.length >= BATCH * width) {
           await writeBatch(session as ImportSession, kind, batch);
           batch.length = 0; // the session has copied the values (SQLite binds them synchronously)
@@ -853,10 +677,12 @@ export async function importFile(
     }
     if (batch.length > 0) await writeBatch(session as ImportSession, kind, batch);
     const written = await (session as ImportSession).commit();
-    report.imported = written.inserted;
-    report.duplicates = written.duplicates;
+    report.inserted = written.inserted;
+    report.updated = written.updated;
+    report.unchanged = written.unchanged;
     return report;
   } catch (err) {
+    parser.destroy();
     input.destroy();
     if (session) await session.rollback().catch(() => undefined);
     if (err instanceof ImportError) throw err;

@@ -199,3 +199,61 @@ export function decisionFromText(text: string): Decision {
 export const CONSENT_WIDTH = 9;
 export type ConsentValue = string | number | null;
 export type ConsentValuesSession = { consentValues(flat: readonly ConsentValue[]): Promise<void> };
+
+/**
+ * The merge of a consent row into the stored one with the same natural key
+ * (ImportCommitResult in src/gate/store.ts says why each field moves the way it
+ * does): mutates `stored`, returns true when something changed. The SQLite
+ * store does the same in SQL (sqlite/upsert.ts); both are held to it by
+ * test/store/import-merge.ts.
+ */
+export function mergeConsent(
+  stored: { validUntil: number | null; withdrawnAt: number | null; automated: boolean | null; source: string | null },
+  row: { validUntil: number | null; withdrawnAt: number | null; automated: boolean | null; source: string | null },
+): boolean {
+  let changed = false;
+  if (row.withdrawnAt !== null && (stored.withdrawnAt === null || row.withdrawnAt < stored.withdrawnAt)) {
+    stored.withdrawnAt = row.withdrawnAt;
+    changed = true;
+  }
+  if (row.validUntil !== null && (stored.validUntil === null || row.validUntil < stored.validUntil)) {
+    stored.validUntil = row.validUntil;
+    changed = true;
+  }
+  if (row.automated === false && stored.automated !== false) {
+    stored.automated = false;
+    changed = true;
+  }
+  if (stored.source === null && row.source !== null) {
+    stored.source = row.source;
+    changed = true;
+  }
+  return changed;
+}
+
+/** The merge of a contract row into the stored one with the same key: the earliest end. */
+export function mergeContract(stored: { end: number | null }, row: { end: number | null }): boolean {
+  if (row.end === null || (stored.end !== null && stored.end <= row.end)) return false;
+  stored.end = row.end;
+  return true;
+}
+
+/** The merge of a dnc row into the stored one with the same key: a reason filled in, the earliest date. */
+export function mergeDnc(
+  stored: { reason: string | null; addedAt: number },
+  row: { reason: string | null; addedAt: number },
+): boolean {
+  let changed = false;
+  if (stored.reason === null && row.reason !== null) {
+    stored.reason = row.reason;
+    changed = true;
+  }
+  if (row.addedAt < stored.addedAt) {
+    stored.addedAt = row.addedAt;
+    changed = true;
+  }
+  return changed;
+}
+
+/** How rows given to an import or an add ended (see ImportCommitResult). */
+export type MergeCounts = { inserted: number; updated: number; unchanged: number };

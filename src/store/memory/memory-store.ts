@@ -37,6 +37,10 @@ import {
   decisionToText,
   decodeCategories,
   encodeCategories,
+  mergeConsent,
+  mergeContract,
+  type MergeCounts,
+  mergeDnc,
   ms,
   msOpt,
   storeError,
@@ -183,8 +187,8 @@ export class MemoryStore implements Store {
   private readonly contracts = new Map<string, Contract[]>();
   private readonly dnc = new Map<string, Dnc[]>();
   private readonly refusals = new Map<string, Refusal[]>();
-  /** Natural keys of the stored consents, contracts and dnc rows: an equal row is not stored twice. */
-  private readonly keys = new Set<string>();
+  /** The stored consents, contracts and dnc rows by natural key: a row with a stored key is merged into it. */
+  private readonly keyed = new Map<string, Consent | Contract | Dnc>();
   private opposition = new Set<string>();
   private oppositionMeta: { asOf: number; importedAt: number; count: number } | undefined;
 
@@ -356,39 +360,58 @@ export class MemoryStore implements Store {
     push(this.refusals, e164, r);
   }
 
-  /** Adds `key` when new; false when an equal row is already stored. */
-  private fresh(key: string): boolean {
-    if (this.keys.has(key)) return false;
-    this.keys.add(key);
-    return true;
-  }
-  /** Each insert returns how many rows were new (same natural keys as the SQLite unique indexes). */
-  private insertConsents(rows: Consent[]): number {
-    let n = 0;
+  /**
+   * Each insert merges rows whose natural key is stored into the stored row (same keys as the
+   * SQLite unique indexes; the merge rules of ImportCommitResult, common.ts) and counts them.
+   */
+  private upsert<T extends Consent | Contract | Dnc>(
+    rows: T[],
+    keyOf: (r: T) => string,
+    merge: (stored: T, row: T) => boolean,
+    add: (r: T) => void,
+    counts: MergeCounts,
+  ): void {
     for (const r of rows) {
-      if (!this.fresh(`c\u0000${r.e164}\u0000${r.professional}\u0000${r.collectedAt}\u0000${r.categories}`)) continue;
-      push(this.consents, r.e164, { ...r, seq: ++this.seq });
-      n++;
+      const key = keyOf(r);
+      const stored = this.keyed.get(key) as T | undefined;
+      if (stored === undefined) {
+        const row = { ...r, seq: ++this.seq };
+        this.keyed.set(key, row);
+        add(row);
+        counts.inserted++;
+      } else if (merge(stored, r)) counts.updated++;
+      else counts.unchanged++;
     }
-    return n;
   }
-  private insertContracts(rows: Contract[]): number {
-    let n = 0;
-    for (const r of rows) {
-      if (!this.fresh(`k\u0000${r.e164}\u0000${r.professional}\u0000${r.start}\u0000${r.categories}`)) continue;
-      push(this.contracts, r.e164, { ...r, seq: ++this.seq });
-      n++;
-    }
-    return n;
+  private insertConsents(rows: Consent[], counts: MergeCounts = newCounts()): MergeCounts {
+    this.upsert(
+      rows,
+      (r) => `c\u0000${r.e164}\u0000${r.professional}\u0000${r.collectedAt}\u0000${r.categories}`,
+      mergeConsent,
+      (r) => push(this.consents, r.e164, r),
+      counts,
+    );
+    return counts;
   }
-  private insertDnc(rows: Dnc[]): number {
-    let n = 0;
-    for (const r of rows) {
-      if (!this.fresh(`d\u0000${r.e164}\u0000${r.professional ?? ''}`)) continue;
-      push(this.dnc, r.e164, { ...r, seq: ++this.seq });
-      n++;
-    }
-    return n;
+  private insertContracts(rows: Contract[], counts: MergeCounts = newCounts()): MergeCounts {
+    this.upsert(
+      rows,
+      (r) => `k\u0000${r.e164}\u0000${r.professional}\u0000${r.start}\u0000${r.categories}`,
+      mergeContract,
+      (r) => push(this.contracts, r.e164, r),
+      counts,
+    );
+    return counts;
+  }
+  private insertDnc(rows: Dnc[], counts: MergeCounts = newCounts()): MergeCounts {
+    this.upsert(
+      rows,
+      (r) => `d\u0000${r.e164}\u0000${r.professional ?? ''}`,
+      mergeDnc,
+      (r) => push(this.dnc, r.e164, r),
+      counts,
+    );
+    return counts;
   }
 
   async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
@@ -437,12 +460,17 @@ export class MemoryStore implements Store {
         if (kind === 'opposition' && asOf !== undefined) {
           this.opposition = new Set(staged.opposition);
           this.oppositionMeta = { asOf, importedAt: Date.now(), count: this.opposition.size };
-          return { inserted: this.opposition.size, duplicates: staged.opposition.length - this.opposition.size };
+          return {
+            inserted: this.opposition.size,
+            updated: 0,
+            unchanged: staged.opposition.length - this.opposition.size,
+          };
         }
-        const rows = staged.consents.length + staged.contracts.length + staged.dnc.length;
-        const inserted =
-          this.insertConsents(staged.consents) + this.insertContracts(staged.contracts) + this.insertDnc(staged.dnc);
-        return { inserted, duplicates: rows - inserted };
+        const counts = newCounts();
+        this.insertConsents(staged.consents, counts);
+        this.insertContracts(staged.contracts, counts);
+        this.insertDnc(staged.dnc, counts);
+        return counts;
       },
       rollback: async () => {
         open = false;
@@ -513,6 +541,10 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+function newCounts(): MergeCounts {
+  return { inserted: 0, updated: 0, unchanged: 0 };
 }
 
 export function requireAsOf(opts: { asOf?: Date } | undefined): number {

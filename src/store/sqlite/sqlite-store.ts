@@ -61,6 +61,7 @@ import {
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
 import { openSqlite, type SqliteOptions } from './open';
+import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
 type ConsentDb = {
   e164?: string;
@@ -223,10 +224,12 @@ function prepareAll(db: Database.Database) {
     ),
     outcome: p(`UPDATE decisions ${SET_OUTCOME} WHERE id = @id`),
     release: p('UPDATE decisions SET released = 1 WHERE id = @id AND counted = 1'),
-    insertConsent: p(`INSERT OR IGNORE INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertConsent: p(
+      `INSERT INTO consents (${CONSENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ${CONSENT_ON_CONFLICT}`,
+    ),
     withdraw: p('UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND withdrawn_at IS NULL'),
-    insertContract: p(`INSERT OR IGNORE INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?)`),
-    insertDnc: p(`INSERT OR IGNORE INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?)`),
+    insertContract: p(`INSERT INTO contracts (${CONTRACT_COLS}) VALUES (?, ?, ?, ?, ?) ${CONTRACT_ON_CONFLICT}`),
+    insertDnc: p(`INSERT INTO dnc (${DNC_COLS}) VALUES (?, ?, ?, ?) ${DNC_ON_CONFLICT}`),
     insertRefusal: p('INSERT INTO refusals (e164, professional, at) VALUES (?, ?, ?)'),
     hAttempts: p(
       `SELECT id AS decision_id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM decisions WHERE e164 = @e164 AND (@p IS NULL OR professional = @p) AND counted = 1 ORDER BY at, id`,
@@ -691,10 +694,10 @@ export class SqliteStore implements Store {
     const asOf = kind === 'opposition' ? requireAsOf(opts) : undefined;
     const table = `temp.import_${++this.importSeq}_${kind}`;
     const spec = {
-      consent: { cols: CONSENT_COLS, n: 9, target: 'consents' },
-      contract: { cols: CONTRACT_COLS, n: 5, target: 'contracts' },
-      dnc: { cols: DNC_COLS, n: 4, target: 'dnc' },
-      opposition: { cols: 'e164', n: 1, target: 'opposition' },
+      consent: { cols: CONSENT_COLS, n: 9, target: 'consents', onConflict: CONSENT_ON_CONFLICT },
+      contract: { cols: CONTRACT_COLS, n: 5, target: 'contracts', onConflict: CONTRACT_ON_CONFLICT },
+      dnc: { cols: DNC_COLS, n: 4, target: 'dnc', onConflict: DNC_ON_CONFLICT },
+      opposition: { cols: 'e164', n: 1, target: 'opposition', onConflict: '' },
     }[kind];
     const db = this.db;
     this.run('beginImport', () => db.exec(`CREATE TABLE ${table} (${spec.cols})`));
@@ -789,15 +792,19 @@ export class SqliteStore implements Store {
             db.prepare(
               'INSERT INTO opposition_meta (id, as_of, imported_at, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
             ).run(asOf, Date.now(), inserted);
-            return { inserted, duplicates: staged - inserted };
+            return { inserted, updated: 0, unchanged: staged - inserted };
           }
-          // idempotent on the natural key (unique indexes of migration 2): the first of equal rows wins
-          const inserted = db
+          // merged on the natural key (unique indexes of migration 2), in file order (see upsert.ts);
+          // a new row gets a rowid above every stored one, so the rows above the old maximum are
+          // the inserted ones and changes() - inserted the updated ones
+          const before = (db.prepare(`SELECT MAX(id) FROM ${spec.target}`).pluck().get() as number | null) ?? 0;
+          const changes = db
             .prepare(
-              `INSERT OR IGNORE INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY rowid`,
+              `INSERT INTO ${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} WHERE true ORDER BY rowid ${spec.onConflict}`,
             )
             .run().changes;
-          return { inserted, duplicates: staged - inserted };
+          const inserted = db.prepare(`SELECT COUNT(*) FROM ${spec.target} WHERE id > ?`).pluck().get(before) as number;
+          return { inserted, updated: changes - inserted, unchanged: staged - changes };
         });
         try {
           return this.run(`import ${kind} commit`, () => copy.immediate());
