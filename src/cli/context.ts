@@ -11,6 +11,9 @@ import type { Logger } from '../gate/logger';
 import type { Runtime } from '../main';
 import { configProblems, usage } from './errors';
 
+/* eslint-disable-next-line @typescript-eslint/no-require-imports */
+const quote = (v: unknown): string => (require('../core/quote') as typeof import('../core/quote')).quoteValue(v);
+
 /*
  * The configuration loader (zod, yaml), the logger (pino) and the runtime
  * (store, gate) are required when first used, after the arguments are parsed:
@@ -31,7 +34,7 @@ export function cliLogger(config: Config): Logger {
   const env = process.env.CALLGATE_LOG_LEVEL;
   const level = levels.find((l) => l === env) ?? 'warn';
   if (env !== undefined && env !== level) {
-    throw usage(`CALLGATE_LOG_LEVEL: '${env}' is not a log level; use one of ${levels.join(', ')}`);
+    throw usage(`CALLGATE_LOG_LEVEL: ${quote(env)} is not a log level; use one of ${levels.join(', ')}`);
   }
   /* eslint-disable @typescript-eslint/no-require-imports */
   const pino = require('pino') as typeof import('pino');
@@ -62,20 +65,28 @@ export function loadCliConfig(flag: string | undefined): Config {
   }
 }
 
-/** A professional id given on the command line must be declared in the config. */
+/** A professional id given on the command line must be declared in the config (the importer's check, src/store/rows.ts). */
 export function requireProfessional(config: Config, id: string, flag = '--professional'): string {
-  const known = config.professionals.map((p) => p.id);
-  if (!known.includes(id)) {
-    throw usage(`${flag}: unknown professional '${id}'; declared in the config: ${known.join(', ') || '(none)'}`);
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+  const { CLI_ROWS, professionalId, RowError } = require('../store/rows') as typeof import('../store/rows');
+  const ctx = {
+    ...CLI_ROWS,
+    names: { ...CLI_ROWS.names, professional: flag },
+    professionals: config.professionals.map((p) => p.id),
+  };
+  try {
+    return professionalId(ctx, id);
+  } catch (e) {
+    if (e instanceof RowError) throw usage(e.message);
+    throw e;
   }
-  return id;
 }
 
 /** An explicit --campaign must be declared in the config (a typo must not fall back to the default campaign). */
 export function requireCampaign(config: Config, id: string, flag = '--campaign'): string {
   const known = [...new Set([...config.campaigns.map((c) => c.id), config.defaultCampaign.id])];
   if (!known.includes(id)) {
-    throw usage(`${flag}: unknown campaign '${id}'; declared in the config: ${known.join(', ') || '(none)'}`);
+    throw usage(`${flag}: unknown campaign ${quote(id)}; declared in the config: ${known.join(', ') || '(none)'}`);
   }
   return id;
 }

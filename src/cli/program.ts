@@ -4,6 +4,7 @@
  * exit code. See docs/cli.md for the full reference.
  */
 import { Command, Option } from 'commander';
+import { printableLines, quoteValue as quote } from '../core/quote';
 import { CliError } from './errors';
 import type { Io } from './io';
 
@@ -61,7 +62,12 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('Compliance gate for outbound telephone prospecting under French law')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // commander's own errors quote what was typed (`unknown option '--x'`): escaped and bounded
+      outputError: (s, write) => write(printableLines(s)),
+    })
     .showHelpAfterError('(run with --help for usage)');
 
   const withConfig = (cmd: Command): Command => cmd.addOption(new Option('--config <file>', CONFIG_HELP));
@@ -183,22 +189,32 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 }
 
 /**
- * `check --to --caller-id 0162…` would give --to the value '--caller-id' and
- * then complain that --caller-id is missing. Every option that takes a value
- * refuses one that starts with `--`, naming the option that lacks its value.
- * (A value that really starts with -- has no use in this command line.)
+ * Every option that takes a value:
+ * - refuses one that starts with `--`, naming the option that lacks its value:
+ *   `check --to --caller-id 0162…` would give --to the value '--caller-id' and then complain that
+ *   --caller-id is missing. (A value that really starts with -- has no use in this command line.)
+ * - refuses to be given twice: commander would silently keep the last one, and
+ *   `check --to A … --to B` would judge a call to B while the operator reads A.
+ * Values are shown escaped and bounded (core's quoteValue).
  */
 function refuseFlagsAsValues(cmd: Command): void {
   for (const option of cmd.options) {
     if (!option.required && !option.optional) continue; // a boolean flag takes no value
     const name = option.long ?? option.short ?? option.flags;
     const parse = option.parseArg;
+    let given: string | undefined;
     option.argParser((value: string, previous: unknown) => {
       if (value.startsWith('--')) {
         throw new CliError(
-          `${name}: no value given ('${value}' is the next option, not a value for ${name}); e.g. ${example(name)}`,
+          `${name}: no value given (${quote(value)} is the next option, not a value for ${name}); e.g. ${example(name)}`,
         );
       }
+      if (given !== undefined) {
+        throw new CliError(
+          `${name}: given twice (${quote(given)} and ${quote(value)}); give it once, e.g. ${example(name)}`,
+        );
+      }
+      given = value;
       return parse ? parse(value, previous) : value;
     });
   }

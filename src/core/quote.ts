@@ -61,3 +61,18 @@ export function quoteValue(value: unknown, max: number = QUOTE_MAX): string {
   const { body, more } = bounded(text, max);
   return body + more;
 }
+
+/**
+ * Text that already says what it quotes (commander's usage errors: "unknown option '--x'") made
+ * printable the same way: every character quoteValue escapes is escaped, except the newlines
+ * between lines; each line is bounded to `max` characters.
+ */
+export function printableLines(text: string, max = 400): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const { body, more } = bounded(line, max);
+      return body.replace(/\\(?=["\\])/g, '') + more; // quotes and backslashes as written
+    })
+    .join('\n');
+}

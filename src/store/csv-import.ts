@@ -228,16 +228,16 @@ class LineGuard extends Transform {
     }
     const out: Buffer[] = [];
     if (this.skipping) {
+      // the rest of a line already replaced by its marker: dropped up to its newline
       const nl = buf.indexOf(10);
       if (nl === -1) {
         this.offset += buf.length;
         if (atEnd) this.skipping = false;
-        return atEnd ? Buffer.from(MARK + 'L') : undefined;
+        return undefined;
       }
       this.skipping = false;
-      out.push(Buffer.from(MARK + 'L'));
       this.offset += nl;
-      buf = buf.subarray(nl); // from the newline on
+      buf = buf.subarray(nl); // from the newline on, which ends the marker line
     }
     if (this.carry) buf = Buffer.concat([this.carry, buf]);
     this.carry = undefined;

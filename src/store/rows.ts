@@ -162,7 +162,7 @@ export function categoryList(ctx: RowContext, raw: string | undefined): string[]
     const c = part.trim();
     if (c === '')
       fail(
-        `${name}: ${quoteValue(raw)} has an empty category; separate categories with ${sep}, e.g. energy${sep}telecom${sep === '|' ? ' (an empty field means every category)' : ''}`,
+        `${name}: ${quoteValue(raw)} has an empty category; separate categories with ${sep}, e.g. energy${sep}telecom (no categories at all: every category)`,
       );
     if (c.length > MAX_ITEM) fail(`${name}: the category ${quoteValue(c)} is longer than ${MAX_ITEM} characters`);
     if (CONTROL.test(c)) fail(`${name}: the category ${quoteValue(c)} contains a control character`);

@@ -125,18 +125,24 @@ describe('data commands', () => {
   it('history --professional filters and must name a declared professional', () => {
     const bad = sb.run(['history', CALLEE, '--professional', 'ghost']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--professional: unknown professional 'ghost'; declared in the config: acme, other-pro/);
+    expect(bad.stderr).toMatch(
+      /--professional: "ghost" is not a professional declared in the config \(declared: acme, other-pro\)/,
+    );
   });
 });
 
 describe('data commands: bad input → exit 2 and nothing written', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown professional', ['consent', 'add', CALLEE, '--professional', 'ghost'], /unknown professional 'ghost'/],
-    ['a malformed number', ['consent', 'add', 'abc', '--professional', 'acme'], /NUMBER: 'abc'/],
+    [
+      'an unknown professional',
+      ['consent', 'add', CALLEE, '--professional', 'ghost'],
+      /--professional: "ghost" is not a professional declared/,
+    ],
+    ['a malformed number', ['consent', 'add', 'abc', '--professional', 'acme'], /NUMBER: "abc"/],
     [
       'a bad --collected-at',
       ['consent', 'add', CALLEE, '--professional', 'acme', '--collected-at', 'yesterday'],
-      /--collected-at: 'yesterday'/,
+      /--collected-at: "yesterday"/,
     ],
     [
       '--valid-until before --collected-at',
@@ -156,13 +162,17 @@ describe('data commands: bad input → exit 2 and nothing written', () => {
     ['empty categories', ['contract', 'add', CALLEE, '--professional', 'acme', '--categories', 'a,,b'], /--categories/],
     ['a missing --categories', ['contract', 'add', CALLEE, '--professional', 'acme'], /categories/],
     ['a missing --professional', ['refusal', 'add', CALLEE], /professional/],
-    ['an unknown dnc professional', ['dnc', 'add', CALLEE, '--professional', 'ghost'], /unknown professional/],
+    [
+      'an unknown dnc professional',
+      ['dnc', 'add', CALLEE, '--professional', 'ghost'],
+      /is not a professional declared/,
+    ],
     ['an opposition import without --as-of', ['opposition', 'import', 'x.csv'], /as-of/],
     ['an import of a missing file', ['dnc', 'import', 'missing.csv'], /missing\.csv/],
     [
       'an opposition list dated in the future (it would keep OPP-2 quiet)',
       ['opposition', 'import', 'callgate.yaml', '--as-of', '2062-06-01'],
-      /--as-of: 2062-06-01 is after today/,
+      /--as-of: "2062-06-01" is after today/,
     ],
   ];
   it.each(cases)('%s', (_name, args, message) => {

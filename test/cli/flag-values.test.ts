@@ -18,7 +18,7 @@ describe('an option value that is another option', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toBe(
-      "callgate: --to: no value given ('--caller-id' is the next option, not a value for --to); e.g. --to 0123456789\n",
+      'callgate: --to: no value given ("--caller-id" is the next option, not a value for --to); e.g. --to 0123456789\n',
     );
     expect(r.err).not.toMatch(/not specified/);
   });
@@ -26,14 +26,14 @@ describe('an option value that is another option', () => {
   it('the last value-taking option before another one, in any command', async () => {
     const r = await cli(['consent', 'add', '0123456789', '--professional', '--source', 'web']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^callgate: --professional: no value given \('--source' is the next option/);
+    expect(r.err).toMatch(/^callgate: --professional: no value given \("--source" is the next option/);
     expect(r.err).toMatch(/e\.g\. --professional acme/);
 
     const dnc = await cli(['dnc', 'add', '0123456789', '--reason', '--professional', 'acme']);
     expect(dnc.err).toMatch(/^callgate: --reason: no value given/);
 
     const imp = await cli(['opposition', 'import', 'list.csv', '--as-of', '--config', 'x.yaml']);
-    expect(imp.err).toMatch(/^callgate: --as-of: no value given \('--config'/);
+    expect(imp.err).toMatch(/^callgate: --as-of: no value given \("--config"/);
 
     const eq = await cli(['check', '--to=--caller-id', '--caller-id', '0162123456']);
     expect(eq.err).toMatch(/^callgate: --to: no value given/);

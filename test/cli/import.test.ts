@@ -27,7 +27,7 @@ describe('callgate … import', () => {
     );
     const r = sb.run(['consent', 'import', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/5 line\(s\), 3 imported, 2 rejected/);
+    expect(r.stdout).toMatch(/5 line\(s\): 3 inserted, 0 updated, 0 unchanged, 2 rejected/);
     expect(r.stdout).toMatch(/WITHOUT the 2 rejected line\(s\)/);
     expect(r.stdout).toMatch(/line 3: .*not-a-number/);
     expect(r.stdout).toMatch(/line 5: .*collected_at/);
@@ -65,7 +65,7 @@ describe('callgate … import', () => {
     const file = sb.write('dnc.csv', `number,professional,reason\n${CALLEE},,complaint\n0123456780,other-pro,\n`);
     const r = sb.run(['dnc', 'import', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/2 imported, 0 rejected/);
+    expect(r.stdout).toMatch(/2 inserted, 0 updated, 0 unchanged, 0 rejected/);
     const h = json(sb.run(['history', CALLEE, '--json']));
     expect(h.dnc).toHaveLength(1);
     expect(h.dnc[0].reason).toBe('complaint');
@@ -86,7 +86,7 @@ describe('callgate … import', () => {
     const file = sb.write('bloctel.csv', `number\n${CALLEE_E164}\n`);
     const r = sb.run(['opposition', 'import', file, '--as-of', '2026-06-01']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/1 imported/);
+    expect(r.stdout).toMatch(/1 number\(s\) on the list/);
     const listed = sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', JUNE_TUESDAY, '--json']);
     expect(listed.code).toBe(1);
     const d = json(listed);
@@ -104,15 +104,17 @@ describe('callgate … import', () => {
     const file = sb.write('bloctel.csv', `number\n${CALLEE_E164}\n`);
     const r = sb.run(['opposition', 'import', file, '--as-of', '1 June']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--as-of: '1 June' is not a date/);
+    expect(r.stderr).toMatch(/--as-of: "1 June" is not a date/);
   });
 
-  it('importing the same file again reports its rows as already recorded, not as imported', () => {
+  it('importing the same file again reports its rows as unchanged, not as inserted', () => {
     const file = sb.write('dnc.csv', `number,professional,reason\n${CALLEE},acme,complaint\n0123456780,,\n`);
-    expect(sb.run(['dnc', 'import', file]).stdout).toMatch(/2 line\(s\), 2 imported, 0 rejected/);
+    expect(sb.run(['dnc', 'import', file]).stdout).toMatch(
+      /2 line\(s\): 2 inserted, 0 updated, 0 unchanged, 0 rejected/,
+    );
     const again = sb.run(['dnc', 'import', file]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/2 line\(s\), 0 imported, 2 already recorded \(skipped\), 0 rejected/);
+    expect(again.stdout).toMatch(/2 line\(s\): 0 inserted, 0 updated, 2 unchanged, 0 rejected/);
   });
 
   it('a line naming a professional the config does not declare is rejected with its number', () => {
@@ -122,16 +124,16 @@ describe('callgate … import', () => {
     );
     const r = sb.run(['consent', 'import', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/3 line\(s\), 2 imported, 1 rejected/);
+    expect(r.stdout).toMatch(/3 line\(s\): 2 inserted, 0 updated, 0 unchanged, 1 rejected/);
     expect(r.stdout).toContain(
-      "line 3: professional 'ghost' is not declared in the config (declared: acme, other-pro)",
+      'line 3: professional: "ghost" is not a professional declared in the config (declared: acme, other-pro)',
     );
     expect(json(sb.run(['history', '0123456780', '--json'])).consents).toEqual([]);
     // dnc: an empty professional means every professional and is not checked
     const dnc = sb.write('dnc.csv', `number,professional\n${CALLEE},\n0123456780,ghost\n0123456781,acme\n`);
     const d = sb.run(['dnc', 'import', dnc]);
-    expect(d.stdout).toMatch(/2 imported, 1 rejected/);
-    expect(d.stdout).toMatch(/line 3: professional 'ghost'/);
+    expect(d.stdout).toMatch(/2 inserted, 0 updated, 0 unchanged, 1 rejected/);
+    expect(d.stdout).toMatch(/line 3: professional: "ghost"/);
   });
 
   it('a semicolon-separated file is refused as a whole with the fix, and creates no database', () => {

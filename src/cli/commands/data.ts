@@ -8,15 +8,33 @@
  * refusals R. 223-3 / D. 223-9; opposition list L. 223-1 (2020 wording).
  */
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import type { Config } from '../../config/schema';
+import { quoteValue } from '../../core/quote';
 import type { ImportKind } from '../../gate/store';
 import { ImportError, importFile } from '../../store/csv-import';
-import { parseCategories, parseDay, parseInstant, parseNumber, parseText } from '../args';
-import { loadCliConfig, requireProfessional, withRuntime } from '../context';
+import { CLI_ROWS, consentOf, contractOf, dncOf, professionalId, type RowContext } from '../../store/rows';
+import { asUsage, parseDay, parseInstant, parseNumber } from '../args';
+import { loadCliConfig, withRuntime } from '../context';
 import { CliError, EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import { formatImportReport } from '../format';
 
 type Common = { config?: string };
+
+/** The importer's row checks (src/store/rows.ts) with the command line's names and the config's professionals. */
+function rowContext(config: Config): RowContext {
+  return { ...CLI_ROWS, professionals: config.professionals.map((p) => p.id) };
+}
+
+/**
+ * "Now" per the configured clock, read before the store is opened so that the checks
+ * (a consent ends after it is collected…) judge the very instant that is recorded.
+ */
+function clockNow(config: Config): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the runtime, after the arguments
+  const { clockFromConfig } = require('../../main') as typeof import('../../main');
+  return clockFromConfig(config.clock).now().getTime();
+}
 
 export type ConsentAddOptions = Common & {
   professional: string;
@@ -29,33 +47,39 @@ export type ConsentAddOptions = Common & {
 };
 
 export async function consentAdd(number: string, opts: ConsentAddOptions, io: Io): Promise<number> {
-  const e164 = parseNumber(number, 'NUMBER');
-  const categories = opts.categories === undefined ? [] : parseCategories(opts.categories, '--categories');
-  const collectedAt = opts.collectedAt === undefined ? undefined : parseInstant(opts.collectedAt, '--collected-at');
-  const validUntil = opts.validUntil === undefined ? undefined : parseInstant(opts.validUntil, '--valid-until');
-  const slot = opts.slot === undefined ? undefined : parseInstant(opts.slot, '--slot');
-  const source = opts.source === undefined ? undefined : parseText(opts.source, '--source');
-  if (collectedAt && validUntil && validUntil.getTime() <= collectedAt.getTime()) {
-    throw new CliError(
-      `--valid-until: ${opts.validUntil} is not after --collected-at ${opts.collectedAt}; a consent ends after it is collected`,
-    );
-  }
   const config = loadCliConfig(opts.config);
-  const professional = requireProfessional(config, opts.professional);
+  const now = clockNow(config);
+  const c = asUsage(() =>
+    consentOf(
+      rowContext(config),
+      {
+        number,
+        professional: opts.professional,
+        categories: opts.categories,
+        collectedAt: opts.collectedAt,
+        validUntil: opts.validUntil,
+        slot: opts.slot,
+        source: opts.source,
+        automated: opts.automated ? 'true' : undefined,
+      },
+      now,
+    ),
+  );
   return withRuntime(config, async (rt) => {
-    const at = collectedAt ?? rt.clock.now();
     await rt.store.addConsent({
-      e164,
-      professional,
-      categories,
-      collectedAt: at,
-      ...(validUntil ? { validUntil } : {}),
-      ...(slot ? { slot } : {}),
-      ...(source ? { source } : {}),
-      ...(opts.automated ? { automated: true } : {}),
+      e164: c.e164,
+      professional: c.professional,
+      categories: c.categories,
+      collectedAt: new Date(c.collectedAt),
+      ...(c.validUntil !== null ? { validUntil: new Date(c.validUntil) } : {}),
+      ...(c.slot !== null ? { slot: new Date(c.slot) } : {}),
+      ...(c.source !== null ? { source: c.source } : {}),
+      ...(c.automated ? { automated: true } : {}),
     });
-    const scope = categories.length ? `categories ${categories.join(',')}` : 'every category';
-    io.out(`consent recorded: ${e164} → ${professional} (${scope}), collected ${at.toISOString()}\n`);
+    const scope = c.categories.length ? `categories ${c.categories.join(',')}` : 'every category';
+    io.out(
+      `consent recorded: ${c.e164} → ${c.professional} (${scope}), collected ${new Date(c.collectedAt).toISOString()}\n`,
+    );
     return EXIT_OK;
   });
 }
@@ -66,7 +90,7 @@ export async function consentWithdraw(number: string, opts: WithdrawOptions, io:
   const e164 = parseNumber(number, 'NUMBER');
   const when = opts.at === undefined ? undefined : parseInstant(opts.at, '--at');
   const config = loadCliConfig(opts.config);
-  const professional = requireProfessional(config, opts.professional);
+  const professional = asUsage(() => professionalId(rowContext(config), opts.professional));
   return withRuntime(config, async (rt) => {
     const at = when ?? rt.clock.now();
     const n = await rt.store.withdrawConsent(e164, professional, at);
@@ -82,21 +106,28 @@ export async function consentWithdraw(number: string, opts: WithdrawOptions, io:
 export type ContractAddOptions = Common & { professional: string; categories: string; start?: string; end?: string };
 
 export async function contractAdd(number: string, opts: ContractAddOptions, io: Io): Promise<number> {
-  const e164 = parseNumber(number, 'NUMBER');
-  const categories = parseCategories(opts.categories, '--categories');
-  const start = opts.start === undefined ? undefined : parseInstant(opts.start, '--start');
-  const end = opts.end === undefined ? undefined : parseInstant(opts.end, '--end');
-  if (start && end && end.getTime() <= start.getTime()) {
-    throw new CliError(`--end: ${opts.end} is not after --start ${opts.start}; a contract ends after it starts`);
-  }
   const config = loadCliConfig(opts.config);
-  const professional = requireProfessional(config, opts.professional);
+  const now = clockNow(config);
+  const k = asUsage(() =>
+    contractOf(
+      rowContext(config),
+      { number, professional: opts.professional, categories: opts.categories, start: opts.start, end: opts.end },
+      now,
+    ),
+  );
   return withRuntime(config, async (rt) => {
-    const from = start ?? rt.clock.now();
-    await rt.store.addContract({ e164, professional, categories, start: from, ...(end ? { end } : {}) });
+    const from = new Date(k.start);
+    const end = k.end === null ? undefined : new Date(k.end);
+    await rt.store.addContract({
+      e164: k.e164,
+      professional: k.professional,
+      categories: k.categories,
+      start: from,
+      ...(end ? { end } : {}),
+    });
     const until = end ? `until ${end.toISOString()}` : 'ongoing';
     io.out(
-      `contract recorded: ${e164} ↔ ${professional} (${categories.join(',')}), from ${from.toISOString()}, ${until}\n`,
+      `contract recorded: ${k.e164} ↔ ${k.professional} (${k.categories.join(',')}), from ${from.toISOString()}, ${until}\n`,
     );
     return EXIT_OK;
   });
@@ -105,14 +136,17 @@ export async function contractAdd(number: string, opts: ContractAddOptions, io: 
 export type DncAddOptions = Common & { professional?: string; reason?: string };
 
 export async function dncAdd(number: string, opts: DncAddOptions, io: Io): Promise<number> {
-  const e164 = parseNumber(number, 'NUMBER');
-  const reason = opts.reason === undefined ? undefined : parseText(opts.reason, '--reason');
   const config = loadCliConfig(opts.config);
-  const professional = opts.professional === undefined ? undefined : requireProfessional(config, opts.professional);
+  const d = asUsage(() => dncOf(rowContext(config), { number, professional: opts.professional, reason: opts.reason }));
   return withRuntime(config, async (rt) => {
     const addedAt = rt.clock.now();
-    await rt.store.addDnc({ e164, addedAt, ...(professional ? { professional } : {}), ...(reason ? { reason } : {}) });
-    io.out(`do-not-call recorded: ${e164} for ${professional ?? 'every professional'}\n`);
+    await rt.store.addDnc({
+      e164: d.e164,
+      addedAt,
+      ...(d.professional !== null ? { professional: d.professional } : {}),
+      ...(d.reason !== null ? { reason: d.reason } : {}),
+    });
+    io.out(`do-not-call recorded: ${d.e164} for ${d.professional ?? 'every professional'}\n`);
     return EXIT_OK;
   });
 }
@@ -123,7 +157,7 @@ export async function refusalAdd(number: string, opts: RefusalAddOptions, io: Io
   const e164 = parseNumber(number, 'NUMBER');
   const when = opts.at === undefined ? undefined : parseInstant(opts.at, '--at');
   const config = loadCliConfig(opts.config);
-  const professional = requireProfessional(config, opts.professional);
+  const professional = asUsage(() => professionalId(rowContext(config), opts.professional));
   return withRuntime(config, async (rt) => {
     const at = when ?? rt.clock.now();
     await rt.store.addRefusal(e164, professional, at);
@@ -150,7 +184,7 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
   const today = new Date();
   if (asOf !== undefined && asOf.getTime() > today.getTime()) {
     throw new CliError(
-      `--as-of: ${opts.asOf} is after today (${today.toISOString().slice(0, 10)}); give the date the list was downloaded`,
+      `--as-of: ${quoteValue(opts.asOf)} is after today (${today.toISOString().slice(0, 10)}); give the date the list was downloaded`,
     );
   }
   // A database this import creates is removed again if the file is rejected as a whole.
@@ -191,7 +225,7 @@ function readableFile(file: string): void {
   try {
     accessSync(file, constants.R_OK);
   } catch {
-    throw new CliError(`FILE: cannot read '${file}'; check the path and its permissions`);
+    throw new CliError(`FILE: cannot read ${quoteValue(file)}; check the path and its permissions`);
   }
-  if (!statSync(file).isFile()) throw new CliError(`FILE: '${file}' is not a file`);
+  if (!statSync(file).isFile()) throw new CliError(`FILE: ${quoteValue(file)} is not a file`);
 }
