@@ -32,8 +32,8 @@ const CSV_HELP = {
   ],
   contract: [
     'a header line naming the columns, in any order:',
-    '  required: number, professional, start',
-    '  optional: categories (a|b), end (empty = ongoing)',
+    '  required: number, professional, categories (a|b), start',
+    '  optional: end (empty = ongoing)',
   ],
   dnc: [
     'a header line naming the columns, in any order:',

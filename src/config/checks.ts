@@ -4,6 +4,7 @@
  * They run on the raw YAML value, whatever else is wrong, so that every
  * problem is reported at once.
  */
+import { quoteValue } from '../core/quote';
 import type { Problem } from './problems';
 
 type Raw = Record<string, unknown>;
@@ -17,7 +18,10 @@ function ids(list: unknown, what: string, problems: Problem[]): Map<string, numb
     if (!isObj(item) || typeof item.id !== 'string') return;
     const first = seen.get(item.id);
     if (first !== undefined)
-      problems.push({ path: `${what}[${i}].id`, message: `duplicate id '${item.id}' (also ${what}[${first}].id)` });
+      problems.push({
+        path: `${what}[${i}].id`,
+        message: `duplicate id ${quoteValue(item.id)} (also ${what}[${first}].id)`,
+      });
     else seen.set(item.id, i);
   });
   return seen;
@@ -34,7 +38,7 @@ export function crossChecks(raw: Raw): Problem[] {
       if (isObj(c) && typeof c.professional === 'string' && pros.size > 0 && !pros.has(c.professional)) {
         problems.push({
           path: `campaigns[${i}].professional`,
-          message: `unknown professional '${c.professional}' (declared: ${declared})`,
+          message: `unknown professional ${quoteValue(c.professional)} (declared: ${declared})`,
         });
       }
     });
@@ -45,7 +49,7 @@ export function crossChecks(raw: Raw): Problem[] {
     if (!camps.has(dc)) {
       problems.push({
         path: 'defaultCampaign',
-        message: `unknown campaign '${dc}' (declared: ${[...camps.keys()].join(', ') || 'none'}); name a campaign or write the default campaign inline`,
+        message: `unknown campaign ${quoteValue(dc)} (declared: ${[...camps.keys()].join(', ') || 'none'}); name a campaign or write the default campaign inline`,
       });
     }
   } else if (dc === undefined || isObj(dc)) {
@@ -54,7 +58,7 @@ export function crossChecks(raw: Raw): Problem[] {
       if (pros.size > 0 && !pros.has(d.professional)) {
         problems.push({
           path: 'defaultCampaign.professional',
-          message: `unknown professional '${d.professional}' (declared: ${declared})`,
+          message: `unknown professional ${quoteValue(d.professional)} (declared: ${declared})`,
         });
       }
     } else if (d.professional === undefined && pros.size > 1) {
@@ -67,7 +71,7 @@ export function crossChecks(raw: Raw): Problem[] {
     if (camps.has(did)) {
       problems.push({
         path: 'defaultCampaign.id',
-        message: `'${did}' is also a campaign id; give the inline default campaign another id, or write defaultCampaign: ${did}`,
+        message: `${quoteValue(did)} is also a campaign id; give the inline default campaign another id, or write defaultCampaign: ${did}`,
       });
     }
   }

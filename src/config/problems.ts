@@ -3,6 +3,7 @@
  * written as in the YAML (campaigns[2].dialing), the message saying what is
  * expected. Input values are not echoed for fields that may hold credentials.
  */
+import { quoteValue } from '../core/quote';
 import type { z } from 'zod';
 import { closest, knownKeys } from './suggest';
 
@@ -29,8 +30,7 @@ const SECRET = /password|secret|token/i;
 
 function show(v: unknown, path: readonly PropertyKey[]): string {
   if (path.some((p) => typeof p === 'string' && SECRET.test(p))) return kind(v);
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
-    return `${kind(v)} ${JSON.stringify(v)}`;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return `${kind(v)} ${quoteValue(v)}`;
   return kind(v);
 }
 

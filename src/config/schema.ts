@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { Campaign, Policy, Professional } from '../core/types';
+import { isJudgeableInstant, MAX_YEAR, MIN_YEAR, parseCalendarDate, parseInstant } from '../core/instant';
 import { DEFAULT_POLICY, SECTORS } from '../core/types';
 import { asteriskConfigSchema, type AsteriskConfig } from '../pbx/asterisk/config';
 import { freeswitchConfigSchema, type FreeswitchConfig } from '../pbx/freeswitch/config';
@@ -49,24 +50,29 @@ export const DEFAULT_SQLITE_PATH = './data/callgate.db';
 export const DEFAULT_DEADLINE_MS = 500;
 export const DEFAULT_CAMPAIGN_ID = 'default';
 
-/** An instant with an explicit offset: '2026-11-30T10:00:00+01:00' or '…Z'. */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
+/**
+ * An instant, read by core's one date parser (src/core/instant.ts), the same as the command
+ * line's and the importer's: '2026-11-30T10:00:00+01:00', '…Z', '2026-11-30T10:00' (Paris time),
+ * '2026-11-30T10:00[America/Martinique]'. A YAML date the parser refuses is a config problem.
+ */
 export const instant = z.union([z.date(), z.string()]).transform((v, ctx) => {
-  if (v instanceof Date) return v;
-  const t = ISO_INSTANT.test(v) ? Date.parse(v) : NaN;
-  if (Number.isNaN(t)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected an ISO-8601 instant with an offset, e.g. 2026-11-30T10:00:00+01:00 or 2026-11-30T09:00:00Z (got '${v}')`,
-    });
+  if (v instanceof Date) {
+    if (isJudgeableInstant(v)) return v;
+    ctx.addIssue({ code: 'custom', message: `expected an instant in the years ${MIN_YEAR}–${MAX_YEAR}` });
     return z.NEVER;
   }
-  return new Date(t);
+  const r = parseInstant(v);
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', message: r.error });
+    return z.NEVER;
+  }
+  return r.value;
 });
 
-const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), {
-  message: 'expected a date YYYY-MM-DD, e.g. 2026-08-11',
+/** A calendar date YYYY-MM-DD (Europe/Paris), by the same parser. */
+const isoDate = z.string().superRefine((v, ctx) => {
+  const r = parseCalendarDate(v);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
 });
 
 const days = z.number().int().min(0);

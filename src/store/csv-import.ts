@@ -123,7 +123,8 @@ const COLUMNS: Record<ImportKind, { all: string[]; required: string[] }> = {
   },
   contract: {
     all: ['number', 'professional', 'categories', 'start', 'end'],
-    required: ['number', 'professional', 'start'],
+    // a contract must say what it is about (L. 223-1 al. 4), as `contract add --categories` does
+    required: ['number', 'professional', 'categories', 'start'],
   },
   dnc: { all: ['number', 'professional', 'reason'], required: ['number'] },
   opposition: { all: ['number'], required: ['number'] },

@@ -166,7 +166,9 @@ describe('callgate … import', () => {
     const r = sb.run(['consent', 'import', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/required: number, professional, collected_at/);
-    expect(sb.run(['contract', 'import', '--help']).stdout).toMatch(/required: number, professional, start/);
+    expect(sb.run(['contract', 'import', '--help']).stdout).toMatch(
+      /required: number, professional, categories \(a\|b\), start/,
+    );
     expect(sb.run(['dnc', 'import', '--help']).stdout).toMatch(/required: number\n/);
     expect(sb.run(['opposition', 'import', '--help']).stdout).toMatch(/one number per line/);
     expect(r.stdout).toMatch(/Professional ids must be declared in the config: a line naming another one is rejected/);

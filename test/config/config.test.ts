@@ -91,7 +91,7 @@ log: {level: loud, decisions: some}
     expect(byPath['store.driver']).toBe('expected one of sqlite|memory');
     expect(byPath['policy.maxAttempts']).toBe('must be at least 1');
     expect(byPath['policy.failMode']).toMatch(/^expected one of closed\|open/);
-    expect(byPath['professionals[0].callerIds[0]']).toMatch(/'12345' is not a valid phone number/);
+    expect(byPath['professionals[0].callerIds[0]']).toMatch(/"12345" is not a valid phone number/);
     expect(byPath['campaigns[2].dialing']).toMatch(/^expected one of manual\|automated\|prerecorded/);
     expect(byPath['gate.deadlineMs']).toBe('must be at least 1');
     expect(byPath['log.level']).toMatch(/^expected one of fatal\|error\|warn\|info\|debug\|trace\|silent/);
@@ -144,8 +144,8 @@ campaigns:
   - {id: b, professional: globex, dialing: manual}
 `);
     expect(problems).toEqual([
-      { path: 'campaigns[1].id', message: "duplicate id 'a' (also campaigns[0].id)" },
-      { path: 'campaigns[2].professional', message: "unknown professional 'globex' (declared: acme)" },
+      { path: 'campaigns[1].id', message: 'duplicate id "a" (also campaigns[0].id)' },
+      { path: 'campaigns[2].professional', message: 'unknown professional "globex" (declared: acme)' },
     ]);
   });
 
@@ -181,13 +181,32 @@ campaigns:
       mode: 'shifted',
       start: new Date('2026-11-30T09:00:00Z'),
     });
-    expect(problemsOf(`${MINIMAL}\nclock: {mode: fixed, at: '2026-11-30 10:00'}\n`)).toEqual([
-      { path: 'clock.at', message: expect.stringMatching(/expected an ISO-8601 instant with an offset/) },
+    expect(problemsOf(`${MINIMAL}\nclock: {mode: fixed, at: '30/11/2026 10:00'}\n`)).toEqual([
+      { path: 'clock.at', message: expect.stringMatching(/is not a date or date-time callgate reads; accepted: /) },
     ]);
     expect(problemsOf(`${MINIMAL}\nclock: {mode: fixed}\n`)[0]!.path).toBe('clock.at');
     expect(problemsOf(`${MINIMAL}\nclock: {mode: warp}\n`)).toEqual([
       { path: 'clock.mode', message: 'expected one of system|fixed|shifted' },
     ]);
+  });
+
+  it('reads clock instants and regime dates with the one date parser the CLI and the importer use (issue 11.4)', () => {
+    const at = (text: string) =>
+      (parseConfig(`${MINIMAL}\nclock: {mode: fixed, at: '${text}'}\n`, 't').clock as { at: Date }).at;
+    expect(at('2026-11-30 10:00')).toEqual(new Date('2026-11-30T09:00:00Z')); // Paris time, as on the command line
+    expect(at('2026-11-30T20:30[Europe/Paris]')).toEqual(new Date('2026-11-30T19:30:00Z'));
+    expect(at('2026-11-30T10:00[America/Martinique]')).toEqual(new Date('2026-11-30T14:00:00Z'));
+    const problem = (text: string) => problemsOf(`${MINIMAL}\nclock: {mode: fixed, at: '${text}'}\n`);
+    expect(problem('2026-10-25T02:30')).toEqual([
+      { path: 'clock.at', message: expect.stringMatching(/happens twice in Europe\/Paris/) },
+    ]);
+    expect(problem('2026-11-30T10:00+15:00')[0]!.message).toMatch(/not a real UTC offset/);
+    expect(problem('2026-11')[0]!.message).toMatch(/is not a date or date-time/);
+    expect(problem('9999-11-30T10:00Z')[0]!.message).toMatch(/year 9999 is outside/);
+    expect(problemsOf(`${MINIMAL}\npolicy: {consentRegimeStart: '2026-02-30'}\n`)).toEqual([
+      { path: 'policy.consentRegimeStart', message: expect.stringMatching(/day 30 does not exist in 2026-02/) },
+    ]);
+    expect(problemsOf(`${MINIMAL}\npolicy: {consentRegimeStart: '0026-08-11'}\n`)[0]!.message).toMatch(/year 0026/);
   });
 
   it('resolves the default campaign by id, inline, or refuses an ambiguous or unknown one', () => {
@@ -205,7 +224,7 @@ campaigns:
     ]);
     expect(problemsOf(`${two}defaultCampaign: y\n`)[0]).toMatchObject({
       path: 'defaultCampaign',
-      message: expect.stringMatching(/unknown campaign 'y'/),
+      message: expect.stringMatching(/unknown campaign "y"/),
     });
     expect(problemsOf(`${two}defaultCampaign: {professional: initech}\n`)[0]).toMatchObject({
       path: 'defaultCampaign.professional',

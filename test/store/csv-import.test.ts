@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -370,6 +371,63 @@ describe('csv-parse, behind the line guard', () => {
     expect(counts().consents).toBe(24_999);
     expect((await facts('+33610024999')).consents).toEqual([
       { professional: 'acme', categories: [], collectedAt: new Date('2026-09-01T10:00:00Z'), source: 'src, 24999' },
+    ]);
+  });
+});
+
+describe('the line guard keeps every physical line one record (property)', () => {
+  const mem = () => new MemoryStore();
+  type Line = { kind: 'good'; source: string } | { kind: 'U' | 'C' | 'Q' | 'L' | 'blank' };
+  const field = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const text = fc
+    .string({ unit: fc.constantFrom('a', 'é', ' ', ',', '"', 'x', '😀', ';'), minLength: 1, maxLength: 30 })
+    .filter((v) => v.trim() !== '');
+  const line: fc.Arbitrary<Line> = fc.oneof(
+    { weight: 5, arbitrary: text.map((source) => ({ kind: 'good' as const, source })) },
+    fc.constantFrom<Line>({ kind: 'U' }, { kind: 'C' }, { kind: 'Q' }, { kind: 'L' }, { kind: 'blank' }),
+  );
+
+  test('a broken line is rejected with its number and changes nothing else', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), async (lines, crlf) => {
+        const nl = crlf ? '\r\n' : '\n';
+        const out = ['number,professional,collected_at,source'];
+        const expected = new Map<string, string>();
+        const bad: number[] = [];
+        lines.forEach((l, i) => {
+          const number = `+336100${String(i).padStart(5, '0')}`;
+          const head = `${number},acme,2026-09-01,`;
+          if (l.kind === 'good') {
+            out.push(head + field(l.source));
+            expected.set(number, l.source.trim());
+          } else if (l.kind === 'blank') out.push('');
+          else {
+            out.push(head + { U: '"open', C: '"closed"x', Q: 'in"side', L: 'x'.repeat(20_000) }[l.kind]);
+            bad.push(i + 2);
+          }
+        });
+        const good = expected.size;
+        if (good === 0 || bad.length > good) return; // the more-than-half rule is tested elsewhere
+        const store = mem();
+        const report = await importFile(store, 'consent', write('p.csv', out.join(nl) + nl), { now });
+        expect(report.errors.map((e) => e.line)).toEqual(bad);
+        expect(report).toMatchObject({ inserted: good, rejected: bad.length, lines: good + bad.length });
+        for (const [number, source] of expected)
+          expect((await store.history(number)).consents.map((c) => c.source)).toEqual([source]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('a long line at the end without a newline, and one inside a chunk', async () => {
+    const store = mem();
+    const long = 'x'.repeat(20_000);
+    const csv = `number,professional,collected_at,source\n0612345678,acme,2026-09-01,${long}\n0612345679,acme,2026-09-01,ok\n0612345680,acme,2026-09-01,ok\n0612345681,acme,2026-09-01,${long}`;
+    const report = await importFile(store, 'consent', write('l.csv', csv), { now });
+    expect(report).toMatchObject({ lines: 4, inserted: 2, rejected: 2 });
+    expect(report.errors.map((e) => [e.line, e.message.slice(0, 25)])).toEqual([
+      [2, 'the line is longer than 1'],
+      [5, 'the line is longer than 1'],
     ]);
   });
 });
