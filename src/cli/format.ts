@@ -1,5 +1,5 @@
 /** Plain-text renderings of import reports and histories (the JSON forms are the data itself). */
-import { decisionToJson } from '../core';
+import { decisionToJson, quoteValue } from '../core';
 import type { History, ImportKind } from '../gate/store';
 import type { ImportReport } from '../store/csv-import';
 
@@ -9,7 +9,7 @@ export function formatImportReport(kind: ImportKind, file: string, r: ImportRepo
     kind === 'opposition'
       ? `${r.inserted} number(s) on the list (it replaces the previous one), ${r.unchanged} repeated`
       : `${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged`;
-  const lines = [`${kind} import of ${file}: ${r.lines} line(s): ${counts}, ${r.rejected} rejected`];
+  const lines = [`${kind} import of ${quoteValue(file, 240)}: ${r.lines} line(s): ${counts}, ${r.rejected} rejected`];
   if (r.rejected > 0) {
     lines.push(`the file was imported WITHOUT the ${r.rejected} rejected line(s); correct them and import them again:`);
     for (const e of r.errors) lines.push(`  line ${e.line}: ${e.message}`);

@@ -130,6 +130,9 @@ const COLUMNS: Record<ImportKind, { all: string[]; required: string[] }> = {
   opposition: { all: ['number'], required: ['number'] },
 };
 
+/** A file name in a message: quoted and escaped like any value given, with room for a long path. */
+export const shownFile = (file: string): string => quoteValue(file, 240);
+
 const BATCH = 2000;
 const MAX_ERRORS = 100;
 /** A longer line is rejected (its bytes are skipped, never held): no field of these files is that long. */
@@ -302,7 +305,7 @@ class LineGuard extends Transform {
       const line = bytes.subarray(start, nl + 1);
       if (!isUtf8(line)) {
         throw new ImportError(
-          `${this.file}: line ${lineAt(this.file, this.offset + start)} is not UTF-8 ("${showBadBytes(line)}"); the file must be UTF-8 and looks like Latin-1 or Windows-1252 (Excel's plain "CSV"): ${SAVE_AS_UTF8}; nothing was imported`,
+          `${shownFile(this.file)}: line ${lineAt(this.file, this.offset + start)} is not UTF-8 ("${showBadBytes(line)}"); the file must be UTF-8 and looks like Latin-1 or Windows-1252 (Excel's plain "CSV"): ${SAVE_AS_UTF8}; nothing was imported`,
         );
       }
       start = nl + 1;
@@ -331,7 +334,7 @@ function sniffFirstLine(file: string, kind: ImportKind): void {
     fs.closeSync(fd);
   }
   if (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
-    throw new ImportError(`${file} is UTF-16 text (Excel's "Unicode text"), not UTF-8 CSV; ${SAVE_AS_UTF8}`);
+    throw new ImportError(`${shownFile(file)} is UTF-16 text (Excel's "Unicode text"), not UTF-8 CSV; ${SAVE_AS_UTF8}`);
   let end = head.subarray(0, n).indexOf(10);
   if (end === -1) end = n;
   const first = head
@@ -342,7 +345,7 @@ function sniffFirstLine(file: string, kind: ImportKind): void {
   if (first.includes(';') && !first.includes(',')) {
     const what = kind === 'opposition' ? 'first line' : 'header';
     throw new ImportError(
-      `${file}: the ${what} ${JSON.stringify(first.length > 120 ? first.slice(0, 120) + '…' : first)} is separated by semicolons (Excel's default in French); the importer reads commas: export the file with commas as the field separator (LibreOffice: Save As > Text CSV > Edit filter settings > field delimiter ","; or replace every ; by , in a text editor when no field contains a comma or a semicolon), then import it again; nothing was imported`,
+      `${shownFile(file)}: the ${what} ${JSON.stringify(first.length > 120 ? first.slice(0, 120) + '…' : first)} is separated by semicolons (Excel's default in French); the importer reads commas: export the file with commas as the field separator (LibreOffice: Save As > Text CSV > Edit filter settings > field delimiter ","; or replace every ; by , in a text editor when no field contains a comma or a semicolon), then import it again; nothing was imported`,
     );
   }
 }
@@ -517,7 +520,7 @@ function checkHeader(kind: ImportKind, file: string, header: string[]): string[]
   const unknown = names.filter((n) => !spec.all.includes(n));
   if (unknown.length > 0) {
     throw new ImportError(
-      `${file}: unknown column(s) ${unknown
+      `${shownFile(file)}: unknown column(s) ${unknown
         .slice(0, 10)
         .map((u) => quoteValue(u))
         .join(
@@ -527,11 +530,11 @@ function checkHeader(kind: ImportKind, file: string, header: string[]): string[]
   }
   const dup = names.filter((n, i) => names.indexOf(n) !== i);
   if (dup.length > 0)
-    throw new ImportError(`${file}: column(s) ${[...new Set(dup)].join(', ')} appear twice in the header`);
+    throw new ImportError(`${shownFile(file)}: column(s) ${[...new Set(dup)].join(', ')} appear twice in the header`);
   const missing = spec.required.filter((r) => !names.includes(r));
   if (missing.length > 0) {
     throw new ImportError(
-      `${file}: the header lacks the required column(s) ${missing.join(', ')}; a ${kind} file needs ${spec.required.join(', ')}`,
+      `${shownFile(file)}: the header lacks the required column(s) ${missing.join(', ')}; a ${kind} file needs ${spec.required.join(', ')}`,
     );
   }
   return names;
@@ -558,10 +561,11 @@ function openInput(file: string, kind: ImportKind): fs.ReadStream {
   try {
     st = fs.statSync(file);
   } catch (err) {
-    throw new ImportError(`cannot read ${file}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new ImportError(`cannot read ${shownFile(file)}: ${(err as Error).message}`, undefined, { cause: err });
   }
-  if (!st.isFile()) throw new ImportError(`${file} is not a regular file`);
-  if (st.size === 0) throw new ImportError(`${file} is empty: expected a header line and at least one data line`);
+  if (!st.isFile()) throw new ImportError(`${shownFile(file)} is not a regular file`);
+  if (st.size === 0)
+    throw new ImportError(`${shownFile(file)} is empty: expected a header line and at least one data line`);
   sniffFirstLine(file, kind);
   return fs.createReadStream(file, { highWaterMark: 1 << 20 });
 }
@@ -626,7 +630,7 @@ export async function importFile(
             const problem = BAD_LINES[only[1]!] ?? 'unreadable line';
             // a broken header is not a bad data line: the next line must not be read as the header
             if (header === undefined && kind !== 'opposition')
-              throw new ImportError(`${file}: the header (line ${line}) is unreadable: ${problem}`);
+              throw new ImportError(`${shownFile(file)}: the header (line ${line}) is unreadable: ${problem}`);
             reject(line, problem);
             continue;
           }
@@ -664,15 +668,15 @@ export async function importFile(
       }
     }
     if (header === undefined)
-      throw new ImportError(`${file} is empty: expected a header line and at least one data line`);
-    if (report.lines === 0) throw new ImportError(`${file} has a header but no data lines`);
+      throw new ImportError(`${shownFile(file)} is empty: expected a header line and at least one data line`);
+    if (report.lines === 0) throw new ImportError(`${shownFile(file)} has a header but no data lines`);
     if (report.rejected / report.lines > maxRatio) {
       const first = report.errors
         .slice(0, 3)
         .map((e) => `line ${e.line}: ${e.message}`)
         .join('; ');
       throw new ImportError(
-        `${file}: ${report.rejected} of ${report.lines} lines are invalid (more than ${Math.round(maxRatio * 100)} %), so nothing was imported; first problems: ${first}`,
+        `${shownFile(file)}: ${report.rejected} of ${report.lines} lines are invalid (more than ${Math.round(maxRatio * 100)} %), so nothing was imported; first problems: ${first}`,
         { ...report },
       );
     }
@@ -687,6 +691,8 @@ export async function importFile(
     input.destroy();
     if (session) await session.rollback().catch(() => undefined);
     if (err instanceof ImportError) throw err;
-    throw new ImportError(`${file}: ${(err as Error).message}; nothing was imported`, undefined, { cause: err });
+    throw new ImportError(`${shownFile(file)}: ${(err as Error).message}; nothing was imported`, undefined, {
+      cause: err,
+    });
   }
 }

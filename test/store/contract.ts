@@ -493,7 +493,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       expect((await store.history(OTHER)).opposition).toEqual({ listed: true, asOf: d('2026-06-01T00:00:00Z') });
     });
 
-    test('imports are idempotent on the natural key: the same rows twice add nothing and are counted', async () => {
+    test('imports merge on the natural key: the same rows twice change nothing and are counted (ImportCommitResult)', async () => {
       const consents = [
         { e164: NUM, professional: PRO, categories: ['a', 'b'], collectedAt: d('2026-09-01T00:00:00Z') },
         { e164: NUM, professional: PRO2, categories: ['a', 'b'], collectedAt: d('2026-09-01T00:00:00Z') },
@@ -502,22 +502,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
         { e164: OTHER, professional: PRO, categories: ['a', 'b'], collectedAt: d('2026-09-01T00:00:00Z') },
       ];
       const first = await store.beginImport('consent');
-      // the last row repeats the first inside the same import (other non-key fields do not matter)
+      // the last row repeats the first inside the same import: merged into it (a missing source is filled in)
       await first.consents([...consents, { ...consents[0], source: 'again' }]);
-      expect(await first.commit()).toEqual({ inserted: 5, duplicates: 1 });
+      expect(await first.commit()).toEqual({ inserted: 5, updated: 1, unchanged: 0 });
       const again = await store.beginImport('consent');
       await again.consents(consents);
-      expect(await again.commit()).toEqual({ inserted: 0, duplicates: 5 });
+      expect(await again.commit()).toEqual({ inserted: 0, updated: 0, unchanged: 5 });
       expect((await facts()).consents).toHaveLength(4);
-      expect((await facts()).consents.filter((c) => c.source === 'again')).toEqual([]);
+      expect((await facts()).consents.filter((c) => c.source === 'again')).toHaveLength(1);
 
       const contracts = [
         { e164: NUM, professional: PRO, categories: ['x'], start: d('2026-01-01T00:00:00Z') },
         { e164: NUM, professional: PRO, categories: ['x'], start: d('2026-02-01T00:00:00Z') },
       ];
       for (const expected of [
-        { inserted: 2, duplicates: 0 },
-        { inserted: 0, duplicates: 2 },
+        { inserted: 2, updated: 0, unchanged: 0 },
+        { inserted: 0, updated: 0, unchanged: 2 },
       ]) {
         const s = await store.beginImport('contract');
         await s.contracts(contracts);
@@ -532,33 +532,38 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       ];
       const s = await store.beginImport('dnc');
       await s.dnc(dnc);
-      expect(await s.commit()).toEqual({ inserted: 2, duplicates: 1 });
+      // the third row repeats the first's key: its reason fills the empty one, its later date is not taken
+      expect(await s.commit()).toEqual({ inserted: 2, updated: 1, unchanged: 0 });
       expect((await facts()).dnc).toEqual([
-        { addedAt: d('2026-01-01T00:00:00Z') },
+        { addedAt: d('2026-01-01T00:00:00Z'), reason: 'later' },
         { professional: PRO, addedAt: d('2026-01-01T00:00:00Z') },
       ]);
 
       const opp = await store.beginImport('opposition', { asOf: d('2026-05-01T00:00:00Z') });
       await opp.opposition([NUM, OTHER, NUM]);
-      expect(await opp.commit()).toEqual({ inserted: 2, duplicates: 1 });
+      expect(await opp.commit()).toEqual({ inserted: 2, updated: 0, unchanged: 1 });
     });
 
-    test('adding an equal consent, contract or dnc row again is a no-op; a withdrawn consent stays withdrawn', async () => {
+    test('adding an equal consent, contract or dnc row again is a no-op; a withdrawn consent stays withdrawn; an end is taken', async () => {
       const c = { e164: NUM, professional: PRO, categories: ['a'], collectedAt: d('2026-09-01T00:00:00Z') };
       await store.addConsent(c);
       expect(await store.withdrawConsent(NUM, PRO, d('2026-10-01T00:00:00Z'))).toBe(1);
       await store.addConsent(c);
       const s = await store.beginImport('consent');
       await s.consents([c]);
-      expect(await s.commit()).toEqual({ inserted: 0, duplicates: 1 });
+      expect(await s.commit()).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
       expect((await facts()).consents).toEqual([
         { professional: PRO, categories: ['a'], collectedAt: c.collectedAt, withdrawnAt: d('2026-10-01T00:00:00Z') },
       ]);
 
       const k = { e164: NUM, professional: PRO, categories: [], start: d('2026-01-01T00:00:00Z') };
       await store.addContract(k);
+      // issue 11.1: the same contract with an end is merged into it, and adding it without the end again changes nothing
       await store.addContract({ ...k, end: d('2026-06-01T00:00:00Z') });
-      expect((await facts()).contracts).toEqual([{ professional: PRO, categories: [], start: k.start }]);
+      await store.addContract(k);
+      expect((await facts()).contracts).toEqual([
+        { professional: PRO, categories: [], start: k.start, end: d('2026-06-01T00:00:00Z') },
+      ]);
 
       await store.addDnc({ e164: NUM, addedAt: d('2026-01-01T00:00:00Z'), reason: 'asked' });
       await store.addDnc({ e164: NUM, addedAt: d('2026-02-01T00:00:00Z') });

@@ -51,7 +51,16 @@ describe('rows: the command line and the importer refuse the same things with th
     fc.assert(
       fc.property(
         fc.record({
-          number: pick(undefined, '', '0612345678', '(01) 23 45 67 89', '112', 'abc', '06--12 34 56 78', '+33 6 12 34 56 78'),
+          number: pick(
+            undefined,
+            '',
+            '0612345678',
+            '(01) 23 45 67 89',
+            '112',
+            'abc',
+            '06--12 34 56 78',
+            '+33 6 12 34 56 78',
+          ),
           professional: pick(undefined, 'acme', 'ghost', '', 'Acme'),
           categories: cats('|'),
           collectedAt: dates,
@@ -120,7 +129,10 @@ describe('rows: the command line and the importer refuse the same things with th
       ok: false,
       message: 'valid_until: "2026-11-01" is not after collected_at "2026-11-02"; a consent ends after it is collected',
     });
-    expect(refused({ ...base, withdrawnAt: '2026-11-01' })).toMatchObject({ ok: false, message: /is before collected_at/ });
+    expect(refused({ ...base, withdrawnAt: '2026-11-01' })).toMatchObject({
+      ok: false,
+      message: /is before collected_at/,
+    });
     expect(refused({ ...base, collectedAt: '0026-11-02' })).toMatchObject({ ok: false, message: /year 0026/ });
     expect(refused({ ...base, validUntil: '9999-11-02' })).toMatchObject({ ok: false, message: /year 9999/ });
     expect(refused({ ...base, source: 'x'.repeat(2 * 1024 * 1024) })).toMatchObject({

@@ -213,7 +213,7 @@ export async function importCommand(kind: ImportKind, file: string, opts: Import
         ? e.report.errors.map((x) => `  line ${x.line}: ${x.message}`)
         : [];
     throw new CliError(
-      `${kind} import of ${file} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`,
+      `${kind} import of ${quoteValue(file, 240)} rejected as a whole, nothing written: ${why} [CG_ERR_IMPORT]`,
       2,
       lines,
     );
