@@ -44,6 +44,7 @@ import {
   frequencyWindowStart,
   isJudgeableInstant,
   locateCallee,
+  quoteValue,
 } from '../core';
 import { regimeAt } from '../core/regime';
 import type { CallAttempt, Campaign, Decision, Policy, Professional } from '../core/types';
@@ -416,7 +417,7 @@ export class Gate implements GateService {
     this.unknownCampaigns.add(id);
     this.log.warn(
       { campaignId: id, defaultCampaign: this.config.defaultCampaign.id },
-      `unknown campaign id '${id}': judged as the default campaign (add it to campaigns: in callgate.yaml)`,
+      `unknown campaign id ${quoteValue(id)}: judged as the default campaign (add it to campaigns: in callgate.yaml)`,
     );
   }
 }

@@ -4,6 +4,7 @@
  * message says what to fix (CG_ERR_STORE_OPEN, CG_ERR_STORE_NOT_SQLITE,
  * CG_ERR_STORE_SCHEMA).
  */
+import { quoteValue } from '../core/quote';
 import type { Store } from '../gate/store';
 import { storeError } from './memory/common';
 import { MemoryStore } from './memory/memory-store';
@@ -23,7 +24,7 @@ export function openStore(cfg: StoreConfig, sqlite: Omit<SqliteOptions, 'busyTim
     default:
       throw storeError(
         'CG_ERR_STORE_OPEN',
-        `store.driver ${JSON.stringify((cfg as { driver?: unknown } | undefined)?.driver)} is not supported here; use 'sqlite' (with store.path) or 'memory'`,
+        `store.driver ${quoteValue((cfg as { driver?: unknown } | undefined)?.driver)} is not supported here; use 'sqlite' (with store.path) or 'memory'`,
       );
   }
 }

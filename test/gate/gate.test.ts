@@ -69,7 +69,7 @@ describe('Gate.decide', () => {
     const { gate, log } = gateWith(store);
     const d = await gate.decide(attempt({ campaignId: 'nope' }));
     expect(d.campaign.id).toBe('default');
-    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id 'nope'/.test(l.msg))).toHaveLength(1);
+    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id "nope"/.test(l.msg))).toHaveLength(1);
   });
 
   it('blocks the 5th attempt in sequence (FREQ-1)', async () => {
@@ -515,7 +515,7 @@ describe('Gate logging', () => {
     await gate.decide(attempt({ callerId: { number: '', presentation: 'restricted' } }));
     await gate.decide(attempt({ campaignId: 'nope' }));
     expect(log.lines().filter((l) => l.msg === 'decision')).toEqual([]);
-    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id 'nope'/.test(l.msg))).toHaveLength(1);
+    expect(log.lines().filter((l) => l.level === 'warn' && /unknown campaign id "nope"/.test(l.msg))).toHaveLength(1);
     // every decision is in the audit all the same
     expect((await store.history(CONSUMER)).decisions).toHaveLength(3);
   });

@@ -11,6 +11,7 @@
  * opposition list (L. 223-1, 2020 wording), attempts (D. 223-9 al. 3).
  */
 import { decisionFromJson, decisionToJson } from '../../core/decision-json';
+import { quoteValue } from '../../core/quote';
 import type { Decision } from '../../core/types';
 import { encodeRules, decodeRules } from '../audit-rules';
 import type { CallOutcome, ImportKind } from '../../gate/store';
@@ -43,7 +44,7 @@ export function encodeCategories(categories: readonly string[], what: string): s
     if (typeof c !== 'string' || c.length === 0 || c.includes(CATEGORY_SEPARATOR)) {
       throw storeError(
         'CG_ERR_STORE_INVALID',
-        `${what}: category ${JSON.stringify(c)} is invalid (categories must be non-empty strings without the U+001F character)`,
+        `${what}: category ${quoteValue(c)} is invalid (categories must be non-empty strings without the U+001F character)`,
       );
     }
   }
@@ -58,7 +59,7 @@ export function checkNumber(e164: unknown, what: string): string {
   if (typeof e164 !== 'string' || !/^\+[1-9]\d{4,14}$/.test(e164)) {
     throw storeError(
       'CG_ERR_STORE_INVALID',
-      `${what}: number ${JSON.stringify(e164)} is not E.164 (normalize it with core before calling the store)`,
+      `${what}: number ${quoteValue(e164)} is not E.164 (normalize it with core before calling the store)`,
     );
   }
   return e164;
@@ -66,7 +67,7 @@ export function checkNumber(e164: unknown, what: string): string {
 
 export function checkText(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.length === 0) {
-    throw storeError('CG_ERR_STORE_INVALID', `${what} must be a non-empty string, got ${JSON.stringify(v)}`);
+    throw storeError('CG_ERR_STORE_INVALID', `${what} must be a non-empty string, got ${quoteValue(v)}`);
   }
   return v;
 }
