@@ -117,6 +117,30 @@ describe('callgate … import', () => {
     expect(again.stdout).toMatch(/2 line\(s\): 0 inserted, 0 updated, 2 unchanged, 0 rejected/);
   });
 
+  it('a consent file imported again with withdrawals blocks the withdrawn numbers at once (issue 11.1)', () => {
+    const header = 'number,professional,categories,collected_at,withdrawn_at,source';
+    const first = sb.write(
+      'c1.csv',
+      `${header}\n${CALLEE},acme,energy,2026-11-01,,web 1\n0123456780,acme,energy,2026-11-01,,web 2\n`,
+    );
+    expect(sb.run(['consent', 'import', first]).stdout).toMatch(/2 inserted, 0 updated, 0 unchanged/);
+    expect(sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H]).code).toBe(0);
+    const later = sb.write(
+      'c2.csv',
+      `${header}\n${CALLEE},acme,energy,2026-11-01,2026-11-20T18:00,web 1\n0123456780,acme,energy,2026-11-01,,web 2\n`,
+    );
+    const r = sb.run(['consent', 'import', later]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 line\(s\): 0 inserted, 1 updated, 1 unchanged, 0 rejected/);
+    const blocked = sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H, '--json']);
+    expect(blocked.code).toBe(1);
+    expect(json(blocked).reasons.map((x: { code: string }) => x.code)).toEqual(['consent_withdrawn']);
+    expect(sb.run(['check', '--to', '0123456780', '--caller-id', CALLER, '--at', TUESDAY_11H]).code).toBe(0);
+    // the first file again does not bring the consent back
+    expect(sb.run(['consent', 'import', first]).stdout).toMatch(/0 inserted, 0 updated, 2 unchanged/);
+    expect(sb.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', TUESDAY_11H]).code).toBe(1);
+  });
+
   it('a line naming a professional the config does not declare is rejected with its number', () => {
     const file = sb.write(
       'consents.csv',
