@@ -85,16 +85,30 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     );
   }
   ensureDefaultDataFolder(config, logger);
-  const store = openStore(config.store, {
-    checkpoint: opts.checkpoint,
-    // the gate never sleeps in SQLite's busy handler: calls keep their deadlines while an import holds the lock
-    pollLocks: (opts.checkpoint ?? 'worker') === 'worker',
-    onMigration: ({ from, to, name }) =>
-      logger.warn(
-        { from, to, migration: name },
-        `upgrading the database schema from version ${from} to ${to} (${name}); on a large file this takes a while and the file stays locked until it is done`,
-      ),
-  });
+  const store = openStore(
+    config.store,
+    {
+      checkpoint: opts.checkpoint,
+      // the gate never sleeps in SQLite's busy handler: calls keep their deadlines while an import holds the lock
+      pollLocks: (opts.checkpoint ?? 'worker') === 'worker',
+      onMigration: ({ from, to, name }) =>
+        logger.warn(
+          { from, to, migration: name },
+          `upgrading the database schema from version ${from} to ${to} (${name}); on a large file this takes a while and the file stays locked until it is done`,
+        ),
+    },
+    {
+      deadlineMs: config.gate.deadlineMs,
+      // PostgreSQL: one line when the database stops answering, one when it is back (the URL's password redacted)
+      onState: (e) =>
+        e.state === 'down'
+          ? logger.error(
+              { code: 'CG_ERR_STORE_FAULT', failMode: config.policy.failMode },
+              `PostgreSQL is not answering (${e.why}); every call gets the fail mode (${config.policy.failMode}) until it is back`,
+            )
+          : logger.info({ downMs: e.downMs }, `PostgreSQL answers again after ${e.downMs} ms; calls are decided again`),
+    },
+  );
   const gate = new Gate({ store, config, clock, logger });
   let closing: Promise<void> | undefined;
   return {
@@ -129,6 +143,13 @@ export async function startGate(
   }
   const runtime = createRuntime(config, opts);
   const { logger, gate } = runtime;
+  try {
+    // PostgreSQL: connect and migrate now, so that a database that cannot be used stops the start
+    await runtime.store.ready?.();
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
   const adapters: PbxAdapter[] = [];
   try {
     if (config.asterisk) {

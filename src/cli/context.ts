@@ -99,6 +99,7 @@ export function requireCampaign(config: Config, id: string, flag = '--campaign')
 export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const rt = runtimeMod().createRuntime(config, { logger: cliLogger(config), checkpoint: 'sqlite' });
   try {
+    await rt.store.ready?.();
     return await fn(rt);
   } finally {
     await rt.close();

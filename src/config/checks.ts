@@ -6,6 +6,7 @@
  */
 import { quoteValue } from '../core/quote';
 import type { Problem } from './problems';
+import { DEFAULT_DEADLINE_MS } from './schema';
 
 type Raw = Record<string, unknown>;
 
@@ -29,6 +30,16 @@ function ids(list: unknown, what: string, problems: Problem[]): Map<string, numb
 
 export function crossChecks(raw: Raw): Problem[] {
   const problems: Problem[] = [];
+  const store = raw.store;
+  if (isObj(store) && store.driver === 'postgres' && typeof store.statementTimeoutMs === 'number') {
+    const deadline =
+      isObj(raw.gate) && typeof raw.gate.deadlineMs === 'number' ? raw.gate.deadlineMs : DEFAULT_DEADLINE_MS;
+    if (store.statementTimeoutMs >= deadline)
+      problems.push({
+        path: 'store.statementTimeoutMs',
+        message: `must be below gate.deadlineMs (${deadline} ms), so that a slow statement is cancelled before the fail mode decides; leave it out for half the deadline`,
+      });
+  }
   const pros = ids(raw.professionals, 'professionals', problems);
   const camps = ids(raw.campaigns, 'campaigns', problems);
   const declared = [...pros.keys()].join(', ') || 'none';

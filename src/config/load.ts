@@ -93,6 +93,7 @@ export function parseConfig(yamlText: string, source: string, env: NodeJS.Proces
       { path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' },
     ]);
   }
+  withDatabaseUrl(raw as Record<string, unknown>, env);
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     // A value whose environment variable is unset is reported once, for that reason.
@@ -116,6 +117,16 @@ export function parseConfig(yamlText: string, source: string, env: NodeJS.Proces
     ...(c.freeswitch ? { freeswitch: c.freeswitch } : {}),
   };
   return deepFreeze(config);
+}
+
+/** store.driver postgres without store.url: the URL comes from CALLGATE_DATABASE_URL (kept out of the file: it may hold a password). */
+function withDatabaseUrl(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const store = raw.store;
+  if (typeof store !== 'object' || store === null || Array.isArray(store)) return;
+  const s = store as Record<string, unknown>;
+  const fromEnv = env.CALLGATE_DATABASE_URL;
+  if (s.driver === 'postgres' && s.url === undefined && fromEnv !== undefined && fromEnv !== '')
+    raw.store = { ...s, url: fromEnv };
 }
 
 /** Read and parse a config file. Unreadable file or YAML syntax error → ConfigError. */

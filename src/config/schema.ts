@@ -16,12 +16,20 @@ import { DEFAULT_POLICY, SECTORS } from '../core/types';
 import { asteriskConfigSchema, type AsteriskConfig } from '../pbx/asterisk/config';
 import { freeswitchConfigSchema, type FreeswitchConfig } from '../pbx/freeswitch/config';
 import { checkCallerId } from './caller-id';
+import { PG_DEFAULT_POOL } from '../store/postgres/defaults';
+import { urlProblem } from '../store/postgres/url';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export type Config = {
-  /** sqlite (default; path relative to the process's working directory) or memory (tests, demos). */
-  store: { driver: 'sqlite'; path: string; walBuffer: boolean } | { driver: 'memory' };
+  /**
+   * sqlite (default; path relative to the process's working directory), postgres (one database
+   * shared by several gates: url, or CALLGATE_DATABASE_URL) or memory (tests, demos).
+   */
+  store:
+    | { driver: 'sqlite'; path: string; walBuffer: boolean }
+    | { driver: 'postgres'; url: string; poolSize: number; statementTimeoutMs?: number }
+    | { driver: 'memory' };
   policy: Policy;
   professionals: Professional[];
   campaigns: Campaign[];
@@ -179,6 +187,27 @@ export const storeSchema = z.discriminatedUnion('driver', [
       path: z.string().min(1).default(DEFAULT_SQLITE_PATH),
       // native/walbuf.c: each WAL commit in one write (src/store/sqlite/walbuf.ts)
       walBuffer: z.boolean().default(true),
+    })
+    .strict(),
+  z
+    .object({
+      driver: z.literal('postgres'),
+      // postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE; when absent, CALLGATE_DATABASE_URL (load.ts).
+      // Its text is never echoed in a problem (it may hold a password).
+      url: z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+          const problem =
+            v === undefined ? 'required: the PostgreSQL URL (or set CALLGATE_DATABASE_URL)' : urlProblem(v);
+          if (problem === undefined) return v as string;
+          ctx.addIssue({ code: 'custom', message: problem });
+          return z.NEVER;
+        }),
+      /** Most connections one gate opens. */
+      poolSize: z.number().int().min(1).max(100).default(PG_DEFAULT_POOL),
+      /** statement_timeout, ms; default half of gate.deadlineMs; must stay below it. */
+      statementTimeoutMs: z.number().int().min(1).max(60_000).optional(),
     })
     .strict(),
   z.object({ driver: z.literal('memory') }).strict(),

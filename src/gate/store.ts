@@ -153,6 +153,13 @@ export interface ImportSession {
 
 export interface Store {
   readonly driver: 'sqlite' | 'memory' | 'postgres';
+  /**
+   * Resolves once the store can serve calls (a PostgreSQL store has connected and migrated);
+   * rejects with the StoreError that says why not. Optional: a store opened synchronously
+   * (SQLite, memory) is ready when built. Every other call waits for it anyway; the runtime
+   * awaits it at start so that a store that cannot open stops `callgate start` at once.
+   */
+  ready?(): Promise<void>;
   /** The facts of one number, read at once (one read transaction). */
   getFacts(q: FactsQuery): Promise<Facts>;
   /**
@@ -168,6 +175,13 @@ export interface Store {
    * A store may run several calls in one transaction (group commit): each call
    * then sees the rows written by the calls before it, a fault in one call's
    * statements rejects that call alone, a failed COMMIT rejects all of them.
+   *
+   * A store may also read the facts first and write only if the counted
+   * attempts are still the ones `decide` saw (PostgreSQL: docs/postgres.md);
+   * when another gate changed them in between, it calls `decide` again with
+   * fresh facts and writes only what the last call returned. A rejection means
+   * nothing of this call counts: a write whose outcome the store could not
+   * learn (a connection lost during COMMIT) is released by the store.
    */
   decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined>;
   /**

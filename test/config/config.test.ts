@@ -88,7 +88,7 @@ gate: {deadlineMs: -5}
 log: {level: loud, decisions: some}
 `);
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
-    expect(byPath['store.driver']).toBe('expected one of sqlite|memory');
+    expect(byPath['store.driver']).toBe('expected one of sqlite|postgres|memory');
     expect(byPath['policy.maxAttempts']).toBe('must be at least 1');
     expect(byPath['policy.failMode']).toMatch(/^expected one of closed\|open/);
     expect(byPath['professionals[0].callerIds[0]']).toMatch(/"12345" is not a valid phone number/);

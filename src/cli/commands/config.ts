@@ -3,12 +3,23 @@ import { configPath, loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import { walBufferLibrary } from '../../store/sqlite/walbuf';
+import { defaultStatementTimeoutMs } from '../../store/postgres/defaults';
+import { redactUrl } from '../../store/postgres/url';
 
 /** What `start` will run the SQLite store's WAL writes on (checked without loading anything). */
 function walBufferLine(wanted: boolean): string {
   if (!wanted) return 'WAL write buffer off (store.walBuffer: false)';
   const found = walBufferLibrary();
   return found.problem === undefined ? 'WAL write buffer on' : `WAL write buffer OFF: ${found.problem}`;
+}
+
+/** The store line; a PostgreSQL URL with its password redacted. */
+function storeLine(c: ReturnType<typeof loadCliConfig>): string {
+  const s = c.store;
+  if (s.driver === 'sqlite') return `sqlite ${s.path}, ${walBufferLine(s.walBuffer)}`;
+  if (s.driver === 'postgres')
+    return `postgres ${redactUrl(s.url)}, pool ${s.poolSize}, statement timeout ${s.statementTimeoutMs ?? defaultStatementTimeoutMs(c.gate.deadlineMs)} ms`;
+  return s.driver;
 }
 
 export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
@@ -20,7 +31,7 @@ export async function configCheck(opts: { config?: string }, io: Io): Promise<nu
   ].filter(Boolean);
   const lines = [
     `OK ${file}`,
-    `  store: ${c.store.driver === 'sqlite' ? `sqlite ${c.store.path}, ${walBufferLine(c.store.walBuffer)}` : c.store.driver}`,
+    `  store: ${storeLine(c)}`,
     `  clock: ${c.clock.mode === 'system' ? 'system' : c.clock.mode === 'fixed' ? `fixed ${c.clock.at.toISOString()}` : `shifted, start ${c.clock.start.toISOString()}`}`,
     `  professionals: ${c.professionals.map((p) => p.id).join(', ') || '(none)'}`,
     `  campaigns: ${c.campaigns.map((k) => k.id).join(', ') || '(none)'} (default: ${c.defaultCampaign.id}, professional ${c.defaultCampaign.professional})`,

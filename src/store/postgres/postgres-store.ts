@@ -1,0 +1,957 @@
+/**
+ * The PostgreSQL Store: one database shared by every gate of a professional
+ * (several PBXs, sites, subcontractors), through a bounded pool of connections
+ * (npm `pg`), every hot-path statement prepared (named) once per connection.
+ *
+ * FREQ-1/FREQ-2 across gates (D. 223-9 al. 3), see docs/postgres.md:
+ * decideAndCommit reads the facts of (number, professional) with one statement,
+ * lets the gate decide, then records the decision with one call of
+ * callgate.record_decision (migrations.ts), which — for an attempt — takes a
+ * transaction-level advisory lock on (professional, number), counts the
+ * attempts again under it and writes only if the count is the one the
+ * decision was made from. When another gate recorded (or released) an attempt
+ * of that number in between, nothing is written and the call decides again
+ * from fresh facts. The lock is held for one statement, on one key: gates
+ * deciding for other numbers never wait for it. Each statement runs in its own
+ * transaction (autocommit): a decision is durable (COMMIT acknowledged) before
+ * the promise resolves.
+ *
+ * Failures: every statement has a server-side statement_timeout below the
+ * gate's deadline and a client-side read timeout a little above it (a
+ * connection that went silent); a connection that fails is dropped from the
+ * pool and a new one is opened for the next call, so the store recovers by
+ * itself when the database is back. A write whose outcome is unknown (the
+ * connection broke after the statement was sent) is "in doubt": the caller is
+ * told it failed (the gate applies its fail mode), so the store releases that
+ * attempt (released = true: FREQ-2) as soon as the database answers again, and
+ * an allowed call is never left without a recorded attempt nor a refused one
+ * with one. The password of store.url never appears in an error message.
+ */
+import { Pool, type PoolClient, type QueryArrayConfig, type QueryConfig, types as pgTypes } from 'pg';
+import type { Decision, Facts } from '../../core/types';
+import type {
+  AttemptRow,
+  CallOutcome,
+  CommitOptions,
+  CommitResult,
+  ConsentRow,
+  ContractRow,
+  DecideCommitOptions,
+  DecideFn,
+  DecisionRow,
+  DncRow,
+  FactsQuery,
+  History,
+  ImportCommitResult,
+  ImportKind,
+  ImportSession,
+  Store,
+} from '../../gate/store';
+import { StoreError } from '../../gate/store';
+import {
+  CONSENT_WIDTH,
+  type ConsentValuesSession,
+  checkNumber,
+  checkOutcome,
+  checkSessionKind,
+  checkText,
+  checkWithinLimit,
+  decisionFromText,
+  decisionToText,
+  decodeCategories,
+  ms,
+  storeError,
+} from '../memory/common';
+import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
+import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
+import { migratePg, type OnPgMigration } from './migrations';
+import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
+
+export type PostgresOptions = {
+  /** postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE */
+  url: string;
+  /** Most connections this process opens (default 8). */
+  poolSize?: number;
+  /**
+   * statement_timeout of every connection, ms (default 250). Keep it below gate.deadlineMs
+   * (the configuration checks it does): a statement the gate has stopped waiting for is cancelled.
+   * Migrations and imports lift it for their own transactions.
+   */
+  statementTimeoutMs?: number;
+  /** How long a call waits for a connection (a free one from the pool, or a new one), ms (default: statementTimeoutMs). */
+  connectTimeoutMs?: number;
+  /** Told before each migration step on a database that already had a schema. */
+  onMigration?: OnPgMigration;
+  /** Told when the database stops answering (once) and when it answers again. */
+  onState?: (event: { state: 'down'; why: string } | { state: 'up'; downMs: number }) => void;
+  /** application_name of the connections (pg_stat_activity); default 'callgate'. */
+  applicationName?: string;
+};
+
+/** The client-side read timeout is the statement timeout plus this (the server's own timeout answers first). */
+const READ_TIMEOUT_MARGIN_MS = 250;
+/** Decide again at most this many times when other gates keep changing the attempts of one number. */
+const MAX_ROUNDS = 8;
+/** Rows per INSERT … SELECT FROM unnest() when staging an import. */
+const IMPORT_BATCH = 5000;
+
+/** int8 as a JS number (epoch ms and counts are far below 2^53), int8[] too; only for this store's pool. */
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const parseInt8Array = pgTypes.getTypeParser(INT8_ARRAY as Parameters<typeof pgTypes.getTypeParser>[0]);
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8) return (v: string) => Number(v);
+    if (oid === INT8_ARRAY) return (v: string) => (parseInt8Array(v) as string[]).map(Number);
+    return pgTypes.getTypeParser(oid, format as 'text');
+  }) as typeof pgTypes.getTypeParser,
+};
+
+/** SQLSTATE classes and driver errors after which the outcome of a write is unknown or the server is away. */
+function isConnectionFault(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT…
+  const msg = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|not queryable/i.test(
+    msg,
+  );
+}
+
+type FactRow = [
+  number,
+  number,
+  string | null,
+  string | null,
+  number | null,
+  number | null,
+  number | null,
+  string | null,
+  number | null,
+  boolean | null,
+];
+
+const FACTS_OPPOSITION = `
+SELECT 0 AS k, 0::bigint AS o, NULL::text, NULL::text, (SELECT as_of FROM callgate.opposition_meta WHERE id = 1),
+  NULL::bigint, NULL::bigint, NULL::text, NULL::bigint, EXISTS (SELECT 1 FROM callgate.opposition WHERE e164 = $1)
+UNION ALL`;
+/** Every fact of one (number, professional) in ONE statement, tagged by kind (column 0), each kind in its order (column 1). */
+const FACTS_SQL = `
+SELECT 1, id, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated
+  FROM callgate.consents WHERE e164 = $1
+UNION ALL
+SELECT 2, id, professional, categories, start, "end", NULL, NULL, NULL, NULL
+  FROM callgate.contracts WHERE e164 = $1 AND professional = $2
+UNION ALL
+SELECT 3, id, professional, reason, added_at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.dnc WHERE e164 = $1 AND (professional IS NULL OR professional = $2)
+UNION ALL
+SELECT 4, id, NULL, NULL, at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.refusals WHERE e164 = $1 AND professional = $2
+UNION ALL
+SELECT 5, at, NULL, NULL, at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.decisions WHERE e164 = $1 AND professional = $2 AND at >= $3 AND counted AND NOT released
+ORDER BY 1, 2`;
+
+const RECORD_SQL = 'SELECT callgate.record_decision($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS found';
+
+const CONSENT_COLS = 'e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated';
+const CONSENT_TYPES = 'text[], text[], text[], bigint[], bigint[], bigint[], text[], bigint[], boolean[]';
+const CONTRACT_COLS = 'e164, professional, categories, start, "end"';
+const CONTRACT_TYPES = 'text[], text[], text[], bigint[], bigint[]';
+const DNC_COLS = 'e164, professional, reason, added_at';
+const DNC_TYPES = 'text[], text[], text[], bigint[]';
+const OUTCOME_COLS = 'answered, dial_status, hangup_cause, duration_ms, ended_at';
+
+type OutcomeDb = {
+  answered: boolean | null;
+  dial_status: string | null;
+  hangup_cause: string | null;
+  duration_ms: number | null;
+  ended_at: number | null;
+};
+type ConsentDb = {
+  professional: string;
+  categories: string;
+  collected_at: number;
+  valid_until: number | null;
+  slot: number | null;
+  source: string | null;
+  withdrawn_at: number | null;
+  automated: boolean | null;
+};
+
+function consentFrom(r: ConsentDb): Omit<ConsentRow, 'e164'> {
+  const out: Omit<ConsentRow, 'e164'> = {
+    professional: r.professional,
+    categories: decodeCategories(r.categories),
+    collectedAt: new Date(r.collected_at),
+  };
+  if (r.valid_until !== null) out.validUntil = new Date(r.valid_until);
+  if (r.slot !== null) out.slot = new Date(r.slot);
+  if (r.source !== null) out.source = r.source;
+  if (r.withdrawn_at !== null) out.withdrawnAt = new Date(r.withdrawn_at);
+  if (r.automated !== null) out.automated = r.automated;
+  return out;
+}
+function outcomeFrom(r: OutcomeDb): CallOutcome | undefined {
+  if (r.ended_at === null) return undefined;
+  const out: CallOutcome = { answered: r.answered === true, endedAt: new Date(r.ended_at) };
+  if (r.dial_status !== null) out.dialStatus = r.dial_status;
+  if (r.hangup_cause !== null) out.hangupCause = r.hangup_cause;
+  if (r.duration_ms !== null) out.durationMs = r.duration_ms;
+  return out;
+}
+
+type Row = { id: string; at: number; e164: string | null; professional: string; campaign: string; verdict: string };
+
+export class PostgresStore implements Store {
+  readonly driver = 'postgres' as const;
+  /** store.url with its password replaced by ***: the only form of it in messages. */
+  readonly where: string;
+  private readonly pool: Pool;
+  private readonly secrets: string[];
+  private readonly statementTimeoutMs: number;
+  private closed = false;
+  private opened = false;
+  private opening: Promise<void> | undefined;
+  private downSince: number | undefined;
+  /** Decisions whose attempt write failed with an unknown outcome: released once the database answers (id → not before, epoch ms). */
+  private readonly inDoubt = new Map<string, number>();
+  private releasing: Promise<void> | undefined;
+  private importSeq = 0;
+
+  constructor(private readonly opts: PostgresOptions) {
+    const problem = typeof opts.url === 'string' ? urlProblem(opts.url) : 'is missing';
+    if (problem !== undefined) throw storeError('CG_ERR_STORE_OPEN', `store.url ${problem}`);
+    this.where = redactUrl(opts.url);
+    this.secrets = urlSecrets(opts.url);
+    this.statementTimeoutMs = opts.statementTimeoutMs ?? PG_DEFAULT_STATEMENT_TIMEOUT_MS;
+    this.pool = new Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? PG_DEFAULT_POOL,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? this.statementTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: this.statementTimeoutMs,
+      query_timeout: this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
+      keepAlive: true,
+      application_name: opts.applicationName ?? 'callgate',
+      types: typeParsers,
+    });
+    // an idle connection that breaks (server restart, network cut) must not crash the process
+    this.pool.on('error', (err) => this.wentDown(err));
+  }
+
+  /**
+   * Resolves once the database answered and is at this callgate's schema (migrations run);
+   * rejects with the StoreError that says why not. Every call waits for it; a failed open is
+   * tried again by the next call.
+   */
+  ready(): Promise<void> {
+    if (this.opened) return Promise.resolve();
+    if (this.closed) return Promise.reject(this.closedError('open'));
+    this.opening ??= this.open().then(
+      () => {
+        this.opened = true;
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
+    let c: PoolClient;
+    try {
+      c = await this.connectFor('open', this.opts.connectTimeoutMs ?? Math.max(5000, this.statementTimeoutMs));
+    } catch (err) {
+      throw this.fault('open', err, 'CG_ERR_STORE_OPEN');
+    }
+    try {
+      await migratePg(c, this.where, undefined, this.opts.onMigration);
+      c.release();
+    } catch (err) {
+      c.release(true);
+      if (err instanceof StoreError) throw err;
+      throw this.fault('open (schema migration)', err, 'CG_ERR_STORE_OPEN');
+    }
+  }
+
+  /** A client of the pool, waiting at most `timeoutMs` for it when that differs from the pool's own. */
+  private async connectFor(what: string, timeoutMs?: number): Promise<PoolClient> {
+    if (timeoutMs === undefined) return this.pool.connect();
+    // a Pool has one connection timeout; opening (a server that starts) may wait longer: retry on ours
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.pool.connect();
+      } catch (err) {
+        if (Date.now() >= until || !isConnectionFault(err)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+        void what;
+      }
+    }
+  }
+
+  private closedError(what: string): StoreError {
+    return storeError('CG_ERR_STORE_FAULT', `${what}: the PostgreSQL store ${this.where} is closed`);
+  }
+
+  /** A pg error as a StoreError whose message names the database (password redacted) and never echoes a secret. */
+  private fault(what: string, err: unknown, code: 'CG_ERR_STORE_FAULT' | 'CG_ERR_STORE_OPEN' = 'CG_ERR_STORE_FAULT') {
+    if (err instanceof StoreError) return err;
+    const e = err as { code?: unknown; message?: unknown };
+    const raw = scrub(typeof e?.message === 'string' ? e.message : String(err), this.secrets);
+    if (e?.code === '23505')
+      return storeError('CG_ERR_STORE_DUPLICATE', `${what}: ${raw}; decision ids must be unique`, this.safeCause(err));
+    let hint = '';
+    if (e?.code === '57014')
+      hint = ` (statement_timeout of ${this.statementTimeoutMs} ms: the database is slow or locked)`;
+    else if (/Query read timeout/.test(raw))
+      hint = ` (no answer within ${this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS} ms: the connection was dropped)`;
+    else if (isConnectionFault(err)) hint = ' (the database is unreachable or the connection was lost)';
+    const out = storeError(code, `${what} on ${this.where} failed: ${raw}${hint}`, this.safeCause(err));
+    if (isConnectionFault(err) || e?.code === '57014') (out as StoreError & { transient?: boolean }).transient = true;
+    return out;
+  }
+
+  /** The cause kept on a StoreError: its code and scrubbed message only (a pg error can carry the query's values). */
+  private safeCause(err: unknown): Error {
+    const e = err as { code?: unknown; message?: unknown };
+    const c = new Error(scrub(typeof e?.message === 'string' ? e.message : String(err), this.secrets));
+    if (typeof e?.code === 'string') (c as Error & { code?: string }).code = e.code;
+    return c;
+  }
+
+  private wentDown(err: unknown): void {
+    if (this.downSince !== undefined || this.closed) return;
+    this.downSince = Date.now();
+    const why = scrub(String((err as Error)?.message ?? err), this.secrets);
+    try {
+      this.opts.onState?.({ state: 'down', why: `${this.where}: ${why}` });
+    } catch {
+      // a listener's fault is not the store's
+    }
+  }
+
+  private cameBack(): void {
+    if (this.downSince === undefined) return;
+    const downMs = Date.now() - this.downSince;
+    this.downSince = undefined;
+    try {
+      this.opts.onState?.({ state: 'up', downMs });
+    } catch {
+      // a listener's fault is not the store's
+    }
+    this.releaseInDoubt();
+  }
+
+  /** One statement on a pooled connection (dropped from the pool if it fails); faults become StoreErrors. */
+  private async q<R extends object = Record<string, unknown>>(
+    what: string,
+    config: QueryConfig | QueryArrayConfig,
+  ): Promise<R[]> {
+    if (this.closed) throw this.closedError(what);
+    if (!this.opened) await this.ready();
+    try {
+      const r = await this.pool.query(config as QueryConfig);
+      if (this.downSince !== undefined) this.cameBack();
+      return r.rows as R[];
+    } catch (err) {
+      if (isConnectionFault(err)) this.wentDown(err);
+      else if (this.downSince !== undefined) this.cameBack(); // the server answered, with an error
+      throw this.fault(what, err);
+    }
+  }
+
+  async getFacts(q: FactsQuery): Promise<Facts> {
+    return this.readFacts(q, ms(q.windowStart, 'windowStart'));
+  }
+
+  private async readFacts(q: FactsQuery, windowStart: number): Promise<Facts> {
+    const withOpposition = q.opposition !== false;
+    const rows = (await this.q('getFacts', {
+      name: withOpposition ? 'cg_facts' : 'cg_facts_no_opp',
+      text: withOpposition ? FACTS_OPPOSITION + FACTS_SQL : FACTS_SQL,
+      values: [q.e164, q.professional, windowStart],
+      rowMode: 'array',
+    })) as unknown as FactRow[];
+    const facts: Facts = {
+      consents: [],
+      contracts: [],
+      dnc: [],
+      refusals: [],
+      opposition: { listed: false },
+      recentAttempts: [],
+    };
+    for (const r of rows) {
+      switch (r[0]) {
+        case 0:
+          if (r[4] !== null) facts.opposition = { listed: r[9] === true, asOf: new Date(r[4]) };
+          break;
+        case 1:
+          facts.consents.push(
+            consentFrom({
+              professional: r[2]!,
+              categories: r[3]!,
+              collected_at: r[4]!,
+              valid_until: r[5],
+              slot: r[6],
+              source: r[7],
+              withdrawn_at: r[8],
+              automated: r[9],
+            }),
+          );
+          break;
+        case 2: {
+          const c: Omit<ContractRow, 'e164'> = {
+            professional: r[2]!,
+            categories: decodeCategories(r[3]!),
+            start: new Date(r[4]!),
+          };
+          if (r[5] !== null) c.end = new Date(r[5]);
+          facts.contracts.push(c);
+          break;
+        }
+        case 3: {
+          const d: Omit<DncRow, 'e164'> = { addedAt: new Date(r[4]!) };
+          if (r[2] !== null) d.professional = r[2];
+          if (r[3] !== null) d.reason = r[3];
+          facts.dnc.push(d);
+          break;
+        }
+        case 4:
+          facts.refusals.push({ professional: q.professional, at: new Date(r[4]!) });
+          break;
+        default:
+          facts.recentAttempts.push(new Date(r[4]!));
+      }
+    }
+    return facts;
+  }
+
+  /** The columns of a decision row, validated. */
+  private row(decision: Decision, record: boolean): Row & { reasons: string; json: string } {
+    const id = checkText(decision.id, 'decision.id');
+    const at = ms(decision.at, 'decision.at');
+    const e164 = decision.callee?.e164 ?? null;
+    if (record && e164 === null)
+      throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
+    return {
+      id,
+      at,
+      e164,
+      professional: decision.campaign.professional,
+      campaign: decision.campaign.id,
+      verdict: decision.verdict,
+      reasons: decision.reasons.map((r) => r.code).join(' '),
+      json: decisionToText(decision),
+    };
+  }
+
+  /**
+   * callgate.record_decision: null when written; otherwise the counted attempts found (nothing
+   * written). A connection fault on an attempt's write leaves it in doubt (see releaseInDoubt).
+   */
+  private async record(
+    what: string,
+    c: Row & { reasons: string; json: string },
+    counted: boolean,
+    windowStart: number,
+    max: number | null,
+    seen: number | null,
+  ): Promise<number[] | null> {
+    try {
+      const rows = await this.q<{ found: number[] | null }>(what, {
+        name: 'cg_record',
+        text: RECORD_SQL,
+        values: [
+          c.id,
+          c.at,
+          c.e164,
+          c.professional,
+          c.campaign,
+          c.verdict,
+          c.reasons,
+          c.json,
+          counted,
+          windowStart,
+          max,
+          seen,
+        ],
+      });
+      return rows[0]?.found ?? null;
+    } catch (err) {
+      if (counted && (err as { transient?: boolean }).transient === true) this.doubt(c.id);
+      throw err;
+    }
+  }
+
+  /** An attempt whose write may or may not have committed: the caller was told it failed, so it must not count. */
+  private doubt(id: string): void {
+    // a statement the server still runs ends within its statement_timeout: release after that
+    this.inDoubt.set(id, Date.now() + this.statementTimeoutMs + 1000);
+    setTimeout(() => this.releaseInDoubt(), this.statementTimeoutMs + 1100).unref();
+  }
+
+  /** Releases the in-doubt attempts whose time has come (FREQ-2: a call that was never placed does not count). */
+  private releaseInDoubt(): void {
+    if (this.releasing || this.inDoubt.size === 0 || this.closed) return;
+    const now = Date.now();
+    const due = [...this.inDoubt].filter(([, t]) => t <= now).map(([id]) => id);
+    if (due.length === 0) return;
+    this.releasing = this.q('release in-doubt attempts', {
+      name: 'cg_release_many',
+      text: 'UPDATE callgate.decisions SET released = true WHERE id = ANY($1) AND counted',
+      values: [due],
+    }).then(
+      () => {
+        for (const id of due) this.inDoubt.delete(id);
+        this.releasing = undefined;
+        if (this.inDoubt.size > 0) setTimeout(() => this.releaseInDoubt(), 1000).unref();
+      },
+      () => {
+        this.releasing = undefined;
+        setTimeout(() => this.releaseInDoubt(), 1000).unref();
+      },
+    );
+  }
+
+  /** Attempts whose outcome was unknown and are not yet released (tests, shutdown). */
+  inDoubtCount(): number {
+    return this.inDoubt.size;
+  }
+
+  /** Per (number, professional): the last decideAndCommit of this process queued for it. */
+  private readonly lanes = new Map<string, Promise<unknown>>();
+
+  /**
+   * Calls of this process for one (number, professional) run one after the other, in the order
+   * they came (each sees the attempts of the ones before it, and they never make each other
+   * decide again); calls for other numbers run beside them, on other connections.
+   */
+  decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
+    const key = `${q.e164}\u0000${q.professional}`;
+    const prev = this.lanes.get(key);
+    const run = prev === undefined ? this.decideNow(q, decide, opts) : prev.then(() => this.decideNow(q, decide, opts));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.lanes.set(key, tail);
+    void tail.then(() => {
+      if (this.lanes.get(key) === tail) this.lanes.delete(key);
+    });
+    return run;
+  }
+
+  private async decideNow(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
+    if (this.closed) throw this.closedError('decideAndCommit');
+    const windowStart = ms(q.windowStart, 'windowStart');
+    for (let round = 1; ; round++) {
+      const facts = await this.readFacts(q, windowStart);
+      const seen = facts.recentAttempts.length;
+      const decision = decide(facts);
+      if (decision === undefined) return undefined;
+      const record = opts.recordAttempt && decision.verdict === 'allow';
+      if (record) checkWithinLimit(decision, q, seen, opts.maxAttempts);
+      const c = this.row(decision, record);
+      // a block is written as it is (made from facts that can only have been stricter); an attempt
+      // only if the count under the lock is still the one `decide` saw
+      const found = await this.record(
+        `decideAndCommit ${c.id}`,
+        c,
+        record,
+        windowStart,
+        record && Number.isFinite(opts.maxAttempts) ? opts.maxAttempts : null,
+        record ? seen : null,
+      );
+      if (found === null) return decision;
+      if (round >= MAX_ROUNDS)
+        throw storeError(
+          'CG_ERR_STORE_FAULT',
+          `decideAndCommit ${c.id}: the attempts of this number changed under ${MAX_ROUNDS} decisions in a row (other gates); nothing was written`,
+        );
+    }
+  }
+
+  async commitDecision(decision: Decision, opts: CommitOptions): Promise<CommitResult> {
+    if (this.closed) throw this.closedError('commitDecision');
+    const windowStart = ms(opts.windowStart, 'windowStart');
+    const record = opts.recordAttempt && decision.verdict === 'allow';
+    const c = this.row(decision, record);
+    const found = await this.record(
+      `commitDecision ${c.id}`,
+      c,
+      record,
+      windowStart,
+      record && Number.isFinite(opts.maxAttempts) ? opts.maxAttempts : null,
+      null,
+    );
+    return found === null ? { ok: true } : { ok: false, recentAttempts: found.map((t) => new Date(t)) };
+  }
+
+  async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {
+    checkOutcome(outcome);
+    const rows = await this.q<{ n: number }>(`recordOutcome ${decisionId}`, {
+      name: 'cg_outcome',
+      text: `WITH u AS (UPDATE callgate.decisions SET answered = $2, dial_status = $3, hangup_cause = $4, duration_ms = $5, ended_at = $6 WHERE id = $1 RETURNING 1) SELECT count(*)::int AS n FROM u`,
+      values: [
+        decisionId,
+        outcome.answered,
+        outcome.dialStatus ?? null,
+        outcome.hangupCause ?? null,
+        outcome.durationMs ?? null,
+        outcome.endedAt.getTime(),
+      ],
+    });
+    return rows[0]!.n > 0;
+  }
+
+  async releaseAttempt(decisionId: string): Promise<boolean> {
+    const rows = await this.q<{ n: number }>(`releaseAttempt ${decisionId}`, {
+      name: 'cg_release',
+      text: 'WITH u AS (UPDATE callgate.decisions SET released = true WHERE id = $1 AND counted RETURNING 1) SELECT count(*)::int AS n FROM u',
+      values: [decisionId],
+    });
+    return rows[0]!.n > 0;
+  }
+
+  async addConsent(row: ConsentRow): Promise<void> {
+    const c = consentRow(row);
+    await this.q('addConsent', {
+      text: `INSERT INTO callgate.consents (${CONSENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      values: [
+        c.e164,
+        c.professional,
+        c.categories,
+        c.collectedAt,
+        c.validUntil,
+        c.slot,
+        c.source,
+        c.withdrawnAt,
+        c.automated,
+      ],
+    });
+  }
+
+  async withdrawConsent(e164: string, professional: string, at: Date): Promise<number> {
+    const t = ms(at, 'withdrawConsent at');
+    const rows = await this.q<{ n: number }>('withdrawConsent', {
+      text: 'WITH u AS (UPDATE callgate.consents SET withdrawn_at = $1 WHERE e164 = $2 AND professional = $3 AND withdrawn_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM u',
+      values: [t, e164, professional],
+    });
+    return rows[0]!.n;
+  }
+
+  async addContract(row: ContractRow): Promise<void> {
+    const c = contractRow(row);
+    await this.q('addContract', {
+      text: `INSERT INTO callgate.contracts (${CONTRACT_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      values: [c.e164, c.professional, c.categories, c.start, c.end],
+    });
+  }
+
+  async addDnc(row: DncRow): Promise<void> {
+    const d = dncRow(row);
+    await this.q('addDnc', {
+      text: `INSERT INTO callgate.dnc (${DNC_COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      values: [d.e164, d.professional, d.reason, d.addedAt],
+    });
+  }
+
+  async addRefusal(e164: string, professional: string, at: Date): Promise<void> {
+    const n = checkNumber(e164, 'refusal');
+    const p = checkText(professional, 'refusal.professional');
+    const t = ms(at, 'refusal.at');
+    await this.q('addRefusal', {
+      text: 'INSERT INTO callgate.refusals (e164, professional, at) VALUES ($1, $2, $3)',
+      values: [n, p, t],
+    });
+  }
+
+  /**
+   * A bulk import on its own connection, in one transaction: rows are staged in a TEMP table
+   * (ON COMMIT DROP), then copied into the target at commit (idempotent on the natural key: the
+   * first of equal rows wins). Nothing is visible to the gates before COMMIT; rollback leaves the
+   * store as it was. The opposition list is replaced as a whole at commit.
+   */
+  async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
+    if (this.closed) throw this.closedError('beginImport');
+    const asOf = kind === 'opposition' ? requireAsOf(opts) : undefined;
+    await this.ready();
+    const spec = {
+      consent: { cols: CONSENT_COLS, types: CONSENT_TYPES, target: 'consents' },
+      contract: { cols: CONTRACT_COLS, types: CONTRACT_TYPES, target: 'contracts' },
+      dnc: { cols: DNC_COLS, types: DNC_TYPES, target: 'dnc' },
+      opposition: { cols: 'e164', types: 'text[]', target: 'opposition' },
+    }[kind];
+    const width = spec.types.split(',').length;
+    const table = `import_${process.pid}_${++this.importSeq}`;
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.fault('beginImport', err);
+    }
+    let open = true;
+    const run = async (what: string, text: string, values?: unknown[]) => {
+      try {
+        return await client.query(text, values);
+      } catch (err) {
+        throw this.fault(what, err);
+      }
+    };
+    const finish = (err?: unknown) => {
+      if (!open) return;
+      open = false;
+      client.release(err === undefined ? undefined : err instanceof Error ? err : true);
+    };
+    try {
+      await run('beginImport', 'BEGIN');
+      await run('beginImport', 'SET LOCAL statement_timeout = 0');
+      await run(
+        'beginImport',
+        `CREATE TEMP TABLE ${table} (seq bigint GENERATED ALWAYS AS IDENTITY, ${spec.cols
+          .split(', ')
+          .map((col, i) => `${col} ${spec.types.split(', ')[i]!.replace('[]', '')}`)
+          .join(', ')}) ON COMMIT DROP`,
+      );
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      finish(err);
+      throw err;
+    }
+    const guard = (called: ImportKind) => {
+      if (!open || this.closed)
+        throw storeError(
+          'CG_ERR_STORE_IMPORT',
+          'this import session is already committed or rolled back; begin a new one',
+        );
+      checkSessionKind(kind, called);
+    };
+    /** Stages rows given as columns (one array per column), IMPORT_BATCH rows per statement. */
+    const stage = async (columns: unknown[][]) => {
+      const n = columns[0]!.length;
+      for (let i = 0; i < n; i += IMPORT_BATCH) {
+        const slice = columns.map((col) => col.slice(i, i + IMPORT_BATCH));
+        const params = spec.types
+          .split(', ')
+          .map((t, j) => `$${j + 1}::${t}`)
+          .join(', ');
+        try {
+          await run(`import ${kind}`, `INSERT INTO ${table} (${spec.cols}) SELECT * FROM unnest(${params})`, slice);
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          finish(err);
+          throw err;
+        }
+      }
+    };
+    const columnsOf = (flat: readonly unknown[]) => {
+      const cols: unknown[][] = Array.from({ length: width }, () => []);
+      for (let i = 0; i < flat.length; i++) cols[i % width]!.push(flat[i]);
+      return cols;
+    };
+    const session: ImportSession & ConsentValuesSession = {
+      consentValues: async (flat) => {
+        guard('consent');
+        if (flat.length % CONSENT_WIDTH !== 0)
+          throw storeError('CG_ERR_STORE_IMPORT', `consentValues: ${flat.length} values is not a whole number of rows`);
+        const cols = columnsOf(flat);
+        cols[8] = cols[8]!.map((a) => (a === null ? null : a === 1 || a === true));
+        await stage(cols);
+      },
+      consents: async (rows) => {
+        guard('consent');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const c = consentRow(r);
+          flat.push(
+            c.e164,
+            c.professional,
+            c.categories,
+            c.collectedAt,
+            c.validUntil,
+            c.slot,
+            c.source,
+            c.withdrawnAt,
+            c.automated,
+          );
+        }
+        await stage(columnsOf(flat));
+      },
+      contracts: async (rows) => {
+        guard('contract');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const c = contractRow(r);
+          flat.push(c.e164, c.professional, c.categories, c.start, c.end);
+        }
+        await stage(columnsOf(flat));
+      },
+      dnc: async (rows) => {
+        guard('dnc');
+        const flat: unknown[] = [];
+        for (const r of rows) {
+          const d = dncRow(r);
+          flat.push(d.e164, d.professional, d.reason, d.addedAt);
+        }
+        await stage(columnsOf(flat));
+      },
+      opposition: async (e164s) => {
+        guard('opposition');
+        for (const n of e164s) checkNumber(n, 'opposition');
+        await stage([[...e164s]]);
+      },
+      commit: async () => {
+        guard(kind);
+        try {
+          const staged = Number((await run(`import ${kind} commit`, `SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+          let inserted: number;
+          if (kind === 'opposition') {
+            await run('import opposition commit', 'DELETE FROM callgate.opposition');
+            inserted =
+              (
+                await run(
+                  'import opposition commit',
+                  `INSERT INTO callgate.opposition (e164) SELECT e164 FROM ${table} ORDER BY seq ON CONFLICT DO NOTHING`,
+                )
+              ).rowCount ?? 0;
+            await run(
+              'import opposition commit',
+              'INSERT INTO callgate.opposition_meta (id, as_of, imported_at, count) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
+              [asOf, Date.now(), inserted],
+            );
+          } else {
+            inserted =
+              (
+                await run(
+                  `import ${kind} commit`,
+                  `INSERT INTO callgate.${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY seq ON CONFLICT DO NOTHING`,
+                )
+              ).rowCount ?? 0;
+          }
+          await run(`import ${kind} commit`, 'COMMIT');
+          finish();
+          const result: ImportCommitResult = { inserted, duplicates: staged - inserted };
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          finish(err);
+          throw err;
+        }
+      },
+      rollback: async () => {
+        if (!open) return;
+        try {
+          await client.query('ROLLBACK');
+          finish();
+        } catch (err) {
+          finish(err);
+        }
+      },
+    };
+    return session;
+  }
+
+  async history(e164: string, professional?: string): Promise<History> {
+    const p = professional ?? null;
+    const [attempts, decisions, consents, contracts, dnc, refusals, opp] = await Promise.all([
+      this.q<OutcomeDb & { id: string; e164: string; professional: string; campaign: string; at: number }>('history', {
+        text: `SELECT id, e164, professional, campaign, at, ${OUTCOME_COLS} FROM callgate.decisions WHERE e164 = $1 AND ($2::text IS NULL OR professional = $2) AND counted ORDER BY at, seq`,
+        values: [e164, p],
+      }),
+      this.q<OutcomeDb & { id: string; at: number; professional: string; verdict: 'allow' | 'block'; json: string }>(
+        'history',
+        {
+          text: `SELECT id, at, professional, verdict, json, ${OUTCOME_COLS} FROM callgate.decisions WHERE e164 = $1 AND ($2::text IS NULL OR professional = $2) AND json <> '' ORDER BY at, seq`,
+          values: [e164, p],
+        },
+      ),
+      this.q<ConsentDb>('history', {
+        text: `SELECT ${CONSENT_COLS} FROM callgate.consents WHERE e164 = $1 AND ($2::text IS NULL OR professional = $2) ORDER BY collected_at, id`,
+        values: [e164, p],
+      }),
+      this.q<{ professional: string; categories: string; start: number; end: number | null }>('history', {
+        text: `SELECT ${CONTRACT_COLS} FROM callgate.contracts WHERE e164 = $1 AND ($2::text IS NULL OR professional = $2) ORDER BY start, id`,
+        values: [e164, p],
+      }),
+      this.q<{ professional: string | null; reason: string | null; added_at: number }>('history', {
+        text: `SELECT ${DNC_COLS} FROM callgate.dnc WHERE e164 = $1 AND ($2::text IS NULL OR professional IS NULL OR professional = $2) ORDER BY added_at, id`,
+        values: [e164, p],
+      }),
+      this.q<{ professional: string; at: number }>('history', {
+        text: 'SELECT professional, at FROM callgate.refusals WHERE e164 = $1 AND ($2::text IS NULL OR professional = $2) ORDER BY at, id',
+        values: [e164, p],
+      }),
+      this.q<{ as_of: number | null; listed: boolean }>('history', {
+        text: 'SELECT (SELECT as_of FROM callgate.opposition_meta WHERE id = 1) AS as_of, EXISTS (SELECT 1 FROM callgate.opposition WHERE e164 = $1) AS listed',
+        values: [e164],
+      }),
+    ]);
+    return {
+      e164,
+      attempts: attempts.map((r) => {
+        const row: AttemptRow = {
+          decisionId: r.id,
+          e164: r.e164,
+          professional: r.professional,
+          campaignId: r.campaign,
+          at: new Date(r.at),
+        };
+        const o = outcomeFrom(r);
+        if (o) row.outcome = o;
+        return row;
+      }),
+      decisions: decisions.map((r) => {
+        const row: DecisionRow = {
+          id: r.id,
+          at: new Date(r.at),
+          e164,
+          professional: r.professional,
+          verdict: r.verdict,
+          decision: decisionFromText(r.json),
+        };
+        const o = outcomeFrom(r);
+        if (o) row.outcome = o;
+        return row;
+      }),
+      consents: consents.map((r) => ({ e164, ...consentFrom(r) })),
+      contracts: contracts.map((r) => {
+        const c: ContractRow = {
+          e164,
+          professional: r.professional,
+          categories: decodeCategories(r.categories),
+          start: new Date(r.start),
+        };
+        if (r.end !== null) c.end = new Date(r.end);
+        return c;
+      }),
+      dnc: dnc.map((r) => {
+        const d: DncRow = { e164, addedAt: new Date(r.added_at) };
+        if (r.professional !== null) d.professional = r.professional;
+        if (r.reason !== null) d.reason = r.reason;
+        return d;
+      }),
+      refusals: refusals.map((r) => ({ e164, professional: r.professional, at: new Date(r.at) })),
+      opposition:
+        opp[0]!.as_of === null ? { listed: false } : { listed: opp[0]!.listed, asOf: new Date(opp[0]!.as_of) },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // one last try at releasing the attempts in doubt (their time may not have come: best effort)
+    if (this.inDoubt.size > 0 && this.downSince === undefined) {
+      for (const id of this.inDoubt.keys()) this.inDoubt.set(id, 0);
+      this.releaseInDoubt();
+    }
+    await this.releasing?.catch(() => undefined);
+    this.closed = true;
+    await this.pool.end().catch(() => undefined);
+  }
+}

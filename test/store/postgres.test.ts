@@ -1,0 +1,86 @@
+/**
+ * The Store contract on the PostgreSQL store (a database of its own on the machine's server),
+ * and what only PostgreSQL has: its schema migrations, run by several gates at once.
+ */
+import { PostgresStore } from '../../src/store/postgres/postgres-store';
+import { openStore } from '../../src/store';
+import { NUM, PRO, runStoreContract } from './contract';
+import { createTestDb, sql, truncateAll, type TestDb } from './pg-db';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb('contract');
+  // the schema, once; each test then starts from empty tables
+  const s = new PostgresStore({ url: db.url });
+  await s.ready();
+  await s.close();
+}, 30_000);
+afterAll(async () => {
+  await db?.drop();
+});
+
+runStoreContract('postgres', async () => {
+  await truncateAll(db.url);
+  return new PostgresStore({ url: db.url, poolSize: 4 });
+});
+runStoreContract('postgres via openStore', async () => {
+  await truncateAll(db.url);
+  return openStore({ driver: 'postgres', url: db.url }, {}, { deadlineMs: 500 });
+});
+
+test('the opposition list is not looked up when the query says no rule needs it (consent regime)', async () => {
+  await truncateAll(db.url);
+  const store = new PostgresStore({ url: db.url });
+  try {
+    const asOf = new Date('2026-05-01T00:00:00Z');
+    const imp = await store.beginImport('opposition', { asOf });
+    await imp.opposition([NUM]);
+    await imp.commit();
+    const q = { e164: NUM, professional: PRO, at: new Date('2026-06-02T10:00:00Z'), windowStart: new Date(0) };
+    expect((await store.getFacts(q)).opposition).toEqual({ listed: true, asOf });
+    expect((await store.getFacts({ ...q, opposition: false })).opposition).toEqual({ listed: false });
+  } finally {
+    await store.close();
+  }
+});
+
+describe('migrations', () => {
+  let fresh: TestDb;
+  beforeEach(async () => {
+    fresh = await createTestDb('migrate');
+  });
+  afterEach(async () => {
+    await fresh.drop();
+  });
+
+  test('eight gates opening one new database at once: the schema is created once, all of them work', async () => {
+    const stores = Array.from({ length: 8 }, () => new PostgresStore({ url: fresh.url, poolSize: 2 }));
+    try {
+      await Promise.all(stores.map((s) => s.ready()));
+      const versions = await sql<{ version: number }>(
+        fresh.url,
+        'SELECT version FROM callgate.schema_migrations ORDER BY version',
+      );
+      expect(versions.map((v) => v.version)).toEqual([1]);
+      await Promise.all(stores.map((s) => s.addRefusal(NUM, PRO, new Date('2026-01-01T00:00:00Z'))));
+      expect((await stores[0]!.history(NUM)).refusals).toHaveLength(8);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  }, 30_000);
+
+  test('a database written by a newer callgate is refused at open, untouched', async () => {
+    const s = new PostgresStore({ url: fresh.url });
+    await s.ready();
+    await s.close();
+    await sql(fresh.url, "INSERT INTO callgate.schema_migrations VALUES (999, 'from the future', 0)");
+    const again = new PostgresStore({ url: fresh.url });
+    try {
+      await expect(again.ready()).rejects.toMatchObject({ code: 'CG_ERR_STORE_SCHEMA' });
+      await expect(again.history(NUM)).rejects.toMatchObject({ code: 'CG_ERR_STORE_SCHEMA' });
+    } finally {
+      await again.close();
+    }
+    expect(await sql(fresh.url, 'SELECT max(version) AS v FROM callgate.schema_migrations')).toEqual([{ v: 999 }]);
+  });
+});
