@@ -79,6 +79,12 @@ type Run = { expired: boolean; stage: 'facts' | 'evaluate' | 'commit' };
 const MAX_UNKNOWN_CAMPAIGNS_WARNED = 1000;
 /** Tries of a fail-mode decision's audit write while the store stays locked (backoff 0.1 s doubling to 2 s). */
 const FAIL_AUDIT_TRIES = 10;
+/**
+ * Tries while the store cannot be reached (StoreError.transient: a PostgreSQL server that is down
+ * or cut off), ~5 minutes: with failMode open the call was placed, and its attempt must reach the
+ * store once it is back.
+ */
+const FAIL_AUDIT_TRANSIENT_TRIES = 150;
 
 export class Gate implements GateService {
   readonly clock: Clock;
@@ -335,7 +341,8 @@ export class Gate implements GateService {
    * Writes a fail-mode decision to the audit, in the background. A store that stayed locked (an
    * import's merge, the very thing that made the gate fail) is tried again a few times, ~15 s
    * in all on top of the store's own waits, so that the block the PBX was given is not missing
-   * from the audit; other faults are logged at once.
+   * from the audit; a store that cannot be reached (PostgreSQL down) for ~5 minutes; other
+   * faults are logged at once.
    */
   private async auditFailMode(decision: Decision, opts: CommitOptions): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -344,7 +351,8 @@ export class Gate implements GateService {
         return;
       } catch (err) {
         const busy = String((err as { cause?: { code?: unknown } })?.cause?.code ?? '').startsWith('SQLITE_BUSY');
-        if (!busy || attempt >= FAIL_AUDIT_TRIES) {
+        const away = (err as { transient?: unknown })?.transient === true;
+        if (!(busy || away) || attempt >= (away ? FAIL_AUDIT_TRANSIENT_TRIES : FAIL_AUDIT_TRIES)) {
           this.log.error(
             { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err, tries: attempt },
             'could not write the fail-mode decision to the audit',

@@ -216,6 +216,11 @@ export interface Store {
 
 /** Thrown by a store for a fault (not a block): unreadable file, not SQLite, schema too new. */
 export class StoreError extends Error {
+  /**
+   * True when the store could not be reached (PostgreSQL refused or lost the connection, or did
+   * not answer in time): the same write may succeed once it is back.
+   */
+  transient?: boolean;
   constructor(
     readonly code: string,
     message: string,

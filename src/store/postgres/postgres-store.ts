@@ -314,7 +314,7 @@ export class PostgresStore implements Store {
       hint = ` (no answer within ${this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS} ms: the connection was dropped)`;
     else if (isConnectionFault(err)) hint = ' (the database is unreachable or the connection was lost)';
     const out = storeError(code, `${what} on ${this.where} failed: ${raw}${hint}`, this.safeCause(err));
-    if (isConnectionFault(err) || e?.code === '57014') (out as StoreError & { transient?: boolean }).transient = true;
+    if (isConnectionFault(err) || e?.code === '57014') out.transient = true;
     return out;
   }
 
@@ -485,7 +485,7 @@ export class PostgresStore implements Store {
       });
       return rows[0]?.found ?? null;
     } catch (err) {
-      if (counted && (err as { transient?: boolean }).transient === true) this.doubt(c.id);
+      if (counted && (err as StoreError).transient === true) this.doubt(c.id);
       throw err;
     }
   }
