@@ -4,7 +4,7 @@
  *
  *   npm run bench               full sizes (1M consents + 1M attempts, 5M-line import, 30 s at 200 calls/s)
  *   npm run bench -- --quick    small sizes, to check the harness
- *   npm run bench -- --only decisions,import,asterisk,freeswitch
+ *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -77,6 +77,12 @@ function main() {
       },
     };
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (want('postgres')) {
+    progress('several gate processes on one PostgreSQL database (and on one SQLite file), beside pgbench…');
+    result.postgres = quick
+      ? child('postgres.js', ['2000', '16'], GATE_NODE_FLAGS)
+      : child('postgres.js', [], GATE_NODE_FLAGS);
   }
   for (const pbx of ['asterisk', 'freeswitch']) {
     if (!want(pbx)) continue;

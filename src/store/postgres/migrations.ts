@@ -93,33 +93,55 @@ CREATE TABLE callgate.opposition_meta (
   count       bigint NOT NULL
 );
 
--- FREQ-1 across gates (D. 223-9 al. 3), see docs/postgres.md: records one decision in one
--- statement (so one transaction: autocommit), after taking a transaction-level advisory lock on
--- (professional, number) when the decision is an attempt, and counting again under it. A row is
--- written only when the count is below p_max (NULL: no limit) and, when p_seen is given, equal to
--- it (the count the decision was made from). Returns NULL when written; otherwise the times of the
--- counted attempts found, oldest first, and nothing is written. VOLATILE, so under READ COMMITTED
--- the count is read with a snapshot taken after the lock was granted: it sees every attempt
--- committed by the gate that held the lock before.
-CREATE FUNCTION callgate.record_decision(
-  p_id text, p_at bigint, p_e164 text, p_professional text, p_campaign text, p_verdict text,
-  p_reasons text, p_json text, p_counted boolean, p_window bigint, p_max integer, p_seen integer)
-RETURNS bigint[] LANGUAGE plpgsql VOLATILE AS $fn$
+-- FREQ-1 across gates (D. 223-9 al. 3), see docs/postgres.md: records a group of decisions in
+-- ONE statement, so one transaction and one COMMIT (group commit). For every decision that is an
+-- attempt with a limit (p_max) or an expected count (p_seen), it first takes a transaction-level
+-- advisory lock on (professional, number) — all of them in one global order, so that two gates'
+-- groups never wait for each other in a circle — then counts that number's attempts again under
+-- the lock. A decision is written only when the count is below p_max (NULL: no limit) and, when
+-- p_seen is given, equal to it (the count the decision was made from). One row out per decision
+-- in: written, or not written with the counted attempts found (oldest first), or not written with
+-- attempts NULL (its id is already recorded). VOLATILE, so under READ COMMITTED each count reads a
+-- snapshot taken after the locks were granted: it sees every attempt the gate that held the lock
+-- before committed. Locks are held until this statement's COMMIT, on these numbers only.
+CREATE FUNCTION callgate.record_decisions(
+  p_id text[], p_at bigint[], p_e164 text[], p_professional text[], p_campaign text[], p_verdict text[],
+  p_reasons text[], p_json text[], p_counted boolean[], p_window bigint[], p_max integer[], p_seen integer[])
+RETURNS TABLE (i integer, written boolean, attempts bigint[]) LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
-  found_at bigint[];
+  k bigint;
+  f bigint[];
 BEGIN
-  IF p_counted AND (p_max IS NOT NULL OR p_seen IS NOT NULL) THEN
-    PERFORM pg_advisory_xact_lock(hashtextextended(p_professional || chr(31) || p_e164, 0));
-    SELECT COALESCE(array_agg(at ORDER BY at), '{}') INTO found_at FROM callgate.decisions
-      WHERE e164 = p_e164 AND professional = p_professional AND at >= p_window AND counted AND NOT released;
-    IF (p_max IS NOT NULL AND cardinality(found_at) >= p_max)
-       OR (p_seen IS NOT NULL AND cardinality(found_at) <> p_seen) THEN
-      RETURN found_at;
+  FOR k IN
+    SELECT DISTINCT hashtextextended(p_professional[j] || chr(31) || p_e164[j], 0) AS key
+      FROM generate_subscripts(p_id, 1) AS j
+      WHERE p_counted[j] AND (p_max[j] IS NOT NULL OR p_seen[j] IS NOT NULL)
+      ORDER BY key
+  LOOP
+    PERFORM pg_advisory_xact_lock(k);
+  END LOOP;
+  FOR j IN 1 .. coalesce(cardinality(p_id), 0) LOOP
+    i := j;
+    written := false;
+    attempts := NULL;
+    IF p_counted[j] AND (p_max[j] IS NOT NULL OR p_seen[j] IS NOT NULL) THEN
+      SELECT coalesce(array_agg(d.at ORDER BY d.at), '{}') INTO f FROM callgate.decisions d
+        WHERE d.e164 = p_e164[j] AND d.professional = p_professional[j] AND d.at >= p_window[j]
+          AND d.counted AND NOT d.released;
+      IF (p_max[j] IS NOT NULL AND cardinality(f) >= p_max[j])
+         OR (p_seen[j] IS NOT NULL AND cardinality(f) <> p_seen[j]) THEN
+        attempts := f;
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
     END IF;
-  END IF;
-  INSERT INTO callgate.decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted)
-    VALUES (p_id, p_at, p_e164, p_professional, p_campaign, p_verdict, p_reasons, p_json, p_counted);
-  RETURN NULL;
+    INSERT INTO callgate.decisions AS d (id, at, e164, professional, campaign, verdict, reasons, json, counted)
+      VALUES (p_id[j], p_at[j], p_e164[j], p_professional[j], p_campaign[j], p_verdict[j], p_reasons[j],
+              p_json[j], p_counted[j])
+      ON CONFLICT (id) DO NOTHING;
+    written := FOUND;
+    RETURN NEXT;
+  END LOOP;
 END
 $fn$;
 `,

@@ -78,7 +78,7 @@ export type PostgresOptions = {
    * Migrations and imports lift it for their own transactions.
    */
   statementTimeoutMs?: number;
-  /** How long a call waits for a connection (a free one from the pool, or a new one), ms (default: statementTimeoutMs). */
+  /** How long a call waits for a connection (a free one from the pool, or a new one), ms (default: twice statementTimeoutMs). */
   connectTimeoutMs?: number;
   /** Told before each migration step on a database that already had a schema. */
   onMigration?: OnPgMigration;
@@ -119,7 +119,9 @@ function isConnectionFault(err: unknown): boolean {
   );
 }
 
+/** [query index (1-based), kind, order, professional, text, t1, t2, t3, source, t4, flag] */
 type FactRow = [
+  number,
   number,
   number,
   string | null,
@@ -132,29 +134,38 @@ type FactRow = [
   boolean | null,
 ];
 
-const FACTS_OPPOSITION = `
-SELECT 0 AS k, 0::bigint AS o, NULL::text, NULL::text, (SELECT as_of FROM callgate.opposition_meta WHERE id = 1),
-  NULL::bigint, NULL::bigint, NULL::text, NULL::bigint, EXISTS (SELECT 1 FROM callgate.opposition WHERE e164 = $1)
-UNION ALL`;
-/** Every fact of one (number, professional) in ONE statement, tagged by kind (column 0), each kind in its order (column 1). */
+/**
+ * Every fact of several (number, professional) pairs in ONE statement: rows tagged by the index
+ * of their query (column 0) and kind (column 1: 0 opposition, only when asked; 1 consents,
+ * 2 contracts, 3 dnc, 4 refusals, 5 counted attempts), each kind in its order (column 2).
+ */
 const FACTS_SQL = `
-SELECT 1, id, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated
-  FROM callgate.consents WHERE e164 = $1
+WITH q AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[]) WITH ORDINALITY AS q(e164, pro, w, opp, i))
+SELECT q.i, 0, 0::bigint, NULL::text, NULL::text, (SELECT as_of FROM callgate.opposition_meta WHERE id = 1),
+    NULL::bigint, NULL::bigint, NULL::text, NULL::bigint, EXISTS (SELECT 1 FROM callgate.opposition o WHERE o.e164 = q.e164)
+  FROM q WHERE q.opp
 UNION ALL
-SELECT 2, id, professional, categories, start, "end", NULL, NULL, NULL, NULL
-  FROM callgate.contracts WHERE e164 = $1 AND professional = $2
+SELECT q.i, 1, c.id, c.professional, c.categories, c.collected_at, c.valid_until, c.slot, c.source, c.withdrawn_at, c.automated
+  FROM q JOIN callgate.consents c ON c.e164 = q.e164
 UNION ALL
-SELECT 3, id, professional, reason, added_at, NULL, NULL, NULL, NULL, NULL
-  FROM callgate.dnc WHERE e164 = $1 AND (professional IS NULL OR professional = $2)
+SELECT q.i, 2, k.id, k.professional, k.categories, k.start, k."end", NULL, NULL, NULL, NULL
+  FROM q JOIN callgate.contracts k ON k.e164 = q.e164 AND k.professional = q.pro
 UNION ALL
-SELECT 4, id, NULL, NULL, at, NULL, NULL, NULL, NULL, NULL
-  FROM callgate.refusals WHERE e164 = $1 AND professional = $2
+SELECT q.i, 3, d.id, d.professional, d.reason, d.added_at, NULL, NULL, NULL, NULL, NULL
+  FROM q JOIN callgate.dnc d ON d.e164 = q.e164 AND (d.professional IS NULL OR d.professional = q.pro)
 UNION ALL
-SELECT 5, at, NULL, NULL, at, NULL, NULL, NULL, NULL, NULL
-  FROM callgate.decisions WHERE e164 = $1 AND professional = $2 AND at >= $3 AND counted AND NOT released
-ORDER BY 1, 2`;
+SELECT q.i, 4, r.id, NULL, NULL, r.at, NULL, NULL, NULL, NULL, NULL
+  FROM q JOIN callgate.refusals r ON r.e164 = q.e164 AND r.professional = q.pro
+UNION ALL
+SELECT q.i, 5, a.at, NULL, NULL, a.at, NULL, NULL, NULL, NULL, NULL
+  FROM q JOIN callgate.decisions a ON a.e164 = q.e164 AND a.professional = q.pro AND a.at >= q.w AND a.counted AND NOT a.released
+ORDER BY 1, 2, 3`;
 
-const RECORD_SQL = 'SELECT callgate.record_decision($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS found';
+const RECORD_SQL =
+  'SELECT i, written, attempts FROM callgate.record_decisions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
+
+/** Most decideAndCommit calls read and written together (one statement each, one COMMIT). */
+export const PG_MAX_GROUP = 64;
 
 const CONSENT_COLS = 'e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated';
 const CONSENT_TYPES = 'text[], text[], text[], bigint[], bigint[], bigint[], text[], bigint[], boolean[]';
@@ -204,7 +215,28 @@ function outcomeFrom(r: OutcomeDb): CallOutcome | undefined {
   return out;
 }
 
-type Row = { id: string; at: number; e164: string | null; professional: string; campaign: string; verdict: string };
+type DbRow = {
+  id: string;
+  at: number;
+  e164: string | null;
+  professional: string;
+  campaign: string;
+  verdict: string;
+  reasons: string;
+  json: string;
+};
+type RecordArgs = { row: DbRow; counted: boolean; windowStart: number; max: number | null; seen: number | null };
+type RecordOutcome = 'written' | 'duplicate' | { attempts: number[] };
+type Pending = {
+  q: FactsQuery;
+  windowStart: number;
+  decide: DecideFn;
+  opts: DecideCommitOptions;
+  resolve: (d: Decision | undefined) => void;
+  reject: (err: unknown) => void;
+  /** How many times it has been decided (another gate may change its attempts in between). */
+  round: number;
+};
 
 export class PostgresStore implements Store {
   readonly driver = 'postgres' as const;
@@ -213,6 +245,8 @@ export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly secrets: string[];
   private readonly statementTimeoutMs: number;
+  /** Groups of decideAndCommit calls in flight at once: one per connection of the pool. */
+  private readonly maxGroups: number;
   private closed = false;
   private opened = false;
   private opening: Promise<void> | undefined;
@@ -228,10 +262,11 @@ export class PostgresStore implements Store {
     this.where = redactUrl(opts.url);
     this.secrets = urlSecrets(opts.url);
     this.statementTimeoutMs = opts.statementTimeoutMs ?? PG_DEFAULT_STATEMENT_TIMEOUT_MS;
+    this.maxGroups = opts.poolSize ?? PG_DEFAULT_POOL;
     this.pool = new Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? PG_DEFAULT_POOL,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? this.statementTimeoutMs,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 2 * this.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
       statement_timeout: this.statementTimeoutMs,
       query_timeout: this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
@@ -368,73 +403,79 @@ export class PostgresStore implements Store {
   }
 
   async getFacts(q: FactsQuery): Promise<Facts> {
-    return this.readFacts(q, ms(q.windowStart, 'windowStart'));
+    return (await this.readFacts([{ q, windowStart: ms(q.windowStart, 'windowStart') }]))[0]!;
   }
 
-  private async readFacts(q: FactsQuery, windowStart: number): Promise<Facts> {
-    const withOpposition = q.opposition !== false;
+  /** The facts of several queries, by one prepared statement. */
+  private async readFacts(qs: { q: FactsQuery; windowStart: number }[]): Promise<Facts[]> {
     const rows = (await this.q('getFacts', {
-      name: withOpposition ? 'cg_facts' : 'cg_facts_no_opp',
-      text: withOpposition ? FACTS_OPPOSITION + FACTS_SQL : FACTS_SQL,
-      values: [q.e164, q.professional, windowStart],
+      name: 'cg_facts',
+      text: FACTS_SQL,
+      values: [
+        qs.map((x) => x.q.e164),
+        qs.map((x) => x.q.professional),
+        qs.map((x) => x.windowStart),
+        qs.map((x) => x.q.opposition !== false),
+      ],
       rowMode: 'array',
     })) as unknown as FactRow[];
-    const facts: Facts = {
+    const out: Facts[] = qs.map(() => ({
       consents: [],
       contracts: [],
       dnc: [],
       refusals: [],
       opposition: { listed: false },
       recentAttempts: [],
-    };
+    }));
     for (const r of rows) {
-      switch (r[0]) {
+      const facts = out[r[0] - 1]!;
+      switch (r[1]) {
         case 0:
-          if (r[4] !== null) facts.opposition = { listed: r[9] === true, asOf: new Date(r[4]) };
+          if (r[5] !== null) facts.opposition = { listed: r[10] === true, asOf: new Date(r[5]) };
           break;
         case 1:
           facts.consents.push(
             consentFrom({
-              professional: r[2]!,
-              categories: r[3]!,
-              collected_at: r[4]!,
-              valid_until: r[5],
-              slot: r[6],
-              source: r[7],
-              withdrawn_at: r[8],
-              automated: r[9],
+              professional: r[3]!,
+              categories: r[4]!,
+              collected_at: r[5]!,
+              valid_until: r[6],
+              slot: r[7],
+              source: r[8],
+              withdrawn_at: r[9],
+              automated: r[10],
             }),
           );
           break;
         case 2: {
           const c: Omit<ContractRow, 'e164'> = {
-            professional: r[2]!,
-            categories: decodeCategories(r[3]!),
-            start: new Date(r[4]!),
+            professional: r[3]!,
+            categories: decodeCategories(r[4]!),
+            start: new Date(r[5]!),
           };
-          if (r[5] !== null) c.end = new Date(r[5]);
+          if (r[6] !== null) c.end = new Date(r[6]);
           facts.contracts.push(c);
           break;
         }
         case 3: {
-          const d: Omit<DncRow, 'e164'> = { addedAt: new Date(r[4]!) };
-          if (r[2] !== null) d.professional = r[2];
-          if (r[3] !== null) d.reason = r[3];
+          const d: Omit<DncRow, 'e164'> = { addedAt: new Date(r[5]!) };
+          if (r[3] !== null) d.professional = r[3];
+          if (r[4] !== null) d.reason = r[4];
           facts.dnc.push(d);
           break;
         }
         case 4:
-          facts.refusals.push({ professional: q.professional, at: new Date(r[4]!) });
+          facts.refusals.push({ professional: qs[r[0] - 1]!.q.professional, at: new Date(r[5]!) });
           break;
         default:
-          facts.recentAttempts.push(new Date(r[4]!));
+          facts.recentAttempts.push(new Date(r[5]!));
       }
     }
-    return facts;
+    return out;
   }
 
   /** The columns of a decision row, validated. */
-  private row(decision: Decision, record: boolean): Row & { reasons: string; json: string } {
+  private row(decision: Decision, record: boolean): DbRow {
     const id = checkText(decision.id, 'decision.id');
     const at = ms(decision.at, 'decision.at');
     const e164 = decision.callee?.e164 ?? null;
@@ -453,39 +494,38 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * callgate.record_decision: null when written; otherwise the counted attempts found (nothing
-   * written). A connection fault on an attempt's write leaves it in doubt (see releaseInDoubt).
+   * callgate.record_decisions for a group: one statement, one COMMIT. Per row: 'written', the
+   * counted attempts found (nothing written), or 'duplicate'. A connection fault leaves the
+   * group's attempts in doubt (see releaseInDoubt).
    */
-  private async record(
-    what: string,
-    c: Row & { reasons: string; json: string },
-    counted: boolean,
-    windowStart: number,
-    max: number | null,
-    seen: number | null,
-  ): Promise<number[] | null> {
+  private async record(what: string, rows: RecordArgs[]): Promise<(RecordOutcome | undefined)[]> {
+    const col = <K extends keyof RecordArgs>(k: K) => rows.map((r) => r[k]);
+    const cols = <K extends keyof DbRow>(k: K) => rows.map((r) => r.row[k]);
     try {
-      const rows = await this.q<{ found: number[] | null }>(what, {
+      const out = await this.q<{ i: number; written: boolean; attempts: number[] | null }>(what, {
         name: 'cg_record',
         text: RECORD_SQL,
         values: [
-          c.id,
-          c.at,
-          c.e164,
-          c.professional,
-          c.campaign,
-          c.verdict,
-          c.reasons,
-          c.json,
-          counted,
-          windowStart,
-          max,
-          seen,
+          cols('id'),
+          cols('at'),
+          cols('e164'),
+          cols('professional'),
+          cols('campaign'),
+          cols('verdict'),
+          cols('reasons'),
+          cols('json'),
+          col('counted'),
+          col('windowStart'),
+          col('max'),
+          col('seen'),
         ],
       });
-      return rows[0]?.found ?? null;
+      const result: (RecordOutcome | undefined)[] = rows.map(() => undefined);
+      for (const r of out)
+        result[r.i - 1] = r.written ? 'written' : r.attempts === null ? 'duplicate' : { attempts: r.attempts };
+      return result;
     } catch (err) {
-      if (counted && (err as StoreError).transient === true) this.doubt(c.id);
+      if ((err as StoreError).transient === true) for (const r of rows) if (r.counted) this.doubt(r.row.id);
       throw err;
     }
   }
@@ -531,12 +571,12 @@ export class PostgresStore implements Store {
   /**
    * Calls of this process for one (number, professional) run one after the other, in the order
    * they came (each sees the attempts of the ones before it, and they never make each other
-   * decide again); calls for other numbers run beside them, on other connections.
+   * decide again); calls for other numbers are grouped (group commit, see runGroup).
    */
   decideAndCommit(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
     const key = `${q.e164}\u0000${q.professional}`;
     const prev = this.lanes.get(key);
-    const run = prev === undefined ? this.decideNow(q, decide, opts) : prev.then(() => this.decideNow(q, decide, opts));
+    const run = prev === undefined ? this.enqueue(q, decide, opts) : prev.then(() => this.enqueue(q, decide, opts));
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -548,33 +588,116 @@ export class PostgresStore implements Store {
     return run;
   }
 
-  private async decideNow(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
-    if (this.closed) throw this.closedError('decideAndCommit');
-    const windowStart = ms(q.windowStart, 'windowStart');
-    for (let round = 1; ; round++) {
-      const facts = await this.readFacts(q, windowStart);
-      const seen = facts.recentAttempts.length;
-      const decision = decide(facts);
-      if (decision === undefined) return undefined;
-      const record = opts.recordAttempt && decision.verdict === 'allow';
-      if (record) checkWithinLimit(decision, q, seen, opts.maxAttempts);
-      const c = this.row(decision, record);
-      // a block is written as it is (made from facts that can only have been stricter); an attempt
-      // only if the count under the lock is still the one `decide` saw
-      const found = await this.record(
-        `decideAndCommit ${c.id}`,
-        c,
-        record,
-        windowStart,
-        record && Number.isFinite(opts.maxAttempts) ? opts.maxAttempts : null,
-        record ? seen : null,
-      );
-      if (found === null) return decision;
-      if (round >= MAX_ROUNDS)
-        throw storeError(
-          'CG_ERR_STORE_FAULT',
-          `decideAndCommit ${c.id}: the attempts of this number changed under ${MAX_ROUNDS} decisions in a row (other gates); nothing was written`,
+  private queue: Pending[] = [];
+  private scheduled = false;
+  /** Groups being read or written now (at most the pool size). */
+  private running = 0;
+
+  private enqueue(q: FactsQuery, decide: DecideFn, opts: DecideCommitOptions): Promise<Decision | undefined> {
+    return new Promise((resolve, reject) => {
+      try {
+        if (this.closed) throw this.closedError('decideAndCommit');
+        this.queue.push({ q, windowStart: ms(q.windowStart, 'windowStart'), decide, opts, resolve, reject, round: 1 });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Starts groups of the queued calls while connections are free; the rest wait for a group to end. */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    while (this.queue.length > 0 && this.running < this.maxGroups) {
+      const group = this.queue.splice(0, PG_MAX_GROUP);
+      this.running++;
+      void this.runGroup(group).finally(() => {
+        this.running--;
+        if (this.queue.length > 0) this.schedule();
+      });
+    }
+  };
+
+  /**
+   * One group: its facts in one statement, `decide` for each call, then its decisions in one
+   * statement (callgate.record_decisions: one COMMIT for the group). A call whose attempts another
+   * gate changed in between goes back to the queue to decide again from fresh facts (at most
+   * MAX_ROUNDS times). A fault in one call (decide throws, a duplicate id) rejects that call
+   * alone; a failed statement rejects the whole group.
+   */
+  private async runGroup(group: Pending[]): Promise<void> {
+    let facts: Facts[];
+    try {
+      facts = await this.readFacts(group);
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const rows: RecordArgs[] = [];
+    const calls: { p: Pending; decision: Decision }[] = [];
+    for (const [i, p] of group.entries()) {
+      try {
+        const f = facts[i]!;
+        const seen = f.recentAttempts.length;
+        const decision = p.decide(f);
+        if (decision === undefined) {
+          p.resolve(undefined);
+          continue;
+        }
+        const record = p.opts.recordAttempt && decision.verdict === 'allow';
+        if (record) checkWithinLimit(decision, p.q, seen, p.opts.maxAttempts);
+        // a block is written as it is (made from facts that can only have been stricter); an attempt
+        // only if the count under the lock is still the one `decide` saw
+        rows.push({
+          row: this.row(decision, record),
+          counted: record,
+          windowStart: p.windowStart,
+          max: record && Number.isFinite(p.opts.maxAttempts) ? p.opts.maxAttempts : null,
+          seen: record ? seen : null,
+        });
+        calls.push({ p, decision });
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    if (rows.length === 0) return;
+    let outcomes: (RecordOutcome | undefined)[];
+    try {
+      outcomes = await this.record(`decideAndCommit (${rows.length} decisions)`, rows);
+    } catch (err) {
+      for (const { p } of calls) p.reject(err);
+      return;
+    }
+    const again: Pending[] = [];
+    for (const [i, { p, decision }] of calls.entries()) {
+      const o = outcomes[i];
+      if (o === 'written') p.resolve(decision);
+      else if (o === 'duplicate' || o === undefined)
+        p.reject(
+          storeError(
+            'CG_ERR_STORE_DUPLICATE',
+            `decideAndCommit: decision ${decision.id} is already recorded; decision ids must be unique`,
+          ),
         );
+      else if (p.round >= MAX_ROUNDS)
+        p.reject(
+          storeError(
+            'CG_ERR_STORE_FAULT',
+            `decideAndCommit ${decision.id}: the attempts of this number changed under ${MAX_ROUNDS} decisions in a row (other gates); nothing was written`,
+          ),
+        );
+      else again.push({ ...p, round: p.round + 1 });
+    }
+    if (again.length > 0) {
+      this.queue.unshift(...again);
+      this.schedule();
     }
   }
 
@@ -582,16 +705,23 @@ export class PostgresStore implements Store {
     if (this.closed) throw this.closedError('commitDecision');
     const windowStart = ms(opts.windowStart, 'windowStart');
     const record = opts.recordAttempt && decision.verdict === 'allow';
-    const c = this.row(decision, record);
-    const found = await this.record(
-      `commitDecision ${c.id}`,
-      c,
-      record,
-      windowStart,
-      record && Number.isFinite(opts.maxAttempts) ? opts.maxAttempts : null,
-      null,
-    );
-    return found === null ? { ok: true } : { ok: false, recentAttempts: found.map((t) => new Date(t)) };
+    const row = this.row(decision, record);
+    const [o] = await this.record(`commitDecision ${row.id}`, [
+      {
+        row,
+        counted: record,
+        windowStart,
+        max: record && Number.isFinite(opts.maxAttempts) ? opts.maxAttempts : null,
+        seen: null,
+      },
+    ]);
+    if (o === 'written') return { ok: true };
+    if (o === 'duplicate' || o === undefined)
+      throw storeError(
+        'CG_ERR_STORE_DUPLICATE',
+        `commitDecision: decision ${row.id} is already recorded; decision ids must be unique`,
+      );
+    return { ok: false, recentAttempts: o.attempts.map((t) => new Date(t)) };
   }
 
   async recordOutcome(decisionId: string, outcome: CallOutcome): Promise<boolean> {

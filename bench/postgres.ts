@@ -1,0 +1,351 @@
+/**
+ * Several gates on one store (issue 15): decisions/s and latency of 1 and 4 gate processes
+ * (the real Gate, each as `callgate start` opens its store) on one PostgreSQL database, beside
+ * pgbench's simple-update rate on the same server with the same number of client connections
+ * (the floor this machine allows a PostgreSQL transaction), and the same runs on one SQLite file.
+ *
+ * Each decision is for a number that gets ~6 calls over the run, from all the gates at once: so
+ * FREQ-1 is enforced across processes all the time, and the run checks that no number holds
+ * more than 4 counted attempts (overLimit must be 0) and that every number got exactly its 4.
+ * Latency is per decision, from decide() to its answer. No timing is asserted: printed beside
+ * the floor, with the ratio.
+ *
+ * Usage: node dist/bench/postgres.js [decisionsPerGate] [inFlightPerGate]
+ *   (a part of `npm run bench`; alone: `npm run bench -- --only postgres`)
+ * CALLGATE_BENCH_PG_URL: the server's maintenance database (default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { Client } from 'pg';
+import type { Config } from '../src/config';
+import type { CallAttempt } from '../src/core/types';
+import { Gate } from '../src/gate/gate';
+import { bufferedDestination, createLogger } from '../src/gate/logger';
+import type { ContractRow, Store } from '../src/gate/store';
+import { openStore } from '../src/store';
+import { BENCH_AT, benchConfig } from './fixture-config';
+import { emit, latencyMs, mobileE164, mobileNational, tempDir } from './util';
+
+const ADMIN_URL = process.env.CALLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const POOL = 4;
+/** Calls per number over a run (all gates together): more than the limit of 4. */
+const CALLS_PER_NUMBER = 6;
+
+function dbUrl(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin(text: string): Promise<void> {
+  const c = new Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+async function sqlOn(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+type StoreSpec = { driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string };
+
+/** The bench configuration (bench/fixture-config.ts) on the store of `s`. */
+function configFor(s: StoreSpec): Config {
+  const base = benchConfig(s.driver === 'sqlite' ? s.path : 'unused.db');
+  return s.driver === 'postgres' ? { ...base, store: { driver: 'postgres', url: s.url, poolSize: POOL } } : base;
+}
+
+/** Opens the store as `callgate start` does. */
+function open(s: StoreSpec): Store {
+  const config = configFor(s);
+  return openStore(config.store, { pollLocks: true }, { deadlineMs: config.gate.deadlineMs });
+}
+
+/** The numbers of a run: contracts (CONS-5) so that only the frequency limit can block. */
+async function seed(s: StoreSpec, from: number, count: number): Promise<void> {
+  const store = open(s);
+  await store.ready?.();
+  const session = await store.beginImport('contract');
+  const batch: ContractRow[] = [];
+  for (let i = from; i < from + count; i++) {
+    batch.push({
+      e164: mobileE164(i),
+      professional: 'acme',
+      categories: ['energy-supply'],
+      start: new Date('2026-01-01T00:00:00Z'),
+    });
+    if (batch.length === 10_000) await session.contracts(batch.splice(0));
+  }
+  if (batch.length) await session.contracts(batch.splice(0));
+  await session.commit();
+  await store.close();
+}
+
+type GateResult = {
+  decisions: number;
+  wallS: number;
+  samplesNs: number[];
+  verdicts: Record<string, number>;
+  cpuS: number;
+};
+
+/** Child: one gate process. Prints 'ready', waits for 'go', decides, prints its result as JSON. */
+async function gateChild(
+  spec: StoreSpec,
+  gateNo: number,
+  first: number,
+  numbers: number,
+  n: number,
+  inFlight: number,
+): Promise<void> {
+  const config = configFor(spec);
+  const store = open(spec);
+  await store.ready?.();
+  const logger = createLogger(config.log, bufferedDestination('/dev/null'));
+  const gate = new Gate({ store, config, clock: { now: () => BENCH_AT, describe: 'bench' }, logger });
+  // each gate walks the numbers from its own offset: every number is called by several gates
+  const attemptFor = (i: number): CallAttempt => ({
+    to: mobileNational(first + ((i + gateNo * 997) % numbers)),
+    callerId: { number: '+33162000001', presentation: 'allowed' },
+    at: BENCH_AT,
+    campaignId: 'bench',
+    source: { pbx: 'bench' },
+  });
+  // warm-up on numbers of no run (blocked: no contract), so prepared statements and JIT are ready
+  for (let i = 0; i < 200; i++)
+    await gate.decide({ ...attemptFor(0), to: mobileNational(9_000_000 + gateNo * 1000 + i) });
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', (l) => {
+      if (l.trim() === 'go') {
+        rl.close();
+        resolve();
+      }
+    });
+  });
+  const samples: number[] = new Array(n);
+  const verdicts: Record<string, number> = {};
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const s = process.hrtime.bigint();
+      const d = await gate.decide(attemptFor(i));
+      samples[i] = Number(process.hrtime.bigint() - s);
+      const k = d.verdict === 'allow' ? 'allow' : d.reasons.map((r) => r.code).join('+');
+      verdicts[k] = (verdicts[k] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  await gate.drain();
+  await store.close();
+  logger.flush();
+  const result: GateResult = { decisions: n, wallS, samplesNs: samples, verdicts, cpuS: (cpu.user + cpu.system) / 1e6 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+/** Parent: `gates` child processes started together on one store. */
+async function runGates(spec: StoreSpec, gates: number, first: number, perGate: number, inFlight: number) {
+  const numbers = Math.ceil((gates * perGate) / CALLS_PER_NUMBER);
+  await seed(spec, first, numbers);
+  const kids = Array.from({ length: gates }, (_, g) =>
+    spawn(
+      process.execPath,
+      [
+        __filename,
+        'gate',
+        JSON.stringify(spec),
+        String(g),
+        String(first),
+        String(numbers),
+        String(perGate),
+        String(inFlight),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
+  );
+  const outputs = kids.map(
+    (k) =>
+      new Promise<string>((resolve, reject) => {
+        let out = '';
+        k.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        k.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`gate exited ${code}`))));
+      }),
+  );
+  await Promise.all(
+    kids.map(
+      (k) =>
+        new Promise<void>((resolve) => {
+          let seen = '';
+          const on = (b: Buffer) => {
+            seen += b.toString();
+            if (seen.includes('ready\n')) {
+              k.stdout.off('data', on);
+              resolve();
+            }
+          };
+          k.stdout.on('data', on);
+        }),
+    ),
+  );
+  const load = os.loadavg()[0]!;
+  for (const k of kids) k.stdin.write('go\n');
+  const results = (await Promise.all(outputs)).map(
+    (o) => JSON.parse(o.trim().split('\n').pop() as string) as GateResult,
+  );
+  const decisions = results.reduce((s, r) => s + r.decisions, 0);
+  const wallS = Math.max(...results.map((r) => r.wallS));
+  const verdicts: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.verdicts)) verdicts[k] = (verdicts[k] ?? 0) + v;
+
+  // FREQ-1 held across the gates: no number above 4 counted attempts, and every number got its 4
+  let perNumber: number[];
+  if (spec.driver === 'postgres') {
+    const rows = await sqlOn(
+      spec.url,
+      `SELECT count(*)::int AS n FROM callgate.decisions WHERE counted AND NOT released AND e164 >= '${mobileE164(first)}' AND e164 <= '${mobileE164(first + numbers - 1)}' GROUP BY e164`,
+    );
+    perNumber = rows.map((r) => r.n as number);
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const db = new Database(spec.path, { readonly: true });
+    perNumber = (
+      db
+        .prepare(
+          'SELECT count(*) AS n FROM decisions WHERE counted = 1 AND released = 0 AND e164 BETWEEN ? AND ? GROUP BY e164',
+        )
+        .all(mobileE164(first), mobileE164(first + numbers - 1)) as { n: number }[]
+    ).map((r) => r.n);
+    db.close();
+  }
+  return {
+    gates,
+    inFlightPerGate: inFlight,
+    poolPerGate: spec.driver === 'postgres' ? POOL : undefined,
+    decisions,
+    perSecond: Math.round(decisions / wallS),
+    latencyMs: latencyMs(results.flatMap((r) => r.samplesNs)),
+    cpuSPerGate: results.map((r) => Math.round(r.cpuS * 100) / 100),
+    loadAvg1mBefore: Math.round(load * 100) / 100,
+    verdicts,
+    frequency: {
+      numbers,
+      callsPerNumber: CALLS_PER_NUMBER,
+      overLimit: perNumber.filter((n) => n > 4).length,
+      withExactly4: perNumber.filter((n) => n === 4).length,
+    },
+  };
+}
+
+/** pgbench -N (simple update: UPDATE + SELECT + INSERT, one COMMIT), prepared, on a scratch database. */
+function pgbench(clients: number, seconds: number): { clients: number; tps: number } | { error: string } {
+  const name = `cg_bench_pgbench_${process.pid}`;
+  const u = new URL(dbUrl(name));
+  const args = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
+  try {
+    execFileSync('createdb', [...args, name], { stdio: 'ignore' });
+    execFileSync('pgbench', [...args, '-i', '-q', '-s', '10', name], { stdio: 'ignore' });
+    const out = execFileSync(
+      'pgbench',
+      [...args, '-N', '-M', 'prepared', '-c', String(clients), '-j', String(clients), '-T', String(seconds), name],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const m = /tps = ([\d.]+)/.exec(out);
+    return m ? { clients, tps: Math.round(Number(m[1])) } : { error: 'no tps in pgbench output' };
+  } catch (err) {
+    return { error: String((err as Error).message).split('\n')[0]! };
+  } finally {
+    try {
+      execFileSync('dropdb', [...args, '--if-exists', name], { stdio: 'ignore' });
+    } catch {
+      // left behind: named after this pid
+    }
+  }
+}
+
+async function main() {
+  const perGate = Number(process.argv[2] ?? 20_000);
+  const inFlight = Number(process.argv[3] ?? 16);
+  const name = `cg_bench_${process.pid}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const pg: StoreSpec = { driver: 'postgres', url: dbUrl(name) };
+  const dir = tempDir('pg-sqlite');
+  const sq: StoreSpec = { driver: 'sqlite', path: path.join(dir, 'callgate.db') };
+  const progress = (s: string) => process.stderr.write(`bench postgres: ${s}\n`);
+  try {
+    progress('1 gate process on PostgreSQL…');
+    const pg1 = await runGates(pg, 1, 0, perGate, inFlight);
+    progress('4 gate processes on PostgreSQL…');
+    const pg4 = await runGates(pg, 4, 1_000_000, perGate, inFlight);
+    const seconds = Math.max(5, Math.min(20, Math.round(pg4.decisions / Math.max(1, pg4.perSecond))));
+    progress(`pgbench -N, ${POOL} and ${4 * POOL} clients, ${seconds} s each…`);
+    const floor1 = pgbench(POOL, seconds);
+    const floor4 = pgbench(4 * POOL, seconds);
+    progress('the same on one SQLite file…');
+    const sq1 = await runGates(sq, 1, 0, perGate, inFlight);
+    const sq4 = await runGates(sq, 4, 1_000_000, perGate, inFlight);
+    const ratio = (a: number, f: { tps: number } | { error: string }) =>
+      'tps' in f ? Math.round((a / f.tps) * 100) / 100 : undefined;
+    emit({
+      postgres: {
+        server: (await sqlOn(pg.url, 'SHOW server_version'))[0]?.server_version,
+        synchronousCommit: (await sqlOn(pg.url, 'SHOW synchronous_commit'))[0]?.synchronous_commit,
+        oneGate: { ...pg1, floor: floor1, ratioToFloor: ratio(pg1.perSecond, floor1) },
+        fourGates: { ...pg4, floor: floor4, ratioToFloor: ratio(pg4.perSecond, floor4) },
+        targets: {
+          fourGatesPerSecond: 3000,
+          p99Ms: 10,
+          overLimit: 0,
+          met:
+            pg4.perSecond >= 3000 &&
+            pg4.latencyMs.p99 < 10 &&
+            pg4.frequency.overLimit === 0 &&
+            pg1.frequency.overLimit === 0,
+        },
+      },
+      sqlite: { oneGate: sq1, fourGates: sq4 },
+      cpus: os.cpus().length,
+    });
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const [, , mode, ...rest] = process.argv;
+  const done =
+    mode === 'gate'
+      ? gateChild(
+          JSON.parse(rest[0]!) as StoreSpec,
+          Number(rest[1]),
+          Number(rest[2]),
+          Number(rest[3]),
+          Number(rest[4]),
+          Number(rest[5]),
+        )
+      : main();
+  done.catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
