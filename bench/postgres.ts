@@ -30,7 +30,8 @@ import { BENCH_AT, benchConfig } from './fixture-config';
 import { emit, latencyMs, mobileE164, mobileNational, tempDir } from './util';
 
 const ADMIN_URL = process.env.CALLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const POOL = 4;
+/** Connections per gate (store.poolSize): few, so that each carries bigger groups (BENCH_PG_POOL to change). */
+const POOL = Number(process.env.BENCH_PG_POOL ?? 2);
 /** Calls per number over a run (all gates together): more than the limit of 4. */
 const CALLS_PER_NUMBER = 6;
 
@@ -284,7 +285,7 @@ function pgbench(clients: number, seconds: number): { clients: number; tps: numb
 
 async function main() {
   const perGate = Number(process.argv[2] ?? 20_000);
-  const inFlight = Number(process.argv[3] ?? 16);
+  const inFlight = Number(process.argv[3] ?? 8);
   const name = `cg_bench_${process.pid}`;
   await admin(`CREATE DATABASE ${name}`);
   const pg: StoreSpec = { driver: 'postgres', url: dbUrl(name) };

@@ -81,7 +81,7 @@ function main() {
   if (want('postgres')) {
     progress('several gate processes on one PostgreSQL database (and on one SQLite file), beside pgbench…');
     result.postgres = quick
-      ? child('postgres.js', ['2000', '16'], GATE_NODE_FLAGS)
+      ? child('postgres.js', ['2000', '8'], GATE_NODE_FLAGS)
       : child('postgres.js', [], GATE_NODE_FLAGS);
   }
   for (const pbx of ['asterisk', 'freeswitch']) {

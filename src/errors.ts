@@ -22,8 +22,8 @@ export const ERRORS = {
   },
   CG_ERR_STORE_OPEN: {
     meaning:
-      'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist.',
-    fix: 'Check store.path (relative to the working directory), its permissions and free disk space.',
+      'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist; or PostgreSQL (store.url) refused or did not answer.',
+    fix: 'Check store.path (relative to the working directory), its permissions and free disk space; for PostgreSQL, store.url (host, port, database, role) and that the server runs.',
   },
   CG_ERR_STORE_NOT_SQLITE: {
     meaning: 'store.path names a file that exists but is not a SQLite database; it was left untouched.',
@@ -31,7 +31,7 @@ export const ERRORS = {
   },
   CG_ERR_STORE_SCHEMA: {
     meaning: 'The store was written by a newer callgate (schema version too new).',
-    fix: 'Upgrade callgate, or point store.path at a database of this version.',
+    fix: 'Upgrade callgate, or point store.path (store.url) at a database of this version.',
   },
   CG_ERR_STORE_FAULT: {
     meaning: 'A store operation failed while deciding a call; the fail mode (policy.failMode) decided instead.',
