@@ -151,6 +151,42 @@ export interface ImportSession {
   rollback(): Promise<void>;
 }
 
+/** A refusal as stored (R. 223-3). */
+export type RefusalRow = RefusalRecord & { e164: string };
+
+/**
+ * A decision row exactly as stored, for `callgate store copy`: the audit text verbatim (not
+ * rebuilt), whether it is an attempt (counted) and whether that attempt was released (FREQ-2).
+ */
+export type StoredDecisionRow = {
+  id: string;
+  at: Date;
+  e164?: string;
+  professional: string;
+  campaignId: string;
+  verdict: 'allow' | 'block';
+  /** Reason codes, space separated. */
+  reasons: string;
+  /** The stored audit text (src/store/memory/common.ts decisionToText); '' for an attempt without decision (old files). */
+  auditText: string;
+  counted: boolean;
+  released: boolean;
+  outcome?: CallOutcome;
+};
+
+/** One batch of everything a store holds (Store.exportAll), in the order exportAll yields them. */
+export type CopyBatch =
+  | { kind: 'consent'; rows: ConsentRow[] }
+  | { kind: 'contract'; rows: ContractRow[] }
+  | { kind: 'dnc'; rows: DncRow[] }
+  | { kind: 'refusal'; rows: RefusalRow[] }
+  /** The opposition list, dated; `first` on its first batch (the target's list is replaced from there). */
+  | { kind: 'opposition'; rows: string[]; asOf: Date; first: boolean }
+  | { kind: 'decision'; rows: StoredDecisionRow[] };
+
+/** What Store.copyIn did with a batch. */
+export type CopyResult = { inserted: number; updated: number; skipped: number };
+
 export interface Store {
   readonly driver: 'sqlite' | 'memory' | 'postgres';
   /**
@@ -211,6 +247,21 @@ export interface Store {
   beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession>;
 
   history(e164: string, professional?: string): Promise<History>;
+
+  /**
+   * Everything the store holds, in batches of at most `batchSize` rows (constant memory):
+   * consents, contracts, do-not-call entries, refusals, the opposition list (if one was
+   * imported), decisions (in the order they were recorded). For `callgate store copy`.
+   */
+  exportAll(batchSize?: number): AsyncIterable<CopyBatch>;
+  /**
+   * Writes a batch of another store's rows. Idempotent: a row already here (consent, contract and
+   * dnc by their natural key, a refusal by number, professional and time, a decision by id) is
+   * skipped, or updated where the batch knows more and nothing is lost: a consent's withdrawal, a
+   * contract's end, a decision's outcome, an attempt's release. An opposition batch with `first`
+   * replaces the list (and its date).
+   */
+  copyIn(batch: CopyBatch): Promise<CopyResult>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Decision, Facts } from '../../src/core/types';
 import { StoreError, type Store } from '../../src/gate/store';
+import { MemoryStore } from '../../src/store/memory/memory-store';
 
 export const NUM = '+33612345678';
 export const OTHER = '+33698765432';
@@ -675,6 +676,119 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
           store.decideAndCommit(q(), () => decision(), REC),
           'CG_ERR_STORE_FAULT',
         );
+      });
+    });
+
+    describe('store copy (exportAll, copyIn)', () => {
+      /** A memory store holding one of everything (the reference the copies are compared with). */
+      async function filled(): Promise<MemoryStore> {
+        const m = new MemoryStore();
+        await m.addConsent({
+          e164: NUM,
+          professional: PRO,
+          categories: ['a', 'b'],
+          collectedAt: d('2026-09-01T00:00:00Z'),
+          source: 'web',
+          automated: true,
+        });
+        await m.addConsent({
+          e164: NUM,
+          professional: PRO2,
+          categories: [],
+          collectedAt: d('2026-09-02T00:00:00Z'),
+          validUntil: d('2027-01-01T00:00:00Z'),
+          slot: d('2026-12-01T09:00:00Z'),
+          withdrawnAt: d('2026-10-01T00:00:00Z'),
+        });
+        await m.addContract({ e164: NUM, professional: PRO, categories: ['x'], start: d('2026-01-01T00:00:00Z') });
+        await m.addContract({
+          e164: OTHER,
+          professional: PRO,
+          categories: [],
+          start: d('2025-01-01T00:00:00Z'),
+          end: d('2026-01-01T00:00:00Z'),
+        });
+        await m.addDnc({ e164: NUM, addedAt: d('2026-05-01T00:00:00Z'), reason: 'complaint' });
+        await m.addDnc({ e164: OTHER, professional: PRO2, addedAt: d('2026-05-02T00:00:00Z') });
+        await m.addRefusal(NUM, PRO2, d('2026-07-01T12:00:00Z'));
+        const opp = await m.beginImport('opposition', { asOf: d('2026-04-01T00:00:00Z') });
+        await opp.opposition([OTHER]);
+        await opp.commit();
+        await m.commitDecision(decision({ id: 'c-allow', at: d('2026-11-10T10:00:00Z') }), {
+          ...WINDOW,
+          recordAttempt: true,
+        });
+        await m.commitDecision(decision({ id: 'c-released', at: d('2026-11-11T10:00:00Z') }), {
+          ...WINDOW,
+          recordAttempt: true,
+        });
+        await m.releaseAttempt('c-released');
+        await m.recordOutcome('c-allow', {
+          answered: true,
+          dialStatus: 'ANSWER',
+          durationMs: 30_000,
+          endedAt: d('2026-11-10T10:01:00Z'),
+        });
+        await m.commitDecision(
+          decision({
+            id: 'c-block',
+            verdict: 'block',
+            reasons: [{ code: 'do_not_call', rule: 'DNC-1', message: 'x', legalRef: 'RGPD art. 21' }],
+          }),
+          { ...WINDOW, recordAttempt: true },
+        );
+        await m.commitDecision(decision({ id: 'c-nocallee', e164: null, verdict: 'block' }), {
+          ...WINDOW,
+          recordAttempt: false,
+        });
+        return m;
+      }
+      async function copy(from: Store, to: Store) {
+        const total = { inserted: 0, updated: 0, skipped: 0 };
+        for await (const b of from.exportAll(2)) {
+          const r = await to.copyIn(b);
+          total.inserted += r.inserted;
+          total.updated += r.updated;
+          total.skipped += r.skipped;
+        }
+        return total;
+      }
+      const everything = async (s: Store) => [await s.history(NUM), await s.history(OTHER), await facts()];
+
+      test('another store copied in holds the same history; copying again changes nothing', async () => {
+        const m = await filled();
+        expect(await copy(m, store)).toEqual({ inserted: 12, updated: 0, skipped: 0 });
+        const want = [await m.history(NUM), await m.history(OTHER)];
+        expect([await store.history(NUM), await store.history(OTHER)]).toEqual(want);
+        expect(await copy(m, store)).toEqual({ inserted: 0, updated: 0, skipped: 12 });
+        expect([await store.history(NUM), await store.history(OTHER)]).toEqual(want);
+        // the counted attempts are the same as well: one (the released one does not count)
+        expect((await facts()).recentAttempts).toEqual([d('2026-11-10T10:00:00Z')]);
+      });
+
+      test('copying again brings what changed since: a withdrawal, a release, an outcome, new rows', async () => {
+        const m = await filled();
+        await copy(m, store);
+        await m.withdrawConsent(NUM, PRO, d('2026-10-20T00:00:00Z'));
+        await m.releaseAttempt('c-allow');
+        await m.recordOutcome('c-block', { answered: false, dialStatus: 'BUSY', endedAt: d('2026-11-30T10:00:05Z') });
+        await m.addRefusal(NUM, PRO, d('2026-11-20T00:00:00Z'));
+        expect(await copy(m, store)).toEqual({ inserted: 1, updated: 3, skipped: 9 });
+        expect([await store.history(NUM), await store.history(OTHER)]).toEqual([
+          await m.history(NUM),
+          await m.history(OTHER),
+        ]);
+      });
+
+      test('what this store exports, copied into another, gives the same history', async () => {
+        await copy(await filled(), store);
+        await store.commitDecision(decision({ id: 'c-late', at: d('2026-11-12T10:00:00Z') }), {
+          ...WINDOW,
+          recordAttempt: true,
+        });
+        const out = new MemoryStore();
+        await copy(store, out);
+        expect([await out.history(NUM), await out.history(OTHER)]).toEqual((await everything(store)).slice(0, 2));
       });
     });
 

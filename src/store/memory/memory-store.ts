@@ -15,6 +15,8 @@ import type {
   CommitOptions,
   CommitResult,
   ConsentRow,
+  CopyBatch,
+  CopyResult,
   ContractRow,
   DecideCommitOptions,
   DecideFn,
@@ -24,7 +26,9 @@ import type {
   History,
   ImportKind,
   ImportSession,
+  RefusalRow,
   Store,
+  StoredDecisionRow,
 } from '../../gate/store';
 import {
   checkNumber,
@@ -62,7 +66,9 @@ type StoredDecision = {
   at: number;
   e164?: string;
   professional: string;
+  campaign: string;
   verdict: 'allow' | 'block';
+  reasons: string;
   json: string;
   outcome?: CallOutcome;
 };
@@ -281,7 +287,9 @@ export class MemoryStore implements Store {
       id,
       at,
       professional,
+      campaign: decision.campaign.id,
       verdict: decision.verdict,
+      reasons: decision.reasons.map((r) => r.code).join(' '),
       json,
     };
     if (e164 !== undefined) d.e164 = e164;
@@ -536,6 +544,179 @@ export class MemoryStore implements Store {
         .map((r) => ({ e164, professional: r.professional, at: new Date(r.at) })),
       opposition: asOf === undefined ? { listed: false } : { listed: this.opposition.has(e164), asOf: new Date(asOf) },
     };
+  }
+
+  async *exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
+    this.live();
+    const all = <T extends { seq: number }>(m: Map<string, T[]>) =>
+      [...m.values()].flat().sort((a, b) => a.seq - b.seq);
+    function* chunks<T>(rows: T[]): Iterable<T[]> {
+      for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
+    }
+    for (const rows of chunks(all(this.consents).map(toConsent))) yield { kind: 'consent', rows };
+    for (const rows of chunks(all(this.contracts).map(toContract))) yield { kind: 'contract', rows };
+    for (const rows of chunks(all(this.dnc).map(toDnc))) yield { kind: 'dnc', rows };
+    const refusals = all(this.refusals).map((r): RefusalRow => ({
+      e164: r.e164,
+      professional: r.professional,
+      at: new Date(r.at),
+    }));
+    for (const rows of chunks(refusals)) yield { kind: 'refusal', rows };
+    if (this.oppositionMeta !== undefined) {
+      const asOf = new Date(this.oppositionMeta.asOf);
+      const list = [...this.opposition];
+      if (list.length === 0) yield { kind: 'opposition', rows: [], asOf, first: true };
+      let first = true;
+      for (const rows of chunks(list)) {
+        yield { kind: 'opposition', rows, asOf, first };
+        first = false;
+      }
+    }
+    const decisions = [...this.decisions.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .map((d): StoredDecisionRow => {
+        const a = this.attempts.get(d.id);
+        const row: StoredDecisionRow = {
+          id: d.id,
+          at: new Date(d.at),
+          professional: d.professional,
+          campaignId: d.campaign,
+          verdict: d.verdict,
+          reasons: d.reasons,
+          auditText: d.json,
+          counted: a !== undefined,
+          released: a?.released ?? false,
+        };
+        if (d.e164 !== undefined) row.e164 = d.e164;
+        if (d.outcome) row.outcome = copyOutcome(d.outcome);
+        return row;
+      });
+    for (const rows of chunks(decisions)) yield { kind: 'decision', rows };
+  }
+
+  async copyIn(batch: CopyBatch): Promise<CopyResult> {
+    this.live();
+    const r: CopyResult = { inserted: 0, updated: 0, skipped: 0 };
+    switch (batch.kind) {
+      case 'consent':
+        for (const row of batch.rows) {
+          const c = consentRow(row);
+          if (this.insertConsents([c]) === 1) r.inserted++;
+          else {
+            const have = (this.consents.get(c.e164) ?? []).find(
+              (x) =>
+                x.professional === c.professional && x.collectedAt === c.collectedAt && x.categories === c.categories,
+            );
+            if (have && have.withdrawnAt === null && c.withdrawnAt !== null) {
+              have.withdrawnAt = c.withdrawnAt;
+              r.updated++;
+            } else r.skipped++;
+          }
+        }
+        return r;
+      case 'contract':
+        for (const row of batch.rows) {
+          const c = contractRow(row);
+          if (this.insertContracts([c]) === 1) r.inserted++;
+          else {
+            const have = (this.contracts.get(c.e164) ?? []).find(
+              (x) => x.professional === c.professional && x.start === c.start && x.categories === c.categories,
+            );
+            if (have && have.end === null && c.end !== null) {
+              have.end = c.end;
+              r.updated++;
+            } else r.skipped++;
+          }
+        }
+        return r;
+      case 'dnc':
+        for (const row of batch.rows) {
+          if (this.insertDnc([dncRow(row)]) === 1) r.inserted++;
+          else r.skipped++;
+        }
+        return r;
+      case 'refusal':
+        for (const row of batch.rows) {
+          const at = ms(row.at, 'refusal.at');
+          const have = (this.refusals.get(row.e164) ?? []).some(
+            (x) => x.professional === row.professional && x.at === at,
+          );
+          if (have) r.skipped++;
+          else {
+            await this.addRefusal(row.e164, row.professional, row.at);
+            r.inserted++;
+          }
+        }
+        return r;
+      case 'opposition': {
+        // a list is known by its date: the same list again is merged (its rows skipped), another replaces it
+        if (batch.first && this.oppositionMeta?.asOf !== ms(batch.asOf, 'opposition asOf')) {
+          this.opposition = new Set();
+          this.oppositionMeta = { asOf: ms(batch.asOf, 'opposition asOf'), importedAt: Date.now(), count: 0 };
+        }
+        for (const n of batch.rows) {
+          checkNumber(n, 'opposition');
+          if (this.opposition.has(n)) r.skipped++;
+          else {
+            this.opposition.add(n);
+            r.inserted++;
+          }
+        }
+        if (this.oppositionMeta) this.oppositionMeta.count = this.opposition.size;
+        return r;
+      }
+      case 'decision':
+        for (const row of batch.rows) {
+          const have = this.decisions.get(row.id);
+          if (have) {
+            const a = this.attempts.get(row.id);
+            let changed = false;
+            if (a && row.released && !a.released) {
+              a.released = true;
+              changed = true;
+            }
+            if (!have.outcome && row.outcome) {
+              have.outcome = copyOutcome(row.outcome);
+              if (a) a.outcome = copyOutcome(row.outcome);
+              changed = true;
+            }
+            if (changed) r.updated++;
+            else r.skipped++;
+            continue;
+          }
+          const at = ms(row.at, 'decision.at');
+          const d: StoredDecision = {
+            seq: ++this.seq,
+            id: checkText(row.id, 'decision.id'),
+            at,
+            professional: row.professional,
+            campaign: row.campaignId,
+            verdict: row.verdict,
+            reasons: row.reasons,
+            json: row.auditText,
+          };
+          if (row.e164 !== undefined) d.e164 = row.e164;
+          if (row.outcome) d.outcome = copyOutcome(row.outcome);
+          this.decisions.set(d.id, d);
+          if (row.e164 !== undefined) push(this.decisionsByNumber, row.e164, d);
+          if (row.counted && row.e164 !== undefined) {
+            const a: Attempt = {
+              seq: ++this.seq,
+              decisionId: d.id,
+              e164: row.e164,
+              professional: row.professional,
+              campaignId: row.campaignId,
+              at,
+              released: row.released,
+            };
+            if (row.outcome) a.outcome = copyOutcome(row.outcome);
+            this.attempts.set(d.id, a);
+            push(this.attemptsByKey, `${row.e164}\u0000${row.professional}`, a);
+          }
+          r.inserted++;
+        }
+        return r;
+    }
   }
 
   async close(): Promise<void> {

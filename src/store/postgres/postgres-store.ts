@@ -36,6 +36,8 @@ import type {
   CommitResult,
   ConsentRow,
   ContractRow,
+  CopyBatch,
+  CopyResult,
   DecideCommitOptions,
   DecideFn,
   DecisionRow,
@@ -63,6 +65,7 @@ import {
   storeError,
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
+import { copyStatements, countOf, exportPostgres } from './copy';
 import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
 import { migratePg, type OnPgMigration } from './migrations';
 import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
@@ -1071,6 +1074,50 @@ export class PostgresStore implements Store {
       opposition:
         opp[0]!.as_of === null ? { listed: false } : { listed: opp[0]!.listed, asOf: new Date(opp[0]!.as_of) },
     };
+  }
+
+  /** Everything in the database, in batches (`callgate store copy`, see ./copy.ts). */
+  exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
+    if (this.closed) throw this.closedError('exportAll');
+    return exportPostgres(
+      <R extends object>(what: string, text: string, values?: unknown[]) => this.q<R>(what, { text, values }),
+      batchSize,
+    );
+  }
+
+  /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
+  async copyIn(batch: CopyBatch): Promise<CopyResult> {
+    if (this.closed) throw this.closedError('copyIn');
+    const st = copyStatements(batch);
+    await this.ready();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.fault(`copy ${batch.kind}`, err);
+    }
+    const run = async (text: string, values: unknown[]) => {
+      try {
+        return (await client.query<{ n: number }>(text, values)).rows;
+      } catch (err) {
+        throw this.fault(`copy ${batch.kind}`, err);
+      }
+    };
+    try {
+      await run('BEGIN', []);
+      await run('SET LOCAL statement_timeout = 0', []);
+      for (const [text, values] of st.before ?? []) await run(text, values);
+      const inserted = countOf(await run(...st.insert));
+      const updated = st.update ? countOf(await run(...st.update)) : 0;
+      for (const [text, values] of st.after ?? []) await run(text, values);
+      await run('COMMIT', []);
+      client.release();
+      return { inserted, updated, skipped: batch.rows.length - inserted - updated };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

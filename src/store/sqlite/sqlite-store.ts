@@ -31,6 +31,8 @@ import type {
   CommitResult,
   ConsentRow,
   ContractRow,
+  CopyBatch,
+  CopyResult,
   DecideCommitOptions,
   DecideFn,
   DecisionRow,
@@ -60,6 +62,7 @@ import {
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
+import { copyIntoSqlite, exportSqlite } from './copy';
 import { openSqlite, type SqliteOptions } from './open';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
@@ -879,6 +882,17 @@ export class SqliteStore implements Store {
           opp.as_of === null ? { listed: false } : { listed: opp.listed === 1, asOf: dateOpt(opp.as_of) as Date },
       };
     });
+  }
+
+  /** Everything in the file, in batches (`callgate store copy`, see ./copy.ts). */
+  exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
+    if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `exportAll: the SQLite store ${this.path} is closed`);
+    return exportSqlite(this.db, batchSize);
+  }
+
+  /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
+  async copyIn(batch: CopyBatch): Promise<CopyResult> {
+    return this.run(`copy ${batch.kind}`, () => copyIntoSqlite(this.db, batch));
   }
 
   async close(): Promise<void> {
