@@ -3,7 +3,7 @@
  * by key (constant memory), and another store's rows written idempotently, each batch in one
  * statement per table (unnest) inside one transaction (see Store.exportAll / Store.copyIn).
  */
-import type { CallOutcome, CopyBatch, CopyResult, StoredDecisionRow } from '../../gate/store';
+import type { CallOutcome, CopyBatch, StoredDecisionRow } from '../../gate/store';
 import { checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 
