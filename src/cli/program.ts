@@ -18,6 +18,7 @@ const checkMod = (): typeof import('./commands/check') => require('./commands/ch
 const configMod = (): typeof import('./commands/config') => require('./commands/config');
 const dataMod = (): typeof import('./commands/data') => require('./commands/data');
 const historyMod = (): typeof import('./commands/history') => require('./commands/history');
+const storeMod = (): typeof import('./commands/store') => require('./commands/store');
 const startMod = (): typeof import('./commands/start') => require('./commands/start');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -174,6 +175,19 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--professional <id>', 'only this professional')
       .option('--json', 'print as one JSON object'),
   ).action(run((n: string, opts) => historyMod().historyCommand(n, opts, io)));
+
+  const storeCmd = program.command('store').description('the store itself');
+  withConfig(
+    storeCmd
+      .command('copy')
+      .description(
+        'copy everything the configured store holds (consents, contracts, do-not-call, refusals, opposition list, attempts, decisions) into the store of another configuration; a re-run is harmless',
+      )
+      .requiredOption(
+        '--to <file>',
+        'configuration file of the store to copy into (e.g. one with store.driver: postgres)',
+      ),
+  ).action(run((opts) => storeMod().storeCopy(opts, io)));
 
   const config = program.command('config').description('configuration');
   withConfig(config.command('check').description('validate the configuration; OK + summary, or every problem')).action(
