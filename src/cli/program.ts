@@ -19,6 +19,7 @@ const configMod = (): typeof import('./commands/config') => require('./commands/
 const dataMod = (): typeof import('./commands/data') => require('./commands/data');
 const historyMod = (): typeof import('./commands/history') => require('./commands/history');
 const storeMod = (): typeof import('./commands/store') => require('./commands/store');
+const auditMod = (): typeof import('./commands/audit') => require('./commands/audit');
 const startMod = (): typeof import('./commands/start') => require('./commands/start');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -175,6 +176,27 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--professional <id>', 'only this professional')
       .option('--json', 'print as one JSON object'),
   ).action(run((n: string, opts) => historyMod().historyCommand(n, opts, io)));
+
+  const audit = program.command('audit').description('the audit trail, for the compliance officer');
+  withConfig(
+    audit
+      .command('export')
+      .description(
+        'stream the decisions of a period (reasons, legal references, legal basis, outcome) to stdout, oldest first',
+      )
+      .requiredOption('--from <iso>', 'start of the period (included); without offset = Europe/Paris time')
+      .requiredOption('--to <iso>', 'end of the period (excluded)')
+      .option('--format <format>', 'csv (default) or jsonl'),
+  ).action(run((opts) => auditMod().auditExport(opts, io)));
+
+  const subject = program.command('subject').description("a consumer's access request");
+  withConfig(
+    subject
+      .command('export <number>')
+      .description(
+        'everything held about one number as one JSON document (consents with source, contracts, do-not-call, refusals, attempts, decisions)',
+      ),
+  ).action(run((n: string, opts) => auditMod().subjectExport(n, opts, io)));
 
   const storeCmd = program.command('store').description('the store itself');
   withConfig(

@@ -262,6 +262,11 @@ export interface Store {
    * replaces the list (and its date).
    */
   copyIn(batch: CopyBatch): Promise<CopyResult>;
+  /**
+   * The decisions recorded with `from` <= at < `to` (every verdict, with its outcome), oldest
+   * first, in batches of at most `batchSize` (constant memory: `callgate audit export`).
+   */
+  auditBetween(from: Date, to: Date, batchSize?: number): AsyncIterable<DecisionRow[]>;
   close(): Promise<void>;
 }
 

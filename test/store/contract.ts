@@ -679,6 +679,40 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       });
     });
 
+    test('auditBetween: the decisions of a time range, oldest first, in batches, with their outcomes', async () => {
+      const at = (iso: string) => ({ at: d(iso) });
+      const made = [
+        decision({ id: 'a-before', ...at('2026-10-31T23:59:59.999Z') }),
+        decision({ id: 'a-late', ...at('2026-11-20T10:00:00Z') }),
+        decision({ id: 'a-first', ...at('2026-11-01T00:00:00Z'), verdict: 'block' }),
+        decision({ id: 'a-nocallee', ...at('2026-11-05T00:00:00Z'), e164: null, verdict: 'block' }),
+        decision({ id: 'a-mid', ...at('2026-11-10T10:00:00Z') }),
+        decision({ id: 'a-end', ...at('2026-12-01T00:00:00Z') }),
+      ];
+      for (const x of made) await store.commitDecision(x, { ...WINDOW, recordAttempt: x.verdict === 'allow' });
+      const outcome = { answered: true, dialStatus: 'ANSWER', durationMs: 5000, endedAt: d('2026-11-10T10:02:00Z') };
+      await store.recordOutcome('a-mid', outcome);
+      const batches: string[][] = [];
+      const rows = [];
+      for await (const b of store.auditBetween(d('2026-11-01T00:00:00Z'), d('2026-12-01T00:00:00Z'), 2)) {
+        batches.push(b.map((r) => r.id));
+        rows.push(...b);
+      }
+      expect(rows.map((r) => r.id)).toEqual(['a-first', 'a-nocallee', 'a-mid', 'a-late']);
+      expect(batches.every((b) => b.length <= 2)).toBe(true);
+      expect(rows[2]).toEqual({
+        id: 'a-mid',
+        at: d('2026-11-10T10:00:00Z'),
+        e164: NUM,
+        professional: PRO,
+        verdict: 'allow',
+        decision: made[4],
+        outcome,
+      });
+      expect(rows[1]!.e164).toBeUndefined();
+      expect(rows[1]!.decision).toEqual(made[3]);
+    });
+
     describe('store copy (exportAll, copyIn)', () => {
       /** A memory store holding one of everything (the reference the copies are compared with). */
       async function filled(): Promise<MemoryStore> {

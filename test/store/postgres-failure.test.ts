@@ -123,7 +123,7 @@ describe.each([
 ] as const)('PostgreSQL %s', (_name, mode) => {
   test('failMode closed: gate_unavailable blocks within the deadline, a log line says why, and the gate recovers', async () => {
     const { rt, raw } = await runtime('closed');
-    const store = rt.store as PostgresStore;
+    const store = rt.store as unknown as PostgresStore;
     try {
       await contract('0612000001', '0612000002');
       expect((await normal(rt, '0612000001')).verdict).toBe('allow');
@@ -216,7 +216,7 @@ describe.each([
 ] as const)('the connection cut in the middle of the attempt write, %s', (_name, forward) => {
   test('the caller gets the fail mode, and no attempt counts for a call that was not placed', async () => {
     const { rt } = await runtime('closed');
-    const store = rt.store as PostgresStore;
+    const store = rt.store as unknown as PostgresStore;
     try {
       await contract('0612000005');
       // a first call prepares the statements on a connection

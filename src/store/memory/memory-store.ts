@@ -594,6 +594,28 @@ export class MemoryStore implements Store {
     for (const rows of chunks(decisions)) yield { kind: 'decision', rows };
   }
 
+  async *auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
+    this.live();
+    const a = ms(from, 'from');
+    const b = ms(to, 'to');
+    const rows = [...this.decisions.values()]
+      .filter((d) => d.at >= a && d.at < b && d.json !== '')
+      .sort(bySeqTime((d) => d.at))
+      .map((d): DecisionRow => {
+        const row: DecisionRow = {
+          id: d.id,
+          at: new Date(d.at),
+          professional: d.professional,
+          verdict: d.verdict,
+          decision: decisionFromText(d.json),
+        };
+        if (d.e164 !== undefined) row.e164 = d.e164;
+        if (d.outcome) row.outcome = copyOutcome(d.outcome);
+        return row;
+      });
+    for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
+  }
+
   async copyIn(batch: CopyBatch): Promise<CopyResult> {
     this.live();
     const r: CopyResult = { inserted: 0, updated: 0, skipped: 0 };

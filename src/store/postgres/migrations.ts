@@ -17,6 +17,7 @@
  */
 import type { PoolClient } from 'pg';
 import { storeError } from '../memory/common';
+import { long } from './long';
 
 export type PgMigration = { version: number; name: string; sql: string };
 
@@ -154,9 +155,9 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.versio
 export type OnPgMigration = (step: { from: number; to: number; name: string }) => void;
 
 async function currentVersion(c: PoolClient): Promise<number> {
-  const t = await c.query<{ t: string | null }>("SELECT to_regclass('callgate.schema_migrations')::text AS t");
+  const t = await long<{ t: string | null }>(c, "SELECT to_regclass('callgate.schema_migrations')::text AS t");
   if (t.rows[0]?.t == null) return 0;
-  const r = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM callgate.schema_migrations');
+  const r = await long<{ v: number | null }>(c, 'SELECT max(version) AS v FROM callgate.schema_migrations');
   return Number(r.rows[0]?.v ?? 0);
 }
 
@@ -173,11 +174,11 @@ export async function migratePg(
 ): Promise<number> {
   const latest = migrations[migrations.length - 1]!.version;
   for (;;) {
-    await c.query('BEGIN');
+    await long(c, 'BEGIN');
     try {
       // migrations may take longer than the hot path's statement timeout
-      await c.query('SET LOCAL statement_timeout = 0');
-      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+      await long(c, 'SET LOCAL statement_timeout = 0');
+      await long(c, 'SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
       const current = await currentVersion(c);
       if (current > latest) {
         throw storeError(
@@ -187,25 +188,28 @@ export async function migratePg(
       }
       const next = migrations.find((m) => m.version === current + 1);
       if (!next) {
-        await c.query('COMMIT');
+        await long(c, 'COMMIT');
         return current;
       }
       if (current > 0) onStep?.({ from: current, to: next.version, name: next.name });
-      await c.query(`CREATE SCHEMA IF NOT EXISTS callgate;
+      await long(
+        c,
+        `CREATE SCHEMA IF NOT EXISTS callgate;
 CREATE TABLE IF NOT EXISTS callgate.schema_migrations (
   version    integer PRIMARY KEY,
   name       text NOT NULL,
   applied_at bigint NOT NULL
-)`);
-      await c.query(next.sql);
-      await c.query('INSERT INTO callgate.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+)`,
+      );
+      await long(c, next.sql);
+      await long(c, 'INSERT INTO callgate.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
         next.version,
         next.name,
         Date.now(),
       ]);
-      await c.query('COMMIT');
+      await long(c, 'COMMIT');
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      await long(c, 'ROLLBACK').catch(() => undefined);
       throw err;
     }
   }

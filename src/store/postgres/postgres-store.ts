@@ -68,6 +68,7 @@ import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-s
 import { copyStatements, countOf, exportPostgres } from './copy';
 import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
 import { migratePg, type OnPgMigration } from './migrations';
+import { long } from './long';
 import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
 
 export type PostgresOptions = {
@@ -833,7 +834,7 @@ export class PostgresStore implements Store {
     let open = true;
     const run = async (what: string, text: string, values?: unknown[]) => {
       try {
-        return await client.query(text, values);
+        return await long(client, text, values);
       } catch (err) {
         throw this.fault(what, err);
       }
@@ -854,7 +855,7 @@ export class PostgresStore implements Store {
           .join(', ')}) ON COMMIT DROP`,
       );
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await long(client, 'ROLLBACK').catch(() => undefined);
       finish(err);
       throw err;
     }
@@ -878,7 +879,7 @@ export class PostgresStore implements Store {
         try {
           await run(`import ${kind}`, `INSERT INTO ${table} (${spec.cols}) SELECT * FROM unnest(${params})`, slice);
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          await long(client, 'ROLLBACK').catch(() => undefined);
           finish(err);
           throw err;
         }
@@ -973,7 +974,7 @@ export class PostgresStore implements Store {
           const result: ImportCommitResult = { inserted, duplicates: staged - inserted };
           return result;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          await long(client, 'ROLLBACK').catch(() => undefined);
           finish(err);
           throw err;
         }
@@ -981,7 +982,7 @@ export class PostgresStore implements Store {
       rollback: async () => {
         if (!open) return;
         try {
-          await client.query('ROLLBACK');
+          await long(client, 'ROLLBACK');
           finish();
         } catch (err) {
           finish(err);
@@ -1082,7 +1083,72 @@ export class PostgresStore implements Store {
     return exportPostgres(
       <R extends object>(what: string, text: string, values?: unknown[]) => this.q<R>(what, { text, values }),
       batchSize,
+      <R extends object>(text: string) => this.cursor<R>('store copy (read)', text, [], batchSize),
     );
+  }
+
+  /**
+   * Rows of `text` through a server-side cursor on a connection of its own, `n` at a time: one
+   * pass over the table, constant memory whatever it holds. The transaction is read-only and
+   * lifts the statement timeout; it ends when the caller stops reading.
+   */
+  async *cursor<R extends object>(what: string, text: string, values: unknown[], n: number): AsyncIterable<R[]> {
+    if (this.closed) throw this.closedError(what);
+    await this.ready();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.fault(what, err);
+    }
+    let failed: unknown;
+    try {
+      await long(client, 'BEGIN READ ONLY');
+      await long(client, 'SET LOCAL statement_timeout = 0');
+      await long(client, `DECLARE cg_cursor NO SCROLL CURSOR FOR ${text}`, values);
+      for (;;) {
+        const rows = (await long<R>(client, `FETCH ${Math.max(1, Math.floor(n))} FROM cg_cursor`)).rows;
+        if (rows.length === 0) break;
+        yield rows;
+      }
+    } catch (err) {
+      failed = err;
+      throw this.fault(what, err);
+    } finally {
+      await long(client, 'ROLLBACK').catch((err: unknown) => (failed ??= err));
+      client.release(failed === undefined ? undefined : true);
+    }
+  }
+
+  /** Decisions of a time range, oldest first, through a cursor (`callgate audit export`). */
+  async *auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
+    type Dec = OutcomeDb & {
+      id: string;
+      at: number;
+      e164: string | null;
+      professional: string;
+      verdict: 'allow' | 'block';
+      json: string;
+    };
+    for await (const rows of this.cursor<Dec>(
+      'auditBetween',
+      `SELECT id, at, e164, professional, verdict, json, ${OUTCOME_COLS} FROM callgate.decisions WHERE at >= $1 AND at < $2 AND json <> '' ORDER BY at, seq`,
+      [ms(from, 'from'), ms(to, 'to')],
+      batchSize,
+    ))
+      yield rows.map((r) => {
+        const row: DecisionRow = {
+          id: r.id,
+          at: new Date(r.at),
+          professional: r.professional,
+          verdict: r.verdict,
+          decision: decisionFromText(r.json),
+        };
+        if (r.e164 !== null) row.e164 = r.e164;
+        const o = outcomeFrom(r);
+        if (o) row.outcome = o;
+        return row;
+      });
   }
 
   /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
@@ -1098,7 +1164,7 @@ export class PostgresStore implements Store {
     }
     const run = async (text: string, values: unknown[]) => {
       try {
-        return (await client.query<{ n: number }>(text, values)).rows;
+        return (await long<{ n: number }>(client, text, values)).rows;
       } catch (err) {
         throw this.fault(`copy ${batch.kind}`, err);
       }
@@ -1114,7 +1180,7 @@ export class PostgresStore implements Store {
       client.release();
       return { inserted, updated, skipped: batch.rows.length - inserted - updated };
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await long(client, 'ROLLBACK').catch(() => undefined);
       client.release(true);
       throw err;
     }

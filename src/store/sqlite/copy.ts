@@ -4,8 +4,8 @@
  * idempotently (see Store.exportAll / Store.copyIn in src/gate/store.ts).
  */
 import type Database from 'better-sqlite3';
-import type { CallOutcome, CopyBatch, CopyResult, StoredDecisionRow } from '../../gate/store';
-import { checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
+import type { CallOutcome, CopyBatch, CopyResult, DecisionRow, StoredDecisionRow } from '../../gate/store';
+import { checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 
 type Num = number | null;
@@ -300,4 +300,58 @@ export function copyIntoSqlite(db: Database.Database, batch: CopyBatch): CopyRes
   });
   tx.immediate();
   return r;
+}
+
+/**
+ * The decisions with from <= at < to, oldest first (then in recording order): one statement read
+ * through SQLite's cursor (its sorter spills to temporary files: constant memory whatever the
+ * table holds), `n` rows per batch. The connection stays busy until the last batch is read.
+ */
+export async function* auditSqlite(
+  db: Database.Database,
+  from: number,
+  to: number,
+  n: number,
+): AsyncIterable<DecisionRow[]> {
+  type Dec = {
+    id: string;
+    at: number;
+    e164: string | null;
+    professional: string;
+    verdict: 'allow' | 'block';
+    json: string;
+    answered: Num;
+    dial_status: string | null;
+    hangup_cause: string | null;
+    duration_ms: Num;
+    ended_at: Num;
+  };
+  const it = db
+    .prepare(
+      "SELECT id, at, e164, professional, verdict, json, answered, dial_status, hangup_cause, duration_ms, ended_at FROM decisions WHERE at >= ? AND at < ? AND json <> '' ORDER BY at, rowid",
+    )
+    .iterate(from, to) as IterableIterator<Dec>;
+  try {
+    let batch: DecisionRow[] = [];
+    for (const r of it) {
+      const row: DecisionRow = {
+        id: r.id,
+        at: new Date(r.at),
+        professional: r.professional,
+        verdict: r.verdict,
+        decision: decisionFromText(r.json),
+      };
+      if (r.e164 !== null) row.e164 = r.e164;
+      const o = outcomeOf(r);
+      if (o) row.outcome = o;
+      batch.push(row);
+      if (batch.length >= n) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    it.return?.();
+  }
 }

@@ -62,7 +62,7 @@ import {
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
-import { copyIntoSqlite, exportSqlite } from './copy';
+import { auditSqlite, copyIntoSqlite, exportSqlite } from './copy';
 import { openSqlite, type SqliteOptions } from './open';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
@@ -888,6 +888,12 @@ export class SqliteStore implements Store {
   exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
     if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `exportAll: the SQLite store ${this.path} is closed`);
     return exportSqlite(this.db, batchSize);
+  }
+
+  /** Decisions of a time range, in pages (`callgate audit export`, see ./copy.ts). */
+  auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
+    if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `auditBetween: the SQLite store ${this.path} is closed`);
+    return auditSqlite(this.db, ms(from, 'from'), ms(to, 'to'), batchSize);
   }
 
   /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
