@@ -20,6 +20,7 @@ const dataMod = (): typeof import('./commands/data') => require('./commands/data
 const historyMod = (): typeof import('./commands/history') => require('./commands/history');
 const storeMod = (): typeof import('./commands/store') => require('./commands/store');
 const auditMod = (): typeof import('./commands/audit') => require('./commands/audit');
+const purgeMod = (): typeof import('./commands/purge') => require('./commands/purge');
 const startMod = (): typeof import('./commands/start') => require('./commands/start');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -197,6 +198,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
         'everything held about one number as one JSON document (consents with source, contracts, do-not-call, refusals, attempts, decisions)',
       ),
   ).action(run((n: string, opts) => auditMod().subjectExport(n, opts, io)));
+
+  withConfig(
+    program
+      .command('purge')
+      .description(
+        'remove what is older than retention.days (consents: 3 years after collection at the earliest); do-not-call, refusals and the opposition list are kept',
+      )
+      .option('--dry-run', 'only count what would be removed'),
+  ).action(run((opts) => purgeMod().purgeCommand(opts, io)));
 
   const storeCmd = program.command('store').description('the store itself');
   withConfig(

@@ -6,6 +6,7 @@
  */
 import { quoteValue } from '../core/quote';
 import type { Problem } from './problems';
+import { DEFAULT_POLICY } from '../core/types';
 import { DEFAULT_DEADLINE_MS } from './schema';
 
 type Raw = Record<string, unknown>;
@@ -30,6 +31,17 @@ function ids(list: unknown, what: string, problems: Problem[]): Map<string, numb
 
 export function crossChecks(raw: Raw): Problem[] {
   const problems: Problem[] = [];
+  if (isObj(raw.retention) && typeof raw.retention.days === 'number') {
+    const windowDays =
+      isObj(raw.policy) && typeof raw.policy.windowDays === 'number'
+        ? raw.policy.windowDays
+        : DEFAULT_POLICY.windowDays;
+    if (raw.retention.days < windowDays)
+      problems.push({
+        path: 'retention.days',
+        message: `must be at least policy.windowDays (${windowDays}): \`callgate purge\` must keep the attempts the frequency limit counts`,
+      });
+  }
   const store = raw.store;
   if (isObj(store) && store.driver === 'postgres' && typeof store.statementTimeoutMs === 'number') {
     const deadline =

@@ -111,6 +111,7 @@ export function parseConfig(yamlText: string, source: string, env: NodeJS.Proces
     campaigns: c.campaigns,
     defaultCampaign: resolveDefaultCampaign(c),
     gate: c.gate,
+    retention: c.retention,
     clock: c.clock,
     log: c.log,
     ...(c.asterisk ? { asterisk: c.asterisk } : {}),

@@ -36,6 +36,8 @@ export type Config = {
   /** Used for calls with no campaign id or an unknown one (SCOPE-2 policy: consumer prospecting). */
   defaultCampaign: Campaign;
   gate: { deadlineMs: number };
+  /** `callgate purge`: decisions and ended contracts older than `days` go; consents 3 years after collection at the earliest (R. 223-2). */
+  retention: { days: number };
   clock: { mode: 'system' } | { mode: 'fixed'; at: Date } | { mode: 'shifted'; start: Date };
   log: {
     level: LogLevel;
@@ -56,6 +58,8 @@ export type LogDecisions = (typeof LOG_DECISIONS)[number];
 
 export const DEFAULT_SQLITE_PATH = './data/callgate.db';
 export const DEFAULT_DEADLINE_MS = 500;
+/** retention.days: 3 years, the time consent proofs are kept (R. 223-2). */
+export const DEFAULT_RETENTION_DAYS = 1095;
 export const DEFAULT_CAMPAIGN_ID = 'default';
 
 /**
@@ -230,6 +234,13 @@ export const configSchema = z
       .object({
         /** GATE-1: time the gate may take for one decision before the fail mode decides, ms. */
         deadlineMs: z.number().int().min(1).max(60_000).default(DEFAULT_DEADLINE_MS),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        /** Days of history `callgate purge` keeps (decisions, attempts, outcomes, ended contracts); at least policy.windowDays. */
+        days: z.number().int().min(1).max(36_500).default(DEFAULT_RETENTION_DAYS),
       })
       .strict()
       .prefault({}),

@@ -187,6 +187,18 @@ export type CopyBatch =
 /** What Store.copyIn did with a batch. */
 export type CopyResult = { inserted: number; updated: number; skipped: number };
 
+/** What Store.purge removes: rows older than these instants (see `callgate purge`). */
+export type PurgeCutoffs = {
+  /** Decisions (and their attempts, outcomes) recorded before this instant. */
+  decisionsBefore: Date;
+  /** Consents collected before this instant (their proof is kept 3 years from collection, R. 223-2). */
+  consentsCollectedBefore: Date;
+  /** Contracts that ended before this instant (ongoing ones are kept). */
+  contractsEndedBefore: Date;
+};
+/** How many rows a purge removed (or, dry run, would remove). */
+export type PurgeReport = { decisions: number; consents: number; contracts: number };
+
 export interface Store {
   readonly driver: 'sqlite' | 'memory' | 'postgres';
   /**
@@ -267,6 +279,12 @@ export interface Store {
    * first, in batches of at most `batchSize` (constant memory: `callgate audit export`).
    */
   auditBetween(from: Date, to: Date, batchSize?: number): AsyncIterable<DecisionRow[]>;
+  /**
+   * Removes what is older than the cutoffs (one transaction), or with `dryRun` only counts it.
+   * Do-not-call entries, refusals (REF-1 reads them for good) and the opposition list are never
+   * purged; the caller keeps the cutoffs behind the frequency window and the consent proofs.
+   */
+  purge(cutoffs: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport>;
   close(): Promise<void>;
 }
 

@@ -713,6 +713,77 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       expect(rows[1]!.decision).toEqual(made[3]);
     });
 
+    test('purge removes old decisions, consents and ended contracts (counted first by a dry run), never dnc or refusals', async () => {
+      await store.commitDecision(decision({ id: 'p-old', at: d('2023-01-10T10:00:00Z') }), {
+        ...WINDOW,
+        recordAttempt: true,
+      });
+      await store.commitDecision(decision({ id: 'p-recent', at: d('2026-11-10T10:00:00Z') }), {
+        ...WINDOW,
+        recordAttempt: true,
+      });
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['a'],
+        collectedAt: d('2022-06-01T00:00:00Z'),
+      });
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['b'],
+        collectedAt: d('2026-06-01T00:00:00Z'),
+      });
+      await store.addContract({
+        e164: NUM,
+        professional: PRO,
+        categories: ['old-ongoing'],
+        start: d('2020-01-01T00:00:00Z'),
+      });
+      await store.addContract({
+        e164: NUM,
+        professional: PRO,
+        categories: ['old-ended'],
+        start: d('2020-01-01T00:00:00Z'),
+        end: d('2022-01-01T00:00:00Z'),
+      });
+      await store.addContract({
+        e164: NUM,
+        professional: PRO,
+        categories: ['ended-lately'],
+        start: d('2020-01-01T00:00:00Z'),
+        end: d('2026-01-01T00:00:00Z'),
+      });
+      await store.addDnc({ e164: NUM, addedAt: d('2019-01-01T00:00:00Z') });
+      await store.addRefusal(NUM, PRO, d('2019-01-01T00:00:00Z'));
+      const cutoffs = {
+        decisionsBefore: d('2023-12-01T00:00:00Z'),
+        consentsCollectedBefore: d('2023-12-01T00:00:00Z'),
+        contractsEndedBefore: d('2023-12-01T00:00:00Z'),
+      };
+      const before = await store.history(NUM);
+      expect(await store.purge(cutoffs, true)).toEqual({ decisions: 1, consents: 1, contracts: 1 });
+      expect(await store.history(NUM)).toEqual(before);
+      expect(await store.purge(cutoffs, false)).toEqual({ decisions: 1, consents: 1, contracts: 1 });
+      const after = await store.history(NUM);
+      expect(after.decisions.map((x) => x.id)).toEqual(['p-recent']);
+      expect(after.attempts.map((x) => x.decisionId)).toEqual(['p-recent']);
+      expect(after.consents.map((x) => x.categories)).toEqual([['b']]);
+      expect(after.contracts.map((x) => x.categories)).toEqual([['old-ongoing'], ['ended-lately']]);
+      expect(after.dnc).toHaveLength(1);
+      expect(after.refusals).toHaveLength(1);
+      expect((await facts()).recentAttempts).toEqual([d('2026-11-10T10:00:00Z')]);
+      expect(await store.purge(cutoffs, false)).toEqual({ decisions: 0, consents: 0, contracts: 0 });
+      // a purged consent may be recorded again (its natural key is free)
+      await store.addConsent({
+        e164: NUM,
+        professional: PRO,
+        categories: ['a'],
+        collectedAt: d('2022-06-01T00:00:00Z'),
+      });
+      expect((await store.history(NUM)).consents).toHaveLength(2);
+    });
+
     describe('store copy (exportAll, copyIn)', () => {
       /** A memory store holding one of everything (the reference the copies are compared with). */
       async function filled(): Promise<MemoryStore> {

@@ -26,6 +26,8 @@ import type {
   History,
   ImportKind,
   ImportSession,
+  PurgeCutoffs,
+  PurgeReport,
   RefusalRow,
   Store,
   StoredDecisionRow,
@@ -614,6 +616,55 @@ export class MemoryStore implements Store {
         return row;
       });
     for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
+  }
+
+  async purge(c: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport> {
+    this.live();
+    const dBefore = ms(c.decisionsBefore, 'decisionsBefore');
+    const cBefore = ms(c.consentsCollectedBefore, 'consentsCollectedBefore');
+    const kBefore = ms(c.contractsEndedBefore, 'contractsEndedBefore');
+    const old = [...this.decisions.values()].filter((d) => d.at < dBefore);
+    const report: PurgeReport = {
+      decisions: old.length,
+      consents: [...this.consents.values()].flat().filter((x) => x.collectedAt < cBefore).length,
+      contracts: [...this.contracts.values()].flat().filter((x) => x.end !== null && x.end < kBefore).length,
+    };
+    if (dryRun) return report;
+    for (const d of old) {
+      this.decisions.delete(d.id);
+      if (d.e164 !== undefined) {
+        const list = this.decisionsByNumber.get(d.e164)!.filter((x) => x.id !== d.id);
+        this.decisionsByNumber.set(d.e164, list);
+      }
+      const a = this.attempts.get(d.id);
+      if (a) {
+        this.attempts.delete(d.id);
+        const k = `${a.e164}\u0000${a.professional}`;
+        this.attemptsByKey.set(
+          k,
+          this.attemptsByKey.get(k)!.filter((x) => x.decisionId !== d.id),
+        );
+      }
+    }
+    for (const [k, list] of this.consents) {
+      const gone = list.filter((x) => x.collectedAt < cBefore);
+      for (const x of gone)
+        this.keys.delete(`c\u0000${x.e164}\u0000${x.professional}\u0000${x.collectedAt}\u0000${x.categories}`);
+      this.consents.set(
+        k,
+        list.filter((x) => x.collectedAt >= cBefore),
+      );
+    }
+    for (const [k, list] of this.contracts) {
+      const gone = list.filter((x) => x.end !== null && x.end < kBefore);
+      for (const x of gone)
+        this.keys.delete(`k\u0000${x.e164}\u0000${x.professional}\u0000${x.start}\u0000${x.categories}`);
+      this.contracts.set(
+        k,
+        list.filter((x) => !(x.end !== null && x.end < kBefore)),
+      );
+    }
+    return report;
   }
 
   async copyIn(batch: CopyBatch): Promise<CopyResult> {

@@ -38,6 +38,8 @@ import type {
   ContractRow,
   CopyBatch,
   CopyResult,
+  PurgeCutoffs,
+  PurgeReport,
   DecideCommitOptions,
   DecideFn,
   DecisionRow,
@@ -65,7 +67,7 @@ import {
   storeError,
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
-import { copyStatements, countOf, exportPostgres } from './copy';
+import { copyStatements, countOf, exportPostgres } from './bulk';
 import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
 import { migratePg, type OnPgMigration } from './migrations';
 import { long } from './long';
@@ -1077,7 +1079,7 @@ export class PostgresStore implements Store {
     };
   }
 
-  /** Everything in the database, in batches (`callgate store copy`, see ./copy.ts). */
+  /** Everything in the database, in batches (`callgate store copy`, see ./bulk.ts). */
   exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
     if (this.closed) throw this.closedError('exportAll');
     return exportPostgres(
@@ -1151,7 +1153,46 @@ export class PostgresStore implements Store {
       });
   }
 
-  /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
+  /** Removes (or counts) what is older than the cutoffs, in one transaction. */
+  async purge(c: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport> {
+    const v = {
+      decisions: ms(c.decisionsBefore, 'decisionsBefore'),
+      consents: ms(c.consentsCollectedBefore, 'consentsCollectedBefore'),
+      contracts: ms(c.contractsEndedBefore, 'contractsEndedBefore'),
+    };
+    const where = {
+      decisions: 'callgate.decisions WHERE at < $1',
+      consents: 'callgate.consents WHERE collected_at < $1',
+      contracts: 'callgate.contracts WHERE "end" IS NOT NULL AND "end" < $1',
+    };
+    await this.ready();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.fault('purge', err);
+    }
+    try {
+      await long(client, 'BEGIN');
+      await long(client, 'SET LOCAL statement_timeout = 0');
+      const out: PurgeReport = { decisions: 0, consents: 0, contracts: 0 };
+      for (const t of ['decisions', 'consents', 'contracts'] as const) {
+        const text = dryRun
+          ? `SELECT count(*)::int AS n FROM ${where[t]}`
+          : `WITH x AS (DELETE FROM ${where[t]} RETURNING 1) SELECT count(*)::int AS n FROM x`;
+        out[t] = (await long<{ n: number }>(client, text, [v[t]])).rows[0]!.n;
+      }
+      await long(client, 'COMMIT');
+      client.release();
+      return out;
+    } catch (err) {
+      await long(client, 'ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw this.fault('purge', err);
+    }
+  }
+
+  /** Another store's rows, written idempotently in one transaction (see ./bulk.ts). */
   async copyIn(batch: CopyBatch): Promise<CopyResult> {
     if (this.closed) throw this.closedError('copyIn');
     const st = copyStatements(batch);

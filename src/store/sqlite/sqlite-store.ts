@@ -33,6 +33,8 @@ import type {
   ContractRow,
   CopyBatch,
   CopyResult,
+  PurgeCutoffs,
+  PurgeReport,
   DecideCommitOptions,
   DecideFn,
   DecisionRow,
@@ -62,7 +64,7 @@ import {
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
-import { auditSqlite, copyIntoSqlite, exportSqlite } from './copy';
+import { auditSqlite, copyIntoSqlite, exportSqlite, purgeSqlite } from './bulk';
 import { openSqlite, type SqliteOptions } from './open';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
@@ -884,19 +886,24 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Everything in the file, in batches (`callgate store copy`, see ./copy.ts). */
+  /** Everything in the file, in batches (`callgate store copy`, see ./bulk.ts). */
   exportAll(batchSize = 10_000): AsyncIterable<CopyBatch> {
     if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `exportAll: the SQLite store ${this.path} is closed`);
     return exportSqlite(this.db, batchSize);
   }
 
-  /** Decisions of a time range, in pages (`callgate audit export`, see ./copy.ts). */
+  /** Decisions of a time range, in pages (`callgate audit export`, see ./bulk.ts). */
   auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
     if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `auditBetween: the SQLite store ${this.path} is closed`);
     return auditSqlite(this.db, ms(from, 'from'), ms(to, 'to'), batchSize);
   }
 
-  /** Another store's rows, written idempotently in one transaction (see ./copy.ts). */
+  /** Removes (or counts) what is older than the cutoffs, in one transaction (see ./bulk.ts). */
+  async purge(cutoffs: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport> {
+    return this.run('purge', () => purgeSqlite(this.db, cutoffs, dryRun));
+  }
+
+  /** Another store's rows, written idempotently in one transaction (see ./bulk.ts). */
   async copyIn(batch: CopyBatch): Promise<CopyResult> {
     return this.run(`copy ${batch.kind}`, () => copyIntoSqlite(this.db, batch));
   }

@@ -4,7 +4,15 @@
  * idempotently (see Store.exportAll / Store.copyIn in src/gate/store.ts).
  */
 import type Database from 'better-sqlite3';
-import type { CallOutcome, CopyBatch, CopyResult, DecisionRow, StoredDecisionRow } from '../../gate/store';
+import type {
+  CallOutcome,
+  CopyBatch,
+  CopyResult,
+  DecisionRow,
+  PurgeCutoffs,
+  PurgeReport,
+  StoredDecisionRow,
+} from '../../gate/store';
 import { checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 
@@ -354,4 +362,29 @@ export async function* auditSqlite(
   } finally {
     it.return?.();
   }
+}
+
+/** Store.purge on SQLite: one IMMEDIATE transaction (counts only with dryRun). */
+export function purgeSqlite(db: Database.Database, c: PurgeCutoffs, dryRun: boolean): PurgeReport {
+  const v = {
+    d: ms(c.decisionsBefore, 'decisionsBefore'),
+    c: ms(c.consentsCollectedBefore, 'consentsCollectedBefore'),
+    k: ms(c.contractsEndedBefore, 'contractsEndedBefore'),
+  };
+  const where = {
+    decisions: 'FROM decisions WHERE at < @d',
+    consents: 'FROM consents WHERE collected_at < @c',
+    contracts: 'FROM contracts WHERE "end" IS NOT NULL AND "end" < @k',
+  };
+  const tx = db.transaction((): PurgeReport => {
+    const out = { decisions: 0, consents: 0, contracts: 0 };
+    for (const t of ['decisions', 'consents', 'contracts'] as const) {
+      const args = t === 'decisions' ? { d: v.d } : t === 'consents' ? { c: v.c } : { k: v.k };
+      out[t] = dryRun
+        ? (db.prepare(`SELECT COUNT(*) ${where[t]}`).pluck().get(args) as number)
+        : db.prepare(`DELETE ${where[t]}`).run(args).changes;
+    }
+    return out;
+  });
+  return tx.immediate();
 }
