@@ -309,7 +309,9 @@ export class PostgresStore implements Store {
     try {
       c = await this.connectFor('open', this.opts.connectTimeoutMs ?? Math.max(5000, this.statementTimeoutMs));
     } catch (err) {
-      throw this.fault('open', err, 'CG_ERR_STORE_OPEN');
+      const e = this.fault('connecting', err, 'CG_ERR_STORE_OPEN');
+      e.message += '; check store.url (host, port, database, role and password) and that the PostgreSQL server runs';
+      throw e;
     }
     try {
       await migratePg(c, this.where, undefined, this.opts.onMigration);
@@ -317,7 +319,9 @@ export class PostgresStore implements Store {
     } catch (err) {
       c.release(true);
       if (err instanceof StoreError) throw err;
-      throw this.fault('open (schema migration)', err, 'CG_ERR_STORE_OPEN');
+      const e = this.fault('creating or upgrading the schema', err, 'CG_ERR_STORE_OPEN');
+      e.message += '; the role of store.url needs CREATE on the database the first time (docs/postgres.md)';
+      throw e;
     }
   }
 
