@@ -6,7 +6,7 @@
  * FREQ-1/FREQ-2 across gates (D. 223-9 al. 3), see docs/postgres.md:
  * decideAndCommit reads the facts of (number, professional) with one statement,
  * lets the gate decide, then records the decision with one call of
- * callgate.record_decision (migrations.ts), which — for an attempt — takes a
+ * callgate.record_decisions (migrations.ts), which — for an attempt — takes a
  * transaction-level advisory lock on (professional, number), counts the
  * attempts again under it and writes only if the count is the one the
  * decision was made from. When another gate recorded (or released) an attempt
@@ -14,7 +14,9 @@
  * from fresh facts. The lock is held for one statement, on one key: gates
  * deciding for other numbers never wait for it. Each statement runs in its own
  * transaction (autocommit): a decision is durable (COMMIT acknowledged) before
- * the promise resolves.
+ * the promise resolves. Group commit: the calls of this process that are waiting
+ * (for other numbers) are read by one statement and written by one call (one
+ * COMMIT), at most one group per connection of the pool at a time.
  *
  * Failures: every statement has a server-side statement_timeout below the
  * gate's deadline and a client-side read timeout a little above it (a
