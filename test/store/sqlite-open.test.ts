@@ -165,7 +165,7 @@ test('a directory, a missing folder and an empty path are refused with CG_ERR_ST
   expect(m.message).toContain(`its folder ${path.dirname(missing)} does not exist`);
   expect(fs.existsSync(path.join(dir, 'no'))).toBe(false);
   expect(openError({ driver: 'sqlite', path: '' }).code).toBe('CG_ERR_STORE_OPEN');
-  expect(openError({ driver: 'postgres' } as never).message).toMatch(/not supported here/);
+  expect(openError({ driver: 'mysql' } as never).message).toMatch(/not supported here/);
 });
 
 test('a path whose parent is a file is refused with CG_ERR_STORE_OPEN', () => {
