@@ -5,6 +5,7 @@
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { openStore } from '../../src/store';
 import { NUM, PRO, runStoreContract } from './contract';
+import { importMergeContract } from './import-merge';
 import { createTestDb, sql, truncateAll, type TestDb } from './pg-db';
 
 let db: TestDb;
@@ -20,6 +21,10 @@ afterAll(async () => {
 });
 
 runStoreContract('postgres', async () => {
+  await truncateAll(db.url);
+  return new PostgresStore({ url: db.url, poolSize: 4 });
+});
+importMergeContract('postgres', async () => {
   await truncateAll(db.url);
   return new PostgresStore({ url: db.url, poolSize: 4 });
 });

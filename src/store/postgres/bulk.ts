@@ -6,6 +6,7 @@
 import type { CallOutcome, CopyBatch, StoredDecisionRow } from '../../gate/store';
 import { checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
+import { MERGE, type MergeKind, mergeSql, rounds } from './upsert';
 
 /** Runs one statement (the store's own, with its error handling). */
 export type Sql = <R extends object>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
@@ -152,77 +153,58 @@ const n = (rows: { n: number }[]) => rows[0]?.n ?? 0;
 
 /** The statements of one copied batch (run by the store in one transaction): [what, text, values] each; the counts come from the first two. */
 export function copyStatements(batch: CopyBatch): {
-  insert: [string, unknown[]];
+  insert?: [string, unknown[]];
   update?: [string, unknown[]];
   before?: [string, unknown[]][];
   after?: [string, unknown[]][];
+  /** Consents, contracts, dnc: merged in rounds of distinct keys (upsert.ts). */
+  merge?: { sql: string; rounds: unknown[][][]; columns: (round: unknown[][]) => unknown[] };
 } {
+  const merged = (kind: MergeKind, rows: unknown[][], keyWidth: number[]) => ({
+    merge: {
+      sql: mergeSql(kind),
+      rounds: rounds(rows, (r) => JSON.stringify(keyWidth.map((i) => r[i] ?? ''))),
+      columns: (round: unknown[][]) => MERGE[kind].types.map((_, i) => round.map((r) => r[i])),
+    },
+  });
   switch (batch.kind) {
-    case 'consent': {
-      const c = batch.rows.map((r) => consentRow(r));
-      const cols = [
-        c.map((x) => x.e164),
-        c.map((x) => x.professional),
-        c.map((x) => x.categories),
-        c.map((x) => x.collectedAt),
-        c.map((x) => x.validUntil),
-        c.map((x) => x.slot),
-        c.map((x) => x.source),
-        c.map((x) => x.withdrawnAt),
-        c.map((x) => x.automated),
-      ];
-      return {
-        insert: [
-          `WITH i AS (INSERT INTO callgate.consents (e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::boolean[])
-             ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM i`,
-          cols,
-        ],
-        update: [
-          `WITH u AS (UPDATE callgate.consents c SET withdrawn_at = v.w
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS v(e164, pro, cats, at, w)
-             WHERE c.e164 = v.e164 AND c.professional = v.pro AND c.categories = v.cats AND c.collected_at = v.at
-               AND c.withdrawn_at IS NULL AND v.w IS NOT NULL RETURNING 1) SELECT count(*)::int AS n FROM u`,
-          [cols[0], cols[1], cols[2], cols[3], cols[7]],
-        ],
-      };
-    }
-    case 'contract': {
-      const c = batch.rows.map((r) => contractRow(r));
-      const cols = [
-        c.map((x) => x.e164),
-        c.map((x) => x.professional),
-        c.map((x) => x.categories),
-        c.map((x) => x.start),
-        c.map((x) => x.end),
-      ];
-      return {
-        insert: [
-          `WITH i AS (INSERT INTO callgate.contracts (e164, professional, categories, start, "end")
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) ON CONFLICT DO NOTHING RETURNING 1)
-           SELECT count(*)::int AS n FROM i`,
-          cols,
-        ],
-        update: [
-          `WITH u AS (UPDATE callgate.contracts c SET "end" = v.e
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS v(e164, pro, cats, s, e)
-             WHERE c.e164 = v.e164 AND c.professional = v.pro AND c.categories = v.cats AND c.start = v.s
-               AND c."end" IS NULL AND v.e IS NOT NULL RETURNING 1) SELECT count(*)::int AS n FROM u`,
-          cols,
-        ],
-      };
-    }
-    case 'dnc': {
-      const d = batch.rows.map((r) => dncRow(r));
-      return {
-        insert: [
-          `WITH i AS (INSERT INTO callgate.dnc (e164, professional, reason, added_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING RETURNING 1)
-           SELECT count(*)::int AS n FROM i`,
-          [d.map((x) => x.e164), d.map((x) => x.professional), d.map((x) => x.reason), d.map((x) => x.addedAt)],
-        ],
-      };
-    }
+    case 'consent':
+      return merged(
+        'consent',
+        batch.rows.map((r) => {
+          const c = consentRow(r);
+          return [
+            c.e164,
+            c.professional,
+            c.categories,
+            c.collectedAt,
+            c.validUntil,
+            c.slot,
+            c.source,
+            c.withdrawnAt,
+            c.automated,
+          ];
+        }),
+        [0, 1, 2, 3],
+      );
+    case 'contract':
+      return merged(
+        'contract',
+        batch.rows.map((r) => {
+          const c = contractRow(r);
+          return [c.e164, c.professional, c.categories, c.start, c.end];
+        }),
+        [0, 1, 2, 3],
+      );
+    case 'dnc':
+      return merged(
+        'dnc',
+        batch.rows.map((r) => {
+          const d = dncRow(r);
+          return [d.e164, d.professional, d.reason, d.addedAt];
+        }),
+        [0, 1],
+      );
     case 'refusal': {
       const rows = batch.rows.map(
         (r) =>

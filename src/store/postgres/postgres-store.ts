@@ -73,6 +73,7 @@ import { copyStatements, countOf, exportPostgres } from './bulk';
 import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
 import { migratePg, type OnPgMigration } from './migrations';
 import { long } from './long';
+import { MERGE, PG_CONSENT_ON_CONFLICT, PG_CONTRACT_ON_CONFLICT, PG_DNC_ON_CONFLICT } from './upsert';
 import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
 
 export type PostgresOptions = {
@@ -765,7 +766,7 @@ export class PostgresStore implements Store {
   async addConsent(row: ConsentRow): Promise<void> {
     const c = consentRow(row);
     await this.q('addConsent', {
-      text: `INSERT INTO callgate.consents (${CONSENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      text: `INSERT INTO callgate.consents AS t (${CONSENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ${PG_CONSENT_ON_CONFLICT}`,
       values: [
         c.e164,
         c.professional,
@@ -792,7 +793,7 @@ export class PostgresStore implements Store {
   async addContract(row: ContractRow): Promise<void> {
     const c = contractRow(row);
     await this.q('addContract', {
-      text: `INSERT INTO callgate.contracts (${CONTRACT_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      text: `INSERT INTO callgate.contracts AS t (${CONTRACT_COLS}) VALUES ($1, $2, $3, $4, $5) ${PG_CONTRACT_ON_CONFLICT}`,
       values: [c.e164, c.professional, c.categories, c.start, c.end],
     });
   }
@@ -800,7 +801,7 @@ export class PostgresStore implements Store {
   async addDnc(row: DncRow): Promise<void> {
     const d = dncRow(row);
     await this.q('addDnc', {
-      text: `INSERT INTO callgate.dnc (${DNC_COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      text: `INSERT INTO callgate.dnc AS t (${DNC_COLS}) VALUES ($1, $2, $3, $4) ${PG_DNC_ON_CONFLICT}`,
       values: [d.e164, d.professional, d.reason, d.addedAt],
     });
   }
@@ -857,7 +858,7 @@ export class PostgresStore implements Store {
       await run('beginImport', 'SET LOCAL statement_timeout = 0');
       await run(
         'beginImport',
-        `CREATE TEMP TABLE ${table} (seq bigint GENERATED ALWAYS AS IDENTITY, ${spec.cols
+        `CREATE TEMP TABLE ${table} (seq bigint GENERATED ALWAYS AS IDENTITY, occ integer, ${spec.cols
           .split(', ')
           .map((col, i) => `${col} ${spec.types.split(', ')[i]!.replace('[]', '')}`)
           .join(', ')}) ON COMMIT DROP`,
@@ -953,10 +954,10 @@ export class PostgresStore implements Store {
         guard(kind);
         try {
           const staged = Number((await run(`import ${kind} commit`, `SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-          let inserted: number;
+          let result: ImportCommitResult;
           if (kind === 'opposition') {
             await run('import opposition commit', 'DELETE FROM callgate.opposition');
-            inserted =
+            const inserted =
               (
                 await run(
                   'import opposition commit',
@@ -968,18 +969,34 @@ export class PostgresStore implements Store {
               'INSERT INTO callgate.opposition_meta (id, as_of, imported_at, count) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, imported_at = excluded.imported_at, count = excluded.count',
               [asOf, Date.now(), inserted],
             );
+            result = { inserted, updated: 0, unchanged: staged - inserted };
           } else {
-            inserted =
-              (
-                await run(
-                  `import ${kind} commit`,
-                  `INSERT INTO callgate.${spec.target} (${spec.cols}) SELECT ${spec.cols} FROM ${table} ORDER BY seq ON CONFLICT DO NOTHING`,
-                )
-              ).rowCount ?? 0;
+            // merged on the natural key in file order (upsert.ts): round k applies the k-th row of
+            // each key (one statement may not touch a row twice), which is the same as one by one
+            const m = MERGE[kind];
+            await run(
+              `import ${kind} commit`,
+              `UPDATE ${table} s SET occ = r.n FROM (SELECT seq, row_number() OVER (PARTITION BY ${m.key} ORDER BY seq) AS n FROM ${table}) r WHERE s.seq = r.seq`,
+            );
+            const roundsN = Number(
+              (await run(`import ${kind} commit`, `SELECT coalesce(max(occ), 0) AS n FROM ${table}`)).rows[0].n,
+            );
+            let inserted = 0;
+            let changed = 0;
+            for (let k = 1; k <= roundsN; k++) {
+              const r = await run(
+                `import ${kind} commit`,
+                `WITH c AS (INSERT INTO ${m.table} AS t (${m.cols}) SELECT ${m.cols} FROM ${table} WHERE occ = $1 ORDER BY seq ${m.onConflict} RETURNING (xmax = 0) AS inserted)
+                 SELECT count(*) FILTER (WHERE inserted)::int AS i, count(*)::int AS n FROM c`,
+                [k],
+              );
+              inserted += r.rows[0].i as number;
+              changed += r.rows[0].n as number;
+            }
+            result = { inserted, updated: changed - inserted, unchanged: staged - changed };
           }
           await run(`import ${kind} commit`, 'COMMIT');
           finish();
-          const result: ImportCommitResult = { inserted, duplicates: staged - inserted };
           return result;
         } catch (err) {
           await long(client, 'ROLLBACK').catch(() => undefined);
@@ -1219,8 +1236,21 @@ export class PostgresStore implements Store {
     try {
       await run('BEGIN', []);
       await run('SET LOCAL statement_timeout = 0', []);
+      if (st.merge) {
+        // consents, contracts and dnc entries merge as an import does (towards fewer calls, upsert.ts)
+        let inserted = 0;
+        let changed = 0;
+        for (const round of st.merge.rounds) {
+          const rows = await run(st.merge.sql, st.merge.columns(round));
+          inserted += rows.filter((r) => (r as unknown as { inserted: boolean }).inserted).length;
+          changed += rows.length;
+        }
+        await run('COMMIT', []);
+        client.release();
+        return { inserted, updated: changed - inserted, skipped: batch.rows.length - changed };
+      }
       for (const [text, values] of st.before ?? []) await run(text, values);
-      const inserted = countOf(await run(...st.insert));
+      const inserted = countOf(await run(...st.insert!));
       const updated = st.update ? countOf(await run(...st.update)) : 0;
       for (const [text, values] of st.after ?? []) await run(text, values);
       await run('COMMIT', []);

@@ -15,6 +15,7 @@ import type {
 } from '../../gate/store';
 import { checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
+import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
 type Num = number | null;
 
@@ -179,17 +180,19 @@ export function copyIntoSqlite(db: Database.Database, batch: CopyBatch): CopyRes
   };
   const tx = db.transaction(() => {
     switch (batch.kind) {
+      // consents, contracts and dnc entries merge as an import does (towards fewer calls: upsert.ts)
       case 'consent': {
-        const ins = db.prepare(
-          'INSERT OR IGNORE INTO consents (e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        const has = db.prepare(
+          'SELECT 1 FROM consents WHERE e164 = ? AND professional = ? AND collected_at = ? AND categories = ?',
         );
-        const upd = db.prepare(
-          'UPDATE consents SET withdrawn_at = ? WHERE e164 = ? AND professional = ? AND collected_at = ? AND categories = ? AND withdrawn_at IS NULL',
+        const ins = db.prepare(
+          `INSERT INTO consents (e164, professional, categories, collected_at, valid_until, slot, source, withdrawn_at, automated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ${CONSENT_ON_CONFLICT}`,
         );
         for (const row of batch.rows) {
           const c = consentRow(row);
+          const existed = has.get(c.e164, c.professional, c.collectedAt, c.categories) !== undefined;
           const a = c.automated === null ? null : c.automated ? 1 : 0;
-          const inserted =
+          const changed =
             ins.run(
               c.e164,
               c.professional,
@@ -201,37 +204,35 @@ export function copyIntoSqlite(db: Database.Database, batch: CopyBatch): CopyRes
               c.withdrawnAt,
               a,
             ).changes > 0;
-          count(
-            inserted,
-            !inserted &&
-              c.withdrawnAt !== null &&
-              upd.run(c.withdrawnAt, c.e164, c.professional, c.collectedAt, c.categories).changes > 0,
-          );
+          count(changed && !existed, changed && existed);
         }
         return;
       }
       case 'contract': {
-        const ins = db.prepare(
-          'INSERT OR IGNORE INTO contracts (e164, professional, categories, start, "end") VALUES (?, ?, ?, ?, ?)',
+        const has = db.prepare(
+          'SELECT 1 FROM contracts WHERE e164 = ? AND professional = ? AND start = ? AND categories = ?',
         );
-        const upd = db.prepare(
-          'UPDATE contracts SET "end" = ? WHERE e164 = ? AND professional = ? AND start = ? AND categories = ? AND "end" IS NULL',
+        const ins = db.prepare(
+          `INSERT INTO contracts (e164, professional, categories, start, "end") VALUES (?, ?, ?, ?, ?) ${CONTRACT_ON_CONFLICT}`,
         );
         for (const row of batch.rows) {
           const c = contractRow(row);
-          const inserted = ins.run(c.e164, c.professional, c.categories, c.start, c.end).changes > 0;
-          count(
-            inserted,
-            !inserted && c.end !== null && upd.run(c.end, c.e164, c.professional, c.start, c.categories).changes > 0,
-          );
+          const existed = has.get(c.e164, c.professional, c.start, c.categories) !== undefined;
+          const changed = ins.run(c.e164, c.professional, c.categories, c.start, c.end).changes > 0;
+          count(changed && !existed, changed && existed);
         }
         return;
       }
       case 'dnc': {
-        const ins = db.prepare('INSERT OR IGNORE INTO dnc (e164, professional, reason, added_at) VALUES (?, ?, ?, ?)');
+        const has = db.prepare("SELECT 1 FROM dnc WHERE e164 = ? AND IFNULL(professional, '') = IFNULL(?, '')");
+        const ins = db.prepare(
+          `INSERT INTO dnc (e164, professional, reason, added_at) VALUES (?, ?, ?, ?) ${DNC_ON_CONFLICT}`,
+        );
         for (const row of batch.rows) {
           const d = dncRow(row);
-          count(ins.run(d.e164, d.professional, d.reason, d.addedAt).changes > 0, false);
+          const existed = has.get(d.e164, d.professional) !== undefined;
+          const changed = ins.run(d.e164, d.professional, d.reason, d.addedAt).changes > 0;
+          count(changed && !existed, changed && existed);
         }
         return;
       }
