@@ -89,3 +89,28 @@ describe('migrations', () => {
     expect(await sql(fresh.url, 'SELECT max(version) AS v FROM callgate.schema_migrations')).toEqual([{ v: 999 }]);
   });
 });
+
+test('every connection commits to disk (synchronous_commit on), whatever the database default says', async () => {
+  const fresh = await createTestDb('synccommit');
+  try {
+    await sql(fresh.url, `ALTER DATABASE ${fresh.name} SET synchronous_commit = off`);
+    expect(await sql(fresh.url, 'SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'off' }]);
+    const store = new PostgresStore({ url: fresh.url });
+    try {
+      await store.ready();
+      const seen = [];
+      for await (const rows of store.cursor<{ synchronous_commit: string }>(
+        'test',
+        "SELECT current_setting('synchronous_commit') AS synchronous_commit",
+        [],
+        1,
+      ))
+        seen.push(...rows);
+      expect(seen).toEqual([{ synchronous_commit: 'on' }]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await fresh.drop();
+  }
+});
