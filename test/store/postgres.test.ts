@@ -95,7 +95,8 @@ test('every connection commits to disk (synchronous_commit on), whatever the dat
   try {
     await sql(fresh.url, `ALTER DATABASE ${fresh.name} SET synchronous_commit = off`);
     expect(await sql(fresh.url, 'SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'off' }]);
-    const store = new PostgresStore({ url: fresh.url });
+    // even when the URL's own options say otherwise
+    const store = new PostgresStore({ url: `${fresh.url}?options=-c%20synchronous_commit%3Doff` });
     try {
       await store.ready();
       const seen = [];

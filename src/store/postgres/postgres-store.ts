@@ -281,13 +281,16 @@ export class PostgresStore implements Store {
       query_timeout: this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
       keepAlive: true,
       application_name: opts.applicationName ?? 'callgate',
-      // a decision is answered once its COMMIT is on disk, whatever the server's or the database's
-      // default says (a COMMIT is on disk or it failed: never traded for speed)
-      options: '-c synchronous_commit=on',
       types: typeParsers,
     });
     // an idle connection that breaks (server restart, network cut) must not crash the process
     this.pool.on('error', (err) => this.wentDown(err));
+    // a decision is answered once its COMMIT is on disk, whatever the server's, the database's or
+    // store.url's `options` say (a COMMIT is on disk or it failed: never traded for speed). Sent
+    // first on every new connection: the client runs its queries in order.
+    this.pool.on('connect', (client) => {
+      client.query('SET synchronous_commit = on').catch(() => undefined); // a broken connection fails its next query anyway
+    });
   }
 
   /**
