@@ -35,6 +35,7 @@ import {
   type CallAttempt,
   type Callee,
   type Campaign,
+  DEFAULT_POLICY,
   type Decision,
   type Facts,
   type LegalBasis,
@@ -326,26 +327,136 @@ export function evaluate(attempt: CallAttempt, facts: Facts, ctx: EvaluationCont
   return finish(acc, attempt, ctx, at, regime, basis, calleeOf(loc, at), caller?.e164);
 }
 
-/** The fail-mode decision (GATE-1): closed → block gate_unavailable; open → allow with tag 'gate_unavailable'.
- * Emergency numbers are allowed in both modes (SCOPE-1). */
+/**
+ * The fail-mode decision (GATE-1): closed → block gate_unavailable; open → allow with tag 'gate_unavailable'.
+ * Emergency numbers are allowed in both modes (SCOPE-1).
+ *
+ * The one builder of fail-mode decisions, for the gate and for every adapter's backstop: it must answer
+ * when everything else has failed, so it never throws, whatever it is given. It first copies what it
+ * reads of the attempt and the context into plain values of the expected types (a field that is
+ * missing, of the wrong type, or whose getter throws counts as absent), and the steps that call into
+ * libraries (number and postal-code lookup) are guarded: at worst the decision is a block without a
+ * located callee, which is what GATE-1 asks for.
+ */
 export function failModeDecision(attempt: CallAttempt, ctx: EvaluationContext, why: string): Decision {
+  const a = plainAttempt(attempt);
+  const c = plainContext(ctx);
+  const reason = plainText(why);
   const acc = newAcc();
-  const at = isJudgeableInstant(attempt?.at) ? attempt.at : new Date(0);
-  const loc = locate(attempt);
-  campaignTag(acc, attempt, ctx);
-  const emergency = isEmergency(attempt?.to, loc.ok ? loc.number : undefined);
+  const at = isJudgeableInstant(a.at) ? a.at : new Date(0);
+  let loc: ReturnType<typeof locate>;
+  try {
+    loc = locate(a);
+  } catch {
+    loc = { ok: false, error: 'the destination could not be read' };
+  }
+  campaignTag(acc, a, c);
+  const emergency = isEmergency(a.to, loc.ok ? loc.number : undefined);
   if (emergency) {
     exempt(acc, 'SCOPE-1', 'emergency number: never blocked');
-    exempt(acc, 'GATE-1', `gate unavailable (${why}); emergency call let through`);
+    exempt(acc, 'GATE-1', `gate unavailable (${reason}); emergency call let through`);
     tag(acc, 'emergency');
     tag(acc, 'gate_unavailable');
-  } else if (ctx.policy.failMode === 'open') {
-    pass(acc, 'GATE-1', `gate unavailable (${why}); failMode open lets the call through unchecked`);
+  } else if (c.policy.failMode === 'open') {
+    pass(acc, 'GATE-1', `gate unavailable (${reason}); failMode open lets the call through unchecked`);
     tag(acc, 'gate_unavailable');
   } else {
     fail(acc, 'GATE-1', 'gate_unavailable', {
-      message: `the gate could not decide (${why}) and fails closed (failMode: closed); fix the cause or set failMode: open`,
+      message: `the gate could not decide (${reason}) and fails closed (failMode: closed); fix the cause or set failMode: open`,
     });
   }
-  return finish(acc, attempt, ctx, at, regimeAt(at, ctx.policy), 'none', calleeOf(loc, at), undefined);
+  return finish(acc, a, c, at, regimeAt(at, c.policy), 'none', calleeOf(loc, at), undefined);
+}
+
+/** Reads one property; a getter that throws, or a value that is not an object, reads as undefined. */
+function field(o: unknown, key: string): unknown {
+  if ((typeof o !== 'object' && typeof o !== 'function') || o === null) return undefined;
+  try {
+    return (o as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function plainText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return typeof v === 'symbol' ? v.toString() : String(v);
+  } catch {
+    return 'unreadable reason';
+  }
+}
+
+/** A copy of a Date (a fresh one, so a later change to the caller's object cannot alter the decision); anything else → an invalid date. */
+function dateOf(v: unknown): Date {
+  try {
+    return v instanceof Date ? new Date(Date.prototype.getTime.call(v)) : new Date(NaN);
+  } catch {
+    return new Date(NaN);
+  }
+}
+
+/** The attempt as plain values of the expected types (what failModeDecision reads of it, nothing else). */
+function plainAttempt(attempt: unknown): CallAttempt {
+  const cid = field(attempt, 'callerId');
+  const contact = field(attempt, 'contact');
+  const source = field(attempt, 'source');
+  const pbx = text(field(source, 'pbx'));
+  const channelId = text(field(source, 'channelId'));
+  const atRaw = field(attempt, 'at');
+  const a: CallAttempt = {
+    to: text(field(attempt, 'to')) as string, // undefined reads as "no destination", as in evaluate
+    callerId: {
+      number: text(field(cid, 'number')) ?? '',
+      presentation: field(cid, 'presentation') === 'restricted' ? 'restricted' : 'allowed',
+    },
+    at: dateOf(atRaw),
+    source: {
+      pbx: pbx === 'asterisk' || pbx === 'freeswitch' || pbx === 'cli' ? pbx : 'api',
+      ...(channelId !== undefined ? { channelId } : {}),
+    },
+  };
+  const campaignId = text(field(attempt, 'campaignId'));
+  if (campaignId !== undefined) a.campaignId = campaignId;
+  const postalCode = text(field(contact, 'postalCode'));
+  const timeZone = text(field(contact, 'timeZone'));
+  if (postalCode !== undefined || timeZone !== undefined)
+    a.contact = {
+      ...(postalCode !== undefined ? { postalCode } : {}),
+      ...(timeZone !== undefined ? { timeZone } : {}),
+    };
+  return a;
+}
+
+/** The context as plain values: missing or mistyped policy fields take DEFAULT_POLICY's value, an unreadable fail mode is closed. */
+function plainContext(ctx: unknown): EvaluationContext {
+  const p = field(ctx, 'policy');
+  const camp = field(ctx, 'campaign');
+  const regime = field(p, 'regime');
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    regime: regime === 'consent' || regime === 'opposition' || regime === 'auto' ? regime : DEFAULT_POLICY.regime,
+    consentRegimeStart: text(field(p, 'consentRegimeStart')) ?? DEFAULT_POLICY.consentRegimeStart,
+    monitorOnly: field(p, 'monitorOnly') === true,
+    failMode: field(p, 'failMode') === 'open' ? 'open' : 'closed',
+  };
+  const campaign: Campaign = {
+    id: text(field(camp, 'id')) ?? '',
+    professional: text(field(camp, 'professional')) ?? '',
+    purpose: (text(field(camp, 'purpose')) ?? 'prospecting') as Campaign['purpose'],
+    audience: (text(field(camp, 'audience')) ?? 'unknown') as Campaign['audience'],
+    dialing: (text(field(camp, 'dialing')) ?? 'manual') as Campaign['dialing'],
+    sector: (text(field(camp, 'sector')) ?? 'other') as Campaign['sector'],
+    categories: [],
+  };
+  return {
+    decisionId: text(field(ctx, 'decisionId')) ?? '',
+    campaign,
+    campaignKnown: field(ctx, 'campaignKnown') === true,
+    policy,
+  };
 }

@@ -310,15 +310,8 @@ export class Gate implements GateService {
     why: string,
     cause?: unknown,
   ): Decision {
-    const fctx: EvalContext = { ...ctx, decisionId: this.newId() };
-    let decision: Decision;
-    try {
-      decision = failModeDecision(attempt, fctx, `${code}: ${why}`);
-    } catch (err) {
-      // Never reject: without core's help, block (the safe side) and say so.
-      this.log.error({ code: 'CG_ERR_INTERNAL', err }, 'failModeDecision threw; blocking');
-      decision = fallbackBlock(attempt, fctx, `${code}: ${why}`);
-    }
+    // core's one builder of fail-mode decisions never throws, whatever the attempt holds
+    const decision = failModeDecision(attempt, { ...ctx, decisionId: this.newId() }, `${code}: ${why}`);
     const fields = {
       code,
       decisionId: decision.id,
@@ -474,34 +467,4 @@ export function timeOrderedId(now: number = Date.now()): string {
     `${HEX[0x80 | (b[o]! & 0x3f)]}${HEX[b[o + 1]!]}-` +
     `${HEX[b[o + 2]!]}${HEX[b[o + 3]!]}${HEX[b[o + 4]!]}${HEX[b[o + 5]!]}${HEX[b[o + 6]!]}${HEX[b[o + 7]!]}`
   );
-}
-
-/** Last resort when core itself fails: a GATE-1 block that says why. */
-function fallbackBlock(attempt: CallAttempt, ctx: EvalContext, why: string): Decision {
-  return {
-    id: ctx.decisionId,
-    verdict: 'block',
-    reasons: [
-      {
-        code: 'gate_unavailable',
-        rule: 'GATE-1',
-        message: `the gate could not decide (${why})`,
-        legalRef: 'FR-RULES GATE-1 (policy failMode)',
-      },
-    ],
-    tags: [],
-    regime: regimeAt(attempt.at, ctx.policy),
-    basis: 'none',
-    at: attempt.at,
-    callerId: { number: attempt.callerId.number, presentation: attempt.callerId.presentation },
-    campaign: {
-      id: ctx.campaign.id,
-      professional: ctx.campaign.professional,
-      dialing: ctx.campaign.dialing,
-      purpose: ctx.campaign.purpose,
-    },
-    rules: [{ rule: 'GATE-1', outcome: 'fail', note: why }],
-    monitorOnly: false,
-    source: attempt.source,
-  };
 }

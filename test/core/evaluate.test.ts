@@ -600,6 +600,78 @@ describe('failModeDecision (GATE-1)', () => {
   });
 });
 
+describe('failModeDecision is total: the last resort never throws', () => {
+  const throwing = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('getter throws');
+      },
+      getPrototypeOf() {
+        throw new Error('prototype trap throws');
+      },
+    },
+  );
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const attempts: unknown[] = [
+    undefined,
+    null,
+    42,
+    'a string',
+    Symbol('s'),
+    throwing,
+    revoked,
+    { to: throwing, callerId: throwing, at: throwing, contact: throwing, source: throwing, campaignId: throwing },
+    { to: 112, callerId: 7, at: 'yesterday', contact: 'x', source: 'y' },
+    { to: '0145678910', at: new Date(NaN), contact: { postalCode: {}, timeZone: 5 } },
+    { to: 'x'.repeat(1_000_000), at: D(MONDAY_1030) },
+    { to: '\u0000\u202e0145678910', at: D(MONDAY_1030), contact: { postalCode: '\u0000', timeZone: 'Mars/Olympus' } },
+  ];
+  const contexts: unknown[] = [
+    undefined,
+    null,
+    throwing,
+    { decisionId: 5, campaign: throwing, campaignKnown: 'yes', policy: throwing },
+    { decisionId: 'd', campaign: null, policy: { failMode: 'sideways', regime: 7, consentRegimeStart: {} } },
+    ctx(),
+  ];
+  const whys: unknown[] = ['store down', Symbol('why'), throwing, undefined];
+  it.each(attempts.map((a, i) => [i, a]))(
+    'garbage attempt #%d, with every garbage context and reason: a GATE-1 block',
+    (_i, a) => {
+      for (const c of contexts) {
+        for (const why of whys) {
+          const d = failModeDecision(a as CallAttempt, c as EvaluationContext, why as string);
+          expect(d.verdict).toBe('block');
+          expect(codes(d)).toEqual(['gate_unavailable']);
+          expect(Number.isNaN(d.at.getTime())).toBe(false);
+          expect(() => JSON.stringify(d)).not.toThrow();
+        }
+      }
+    },
+  );
+  it('an emergency number is let through even when the context is unreadable, and fail open only when it says open', () => {
+    expect(failModeDecision(attempt(MONDAY_1030, { to: '112' }), throwing as EvaluationContext, 'x').verdict).toBe(
+      'allow',
+    );
+    expect(
+      failModeDecision({ to: '116000' } as CallAttempt, undefined as unknown as EvaluationContext, 'x').tags,
+    ).toContain('emergency');
+    const open = { ...ctx(), policy: { failMode: 'open' } } as unknown as EvaluationContext;
+    expect(failModeDecision(attempt(MONDAY_1030), open, 'x').verdict).toBe('allow');
+  });
+  it('a well-formed attempt gives the same decision as before (the plain copies change nothing)', () => {
+    const a = attempt(MONDAY_1030, { contact: { postalCode: '67000' } });
+    const d = failModeDecision(a, ctx(), 'deadline');
+    expect(d.callee).toMatchObject({ e164: '+33145678910', zoneSource: 'postal-code' });
+    expect(d.source).toEqual({ pbx: 'asterisk', channelId: 'PJSIP/1-0001' });
+    expect(d.campaign).toEqual({ id: 'c1', professional: 'acme', dialing: 'manual', purpose: 'prospecting' });
+    expect(d.at).toEqual(a.at);
+    expect(d.at).not.toBe(a.at);
+  });
+});
+
 describe('evaluate is total', () => {
   const garbage: unknown[] = [
     { to: undefined, callerId: undefined, at: new Date(NaN), source: { pbx: 'api' } },
