@@ -88,8 +88,54 @@ export function parseDialplan(text: string): Dialplan {
   return plan;
 }
 
+/**
+ * The extension Asterisk runs for `exten`: as pbx.c orders a context (ext_cmp), every exact
+ * extension comes before any pattern, and patterns compare position by position, the one matching
+ * fewer characters at the first difference first ('.' and '!' last); the file order does not matter.
+ */
 export function findExtension(plan: Dialplan, context: string, exten: string): Extension | undefined {
-  return plan.get(context)?.find((e) => e.regex.test(exten));
+  const matches = plan.get(context)?.filter((e) => e.regex.test(exten)) ?? [];
+  return matches.sort((a, b) => extCmp(a.pattern, b.pattern))[0];
+}
+
+/** How many characters one pattern position matches (pbx.c ext_cmp_pattern_pos, simplified). */
+function positions(pattern: string): number[] {
+  const out: number[] = [];
+  const s = pattern.slice(1);
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c === 'X') out.push(10);
+    else if (c === 'Z') out.push(9);
+    else if (c === 'N') out.push(8);
+    else if (c === '.') out.push(0x10000);
+    else if (c === '!') out.push(0x20000);
+    else if (c === '[') {
+      const end = s.indexOf(']', i);
+      const set = new Set<string>();
+      const body = s.slice(i + 1, end);
+      for (let j = 0; j < body.length; j++) {
+        if (body[j + 1] === '-' && j + 2 < body.length) {
+          for (let k = body.charCodeAt(j); k <= body.charCodeAt(j + 2); k++) set.add(String.fromCharCode(k));
+          j += 2;
+        } else set.add(body[j] as string);
+      }
+      out.push(set.size);
+      i = end;
+    } else out.push(1);
+  }
+  return out;
+}
+
+function extCmp(a: string, b: string): number {
+  const pa = a.startsWith('_');
+  const pb = b.startsWith('_');
+  if (!pa && !pb) return a < b ? -1 : a > b ? 1 : 0;
+  if (!pa) return -1;
+  if (!pb) return 1;
+  const x = positions(a);
+  const y = positions(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  return x.length - y.length;
 }
 
 /** Reads a variable or function the way the snippet uses them. */

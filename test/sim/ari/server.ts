@@ -11,8 +11,24 @@
  * - `continue` resumes the dialplan (next priority, or the given context/extension/priority);
  * - DELETE ?reason=X → ChannelHangupRequest (cause 32, soft) → StasisEnd → ChannelDestroyed
  *   with the Q.850 cause of X (rejected → 21);
- * - the app is dropped when its WebSocket closes; channels already in Stasis stay there;
- * - a second WebSocket for the same app gets it; the first one receives ApplicationReplaced.
+ * - the app is dropped when its WebSocket closes (GET /applications no longer lists it, Stasis()
+ *   fails); channels already in Stasis stay there. Read from res_stasis: an app that still holds
+ *   channels or subscriptions is only deactivated — it keeps them and its event filter, misses the
+ *   events meanwhile, and is reactivated when a WebSocket registers the name again; an app with
+ *   nothing left is destroyed (a new registration starts with no subscription and no filter);
+ * - a second WebSocket for the same app gets it; the first one receives ApplicationReplaced;
+ * - application event filters (PUT /applications/{app}/eventFilter, body `{"allowed":[{"type":…}],
+ *   "disallowed":[…]}` as Asterisk reads it; a body wrapped in `{"filter":…}` names neither list and
+ *   changes nothing): an event not allowed is never serialised; `serialised` counts what was;
+ * - TIMEOUT(absolute): set by Set() or by a variables request (fractional seconds, 0 disarms), read
+ *   back as the seconds left ("%.3f", "0" when none); when it passes, the channel is soft-hung-up:
+ *   out of Stasis (StasisEnd, no hangup request), out of Dial() or Wait(), then on to the `T`
+ *   extension of its context if there is one, else hung up;
+ * - extension matching as pbx.c orders it: an exact extension before any pattern, then the more
+ *   specific pattern first (so `112` wins over `_[+0-9].` whatever the file order);
+ * - a restart (`restart()`): sockets cut, nothing listening for a while (REST and WebSocket refused),
+ *   then back with no channel, no app, no filter;
+ * - only event types declared in the events.json it serves are ever sent (ari-client crashes on others).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -24,18 +40,25 @@ import { ariTimestamp, ev, REASON_CAUSE, snapshot, type SimChannel } from './eve
 import { ARI_DOCS_DIR as DOCS_DIR } from './paths';
 
 export type TrunkBehaviour =
-  { result: 'answer'; talkMs?: number } | { result: 'busy' } | { result: 'noanswer' } | { result: 'congestion' };
+  | { result: 'answer'; talkMs?: number; ringMs?: number }
+  | { result: 'busy' }
+  | { result: 'noanswer' }
+  | { result: 'congestion' };
 
 export type CallResult = {
   channelId: string;
-  /** Q.850 cause the channel was destroyed with. */
+  /** Q.850 cause the channel was destroyed with (0 when it vanished in a restart). */
   cause: number;
   vars: Record<string, string>;
-  /** "context:App" for every application executed, in order. */
+  /** "context:App" for every application executed, in order ("RESTART" when the PBX restarted). */
   trail: string[];
   stasisStatus?: string;
   /** Set when the call reached Dial(): the dial string and status. */
   dialed?: { dialstring: string; status: string };
+  /** The channel went Up (answered by Dial(), Answer(), …): ms from Up to its end. */
+  upMs?: number;
+  /** The absolute timeout (TIMEOUT(absolute)) fired on this channel. */
+  timedOut?: boolean;
 };
 
 export type OriginateOptions = {
@@ -56,7 +79,8 @@ export type SimOptions = {
   trunk?: (number: string) => TrunkBehaviour;
 };
 
-type Release = { kind: 'continue'; context?: string; exten?: string; priority?: number } | { kind: 'hangup' };
+type Release =
+  { kind: 'continue'; context?: string; exten?: string; priority?: number } | { kind: 'hangup' } | { kind: 'timeout' };
 
 type Running = {
   ch: SimChannel;
@@ -65,26 +89,56 @@ type Running = {
   resolve: (r: CallResult) => void;
   release?: (r: Release) => void;
   lastCause?: number;
+  /** Absolute timeout: when it fires (Date.now() ms) and its timer. */
+  hangupAt?: number;
+  hangupTimer?: NodeJS.Timeout;
+  /** Set when the absolute timeout fired and the dialplan has not handled it yet. */
+  softTimeout?: boolean;
+  /** Wakes an application that waits (Dial, Wait) when the channel is soft-hung-up. */
+  wake?: () => void;
+  upAt?: number;
+};
+
+/** Per app name: the app object of res_stasis (it can outlive its WebSocket). */
+type AppState = {
+  ws?: WebSocket;
+  allowed: Set<string>;
+  disallowed: Set<string>;
 };
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Event types of the events.json the simulator serves: the only ones it may send. */
+const SERVED_EVENT_TYPES = new Set(
+  Object.keys(
+    (JSON.parse(fs.readFileSync(path.join(DOCS_DIR, 'events.json'), 'utf8')) as { models: Record<string, unknown> })
+      .models,
+  ),
+);
+
 export class AriSimulator {
   readonly plan: Dialplan;
   private server = http.createServer((req, res) => this.onRequest(req, res));
   private wss = new WebSocketServer({ noServer: true });
-  private apps = new Map<string, WebSocket>();
+  private apps = new Map<string, AppState>();
   private sockets = new Set<Socket>();
   private channels = new Map<string, Running>();
   private seq = 0;
   private epoch = Math.floor(Date.now() / 1000);
   private blackout = false;
   private held: http.ServerResponse[] = [];
+  private port = 0;
   /** Every event sent, with the app it went to. */
   readonly sent: Array<{ app: string; event: Record<string, unknown> }> = [];
   /** Every REST request: method and path (no query). */
-  readonly rest: Array<{ method: string; path: string; query: string }> = [];
+  readonly rest: Array<{ method: string; path: string; query: string; body?: string }> = [];
+  /** Events serialised and written to an app's WebSocket (what filters save), in all. */
+  serialised = 0;
+  /** Events an app would have received but its filter dropped. */
+  filteredOut = 0;
+  /** Events for an app that was deactivated (its WebSocket gone): missed. */
+  missed = 0;
   /** Hook for benchmarks: called when a REST request arrives (before it is handled). */
   onRest?: (method: string, path: string, channelId: string | undefined) => void;
   /** Hook: called for each StasisStart sent. */
@@ -97,6 +151,8 @@ export class AriSimulator {
   muteEvents = false;
   /** Keep the event log and the REST log (off for long benchmarks: they grow with every call). */
   recordEvents = true;
+  /** True while restarting (nothing listens). */
+  down = false;
   url = '';
 
   constructor(private readonly opts: SimOptions) {
@@ -109,20 +165,29 @@ export class AriSimulator {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => this.server.listen(this.port, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.port}`;
     return this.url;
   }
 
   async stop(): Promise<void> {
+    for (const run of this.channels.values()) clearTimeout(run.hangupTimer);
     for (const ws of this.wss.clients) ws.terminate();
     for (const r of this.held) r.destroy();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    if (this.server.listening) await new Promise<void>((r) => this.server.close(() => r()));
   }
 
+  /** Names of the apps a WebSocket currently holds. */
   registeredApps(): string[] {
-    return [...this.apps.keys()];
+    return [...this.apps.entries()].filter(([, a]) => a.ws).map(([n]) => n);
+  }
+
+  /** The event filter of an app, as GET /applications/{app} reports it. */
+  eventFilter(app: string): { allowed: string[]; disallowed: string[] } | undefined {
+    const a = this.apps.get(app);
+    return a ? { allowed: [...a.allowed], disallowed: [...a.disallowed] } : undefined;
   }
 
   /** Channels currently waiting in a Stasis app. */
@@ -135,6 +200,11 @@ export class AriSimulator {
     return this.channels.size;
   }
 
+  /** Ids of the channels an app is subscribed to (not counting those in Stasis). */
+  subscriptions(app: string): string[] {
+    return [...this.channels.values()].filter((r) => r.ch.subscribers.has(app)).map((r) => r.ch.id);
+  }
+
   /**
    * Simulates a network failure: every event socket is cut, REST requests get no answer, and
    * new connections are refused for `ms`; then held requests are dropped (RST) and service resumes.
@@ -142,11 +212,35 @@ export class AriSimulator {
   blackoutFor(ms: number): Promise<void> {
     this.blackout = true;
     for (const ws of this.wss.clients) ws.terminate();
-    this.apps.clear();
     return sleep(ms).then(() => {
       this.blackout = false;
       for (const r of this.held.splice(0)) r.socket?.destroy();
     });
+  }
+
+  /** Cuts every event WebSocket (TCP reset); REST keeps working and the app may register again at once. */
+  dropWebSockets(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+  }
+
+  /**
+   * `core restart now`: every socket is cut, nothing listens on the port for `downMs` (connections
+   * refused), every channel is gone without an event (no app is connected to see one), and Asterisk
+   * comes back with no app, no subscription, no filter, and new channel ids.
+   */
+  async restart(downMs: number): Promise<void> {
+    this.down = true;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const ws of this.wss.clients) ws.terminate();
+    for (const r of this.held.splice(0)) r.destroy();
+    for (const sk of this.sockets) sk.destroy();
+    this.apps.clear();
+    for (const run of [...this.channels.values()]) this.vanish(run);
+    await closed;
+    await sleep(downMs);
+    this.epoch += 1000;
+    await this.start();
+    this.down = false;
   }
 
   /** A call enters the dialplan (a phone dialling, or a dialer's Local/… originate). */
@@ -209,6 +303,9 @@ export class AriSimulator {
         return ch.caller.name;
       case 'CALLERID(pres)':
         return run.pres;
+      case 'TIMEOUT(absolute)':
+        // func_timeout.c: "0" when none, else the seconds left with 3 decimals
+        return run.hangupAt === undefined ? '0' : (Math.max(0, run.hangupAt - Date.now()) / 1000).toFixed(3);
       default:
         return ch.vars.get(name) ?? '';
     }
@@ -219,6 +316,14 @@ export class AriSimulator {
     for (let guard = 0; guard < 1000; guard++) {
       await tick();
       if (ch.destroyed) return;
+      if (run.softTimeout) {
+        // pbx.c: an absolute timeout goes to the T extension of the context, if there is one.
+        run.softTimeout = false;
+        if (findExtension(this.plan, ch.context, 'T')) {
+          ch.exten = 'T';
+          ch.priority = 1;
+        } else return this.destroy(run, run.lastCause ?? 0, false);
+      }
       const ext = findExtension(this.plan, ch.context, ch.exten);
       const step = ext?.steps.find((s) => s.priority === ch.priority);
       if (!ext || !step) {
@@ -232,6 +337,7 @@ export class AriSimulator {
       this.emitFor(ch, (app) => ev.dialplan(ch, app));
       const next = await this.app(run, step, data);
       if (ch.destroyed) return;
+      if (run.softTimeout) continue;
       if (next === 'next') ch.priority++;
     }
     throw new Error('dialplan loop');
@@ -262,10 +368,13 @@ export class AriSimulator {
         return 'jumped';
       }
       case 'answer':
-        this.setState(ch, 'Up');
+        this.setState(run, 'Up');
         return 'next';
       case 'playback':
         await tick();
+        return 'next';
+      case 'wait':
+        await this.pause(run, Number(data) * 1000);
         return 'next';
       case 'hangup':
         this.destroy(run, data ? Number(data) : (run.lastCause ?? 16), false);
@@ -278,6 +387,19 @@ export class AriSimulator {
       default:
         throw new Error(`the simulator does not implement ${step.app}() (${ch.context}, priority ${step.priority})`);
     }
+  }
+
+  /** Waits `ms`, or less when the channel is soft-hung-up meanwhile (absolute timeout) or destroyed. */
+  private pause(run: Running, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        run.wake = undefined;
+        resolve();
+      }
+      run.wake = done;
+    });
   }
 
   private goto(run: Running, target: string): void {
@@ -299,14 +421,38 @@ export class AriSimulator {
     if (name === 'CALLERID(num)') ch.caller.number = value;
     else if (name === 'CALLERID(name)') ch.caller.name = value;
     else if (name === 'CALLERID(pres)') run.pres = value;
+    else if (name === 'TIMEOUT(absolute)') this.setAbsoluteTimeout(run, value);
     else ch.vars.set(name, value);
     if (report) this.emitFor(ch, (app) => ev.varset(ch, name, value, app));
+  }
+
+  /** func_timeout.c: sscanf("%ld%lf") — "2.5" is 2 s + 0.5 s, "0" (or junk, or negative) disarms. */
+  private setAbsoluteTimeout(run: Running, value: string): void {
+    clearTimeout(run.hangupTimer);
+    run.hangupTimer = undefined;
+    run.hangupAt = undefined;
+    const m = /^\s*(\d+)(\.\d*)?/.exec(value);
+    const ms = m ? Number(m[1]) * 1000 + Math.floor(Number(`0${m[2] ?? ''}`) * 1000) : 0;
+    if (ms <= 0) return;
+    run.hangupAt = Date.now() + ms;
+    run.hangupTimer = setTimeout(() => this.absoluteTimeout(run), ms);
+  }
+
+  /** The absolute timeout passed: soft hangup (AST_SOFTHANGUP_TIMEOUT); the dialplan goes to T. */
+  private absoluteTimeout(run: Running): void {
+    run.hangupTimer = undefined;
+    run.hangupAt = undefined;
+    if (run.ch.destroyed) return;
+    run.softTimeout = true;
+    run.result.timedOut = true;
+    run.release?.({ kind: 'timeout' });
+    run.wake?.();
   }
 
   private async stasis(run: Running, data: string): Promise<'next' | 'jumped'> {
     const ch = run.ch;
     const [app, ...args] = data.split(',');
-    if (!app || !this.apps.has(app)) {
+    if (!app || !this.apps.get(app)?.ws) {
       ch.vars.set('STASISSTATUS', 'FAILED');
       run.result.stasisStatus = 'FAILED';
       return 'next';
@@ -322,6 +468,7 @@ export class AriSimulator {
     this.leaveStasis(run);
     this.setVar(run, 'STASISSTATUS', 'SUCCESS');
     run.result.stasisStatus = 'SUCCESS';
+    if (rel.kind === 'timeout') return 'next';
     if (rel.context === undefined && rel.exten === undefined && rel.priority === undefined) return 'next';
     if (rel.context) ch.context = rel.context;
     if (rel.exten) ch.exten = rel.exten;
@@ -335,6 +482,7 @@ export class AriSimulator {
     if (!app) return;
     ch.stasisApp = undefined;
     this.send(app, ev.stasisEnd(ch, app));
+    this.reapIfFinished(app);
   }
 
   private async dial(run: Running, data: string): Promise<void> {
@@ -361,24 +509,26 @@ export class AriSimulator {
     };
     this.emitFor(ch, (app) => ev.dial(ch, peer, dialstring, '', app));
     const b = this.opts.trunk?.(number) ?? { result: 'answer', talkMs: 20 };
-    await sleep(5);
-    if (ch.destroyed) return;
+    await this.pause(run, b.result === 'answer' ? (b.ringMs ?? 5) : 5);
+    if (ch.destroyed || run.softTimeout) return;
     const status = { answer: 'ANSWER', busy: 'BUSY', noanswer: 'NOANSWER', congestion: 'CONGESTION' }[b.result];
     if (b.result === 'answer') peer.state = 'Up';
     this.emitFor(ch, (app) => ev.dial(ch, peer, dialstring, status, app));
     run.result.dialed = { dialstring, status };
     if (b.result === 'answer') {
-      this.setState(ch, 'Up');
-      await sleep(b.talkMs ?? 20);
+      this.setState(run, 'Up');
+      await this.pause(run, b.talkMs ?? 20);
       run.lastCause = 16;
     } else run.lastCause = { busy: 17, noanswer: 19, congestion: 34 }[b.result];
     if (ch.destroyed) return;
     this.setVar(run, 'DIALSTATUS', status);
   }
 
-  private setState(ch: SimChannel, state: string): void {
+  private setState(run: Running, state: string): void {
+    const ch = run.ch;
     if (ch.state === state) return;
     ch.state = state;
+    if (state === 'Up') run.upAt = Date.now();
     this.emitFor(ch, (app) => ev.stateChange(ch, app));
   }
 
@@ -389,10 +539,25 @@ export class AriSimulator {
     this.emitFor(ch, (app) => ev.hangupRequest(ch, fromAri ? 32 : cause, true, app));
     this.leaveStasis(run);
     this.emitFor(ch, (app) => ev.destroyed(ch, cause, app));
+    this.end(run, cause);
+    for (const app of ch.subscribers) this.reapIfFinished(app);
+  }
+
+  /** Gone in a restart: no event (no app is there to get one). */
+  private vanish(run: Running): void {
+    run.result.trail.push('RESTART');
+    this.end(run, 0);
+  }
+
+  private end(run: Running, cause: number): void {
+    const ch = run.ch;
     ch.destroyed = true;
+    clearTimeout(run.hangupTimer);
     this.channels.delete(ch.id);
     run.release?.({ kind: 'hangup' });
+    run.wake?.();
     run.result.cause = cause;
+    if (run.upAt !== undefined) run.result.upMs = Date.now() - run.upAt;
     run.result.vars = Object.fromEntries(ch.vars);
     run.resolve(run.result);
   }
@@ -405,11 +570,32 @@ export class AriSimulator {
     for (const app of apps) this.send(app, make(app));
   }
 
+  /** ari_websockets.c: an app without a WebSocket misses the event; the filter decides before serialising. */
   private send(app: string, event: Record<string, unknown>): void {
-    const ws = this.apps.get(app);
-    if (!ws || ws.readyState !== ws.OPEN || this.muteEvents) return;
+    const type = event.type as string;
+    if (!SERVED_EVENT_TYPES.has(type))
+      throw new Error(`simulator bug: event type ${type} is not in the served events.json`);
+    const a = this.apps.get(app);
+    const ws = a?.ws;
+    if (!a || !ws || ws.readyState !== ws.OPEN || this.muteEvents) {
+      if (a && !ws) this.missed++;
+      return;
+    }
+    if (a.disallowed.has(type) || (a.allowed.size > 0 && !a.allowed.has(type))) {
+      this.filteredOut++;
+      return;
+    }
+    this.serialised++;
     if (this.recordEvents) this.sent.push({ app, event });
     ws.send(JSON.stringify(event));
+  }
+
+  /** res_stasis cleanup(): an app with no WebSocket, no channel in Stasis and no subscription is destroyed. */
+  private reapIfFinished(app: string): void {
+    const a = this.apps.get(app);
+    if (!a || a.ws) return;
+    for (const r of this.channels.values()) if (r.ch.stasisApp === app || r.ch.subscribers.has(app)) return;
+    this.apps.delete(app);
   }
 
   /* ---------------------------------------------------------------------- HTTP */
@@ -430,20 +616,27 @@ export class AriSimulator {
         `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: msg })}`,
       );
     };
-    if (this.blackout) return void socket.destroy();
+    if (this.blackout || this.down) return void socket.destroy();
     if (u.pathname !== '/ari/events') return refuse('404 Not Found', 'Not found');
     if (!this.authorized(req, u.searchParams)) return refuse('401 Unauthorized', 'Authentication required');
     const apps = (u.searchParams.get('app') ?? '').split(',').filter(Boolean);
     if (apps.length === 0) return refuse('400 Bad Request', 'HTTP request is missing param: [app]');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       for (const app of apps) {
-        const old = this.apps.get(app);
+        const a = this.apps.get(app) ?? { allowed: new Set<string>(), disallowed: new Set<string>() };
+        const old = a.ws;
         if (old && old !== ws && old.readyState === old.OPEN) old.send(JSON.stringify(ev.appReplaced(app)));
-        this.apps.set(app, ws);
+        a.ws = ws;
+        this.apps.set(app, a);
         this.send(app, ev.appRegistered(app));
       }
       ws.on('close', () => {
-        for (const app of apps) if (this.apps.get(app) === ws) this.apps.delete(app);
+        for (const app of apps) {
+          const a = this.apps.get(app);
+          if (a?.ws !== ws) continue;
+          a.ws = undefined; // deactivated: keeps its channels, subscriptions and filter if it has any
+          this.reapIfFinished(app);
+        }
       });
     });
   }
@@ -462,7 +655,8 @@ export class AriSimulator {
         res.end(text);
       };
       if (!this.authorized(req, u.searchParams)) return reply(401, { message: 'Authentication required' });
-      if (this.recordEvents) this.rest.push({ method: req.method ?? '', path: u.pathname, query: u.search });
+      if (this.recordEvents)
+        this.rest.push({ method: req.method ?? '', path: u.pathname, query: u.search, ...(body ? { body } : {}) });
       try {
         this.route(req.method ?? 'GET', u, body, reply, req.headers.host ?? '127.0.0.1');
       } catch (e) {
@@ -490,22 +684,24 @@ export class AriSimulator {
     if (p === '/ari/applications' && method === 'GET')
       return reply(
         200,
-        [...this.apps.keys()].map((a) => this.application(a)),
+        this.registeredApps().map((a) => this.application(a)),
       );
-    const am = /^\/ari\/applications\/([^/]+)(\/subscription)?$/.exec(p);
+    const am = /^\/ari\/applications\/([^/]+)(?:\/(subscription|eventFilter))?$/.exec(p);
     if (am) {
       const app = decodeURIComponent(am[1] as string);
-      if (!this.apps.has(app)) return reply(404, { message: 'Application not found' });
+      const a = this.apps.get(app);
+      if (!a?.ws) return reply(404, { message: 'Application not found' });
       if (!am[2] && method === 'GET') return reply(200, this.application(app));
-      if (am[2] && (method === 'POST' || method === 'DELETE')) {
+      if (am[2] === 'subscription' && (method === 'POST' || method === 'DELETE')) {
         const src = q.get('eventSource') ?? '';
         const m = /^channel:(.+)$/.exec(src);
         const run = m ? this.channels.get(m[1] as string) : undefined;
-        if (!run) return reply(422, { message: 'Provided event source was not found' });
+        if (!run) return reply(422, { message: 'Event source does not exist' });
         if (method === 'POST') run.ch.subscribers.add(app);
         else run.ch.subscribers.delete(app);
         return reply(200, this.application(app));
       }
+      if (am[2] === 'eventFilter' && method === 'PUT') return this.setFilter(a, app, body, reply);
     }
     if (p === '/ari/channels' && method === 'GET')
       return reply(
@@ -557,7 +753,48 @@ export class AriSimulator {
     reply(404, { message: `simulator: ${method} ${p} is not implemented` });
   }
 
+  /**
+   * stasis_app_event_filter_set (app.c), as the API description states the rules: an empty body
+   * empties both lists; a list given replaces that list; a list not given is left as it was; each
+   * entry is {"type": <event type>}. Anything else in an object body is ignored, so a body wrapped
+   * by a generic client (`{"filter":{…}}`) names no list and changes nothing.
+   */
+  private setFilter(a: AppState, app: string, body: string, reply: (s: number, j?: unknown) => void): void {
+    let f: unknown;
+    try {
+      f = body.trim() ? JSON.parse(body) : {};
+    } catch {
+      return reply(400, { message: 'Error parsing request body' });
+    }
+    if (typeof f !== 'object' || f === null || Array.isArray(f))
+      return reply(400, { message: 'Invalid format definition' });
+    const o = f as Record<string, unknown>;
+    if (Object.keys(o).length === 0) {
+      a.allowed.clear();
+      a.disallowed.clear();
+      return reply(200, this.application(app));
+    }
+    const lists: Array<['allowed' | 'disallowed', Set<string>]> = [
+      ['allowed', a.allowed],
+      ['disallowed', a.disallowed],
+    ];
+    for (const [key] of lists) {
+      const v = o[key];
+      if (v === undefined) continue;
+      if (!Array.isArray(v) || !v.every((e) => typeof (e as { type?: unknown })?.type === 'string'))
+        return reply(400, { message: 'Invalid format definition' });
+    }
+    for (const [key, set] of lists) {
+      const v = o[key] as Array<{ type: string }> | undefined;
+      if (v === undefined) continue;
+      set.clear();
+      for (const e of v) set.add(e.type);
+    }
+    reply(200, this.application(app));
+  }
+
   private application(app: string): Record<string, unknown> {
+    const a = this.apps.get(app);
     const ids = [...this.channels.values()]
       .filter((r) => r.ch.stasisApp === app || r.ch.subscribers.has(app))
       .map((r) => r.ch.id);
@@ -567,8 +804,8 @@ export class AriSimulator {
       bridge_ids: [],
       endpoint_ids: [],
       device_names: [],
-      events_allowed: [],
-      events_disallowed: [],
+      events_allowed: [...(a?.allowed ?? [])].map((type) => ({ type })),
+      events_disallowed: [...(a?.disallowed ?? [])].map((type) => ({ type })),
     };
   }
 }
