@@ -159,6 +159,8 @@ export async function startGate(
         (require('./pbx/asterisk') as typeof import('./pbx/asterisk')).createAsteriskAdapter({
           gate,
           config: config.asterisk,
+          deadlineMs: config.gate.deadlineMs,
+          failMode: config.policy.failMode,
           logger,
         }),
       );

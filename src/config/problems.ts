@@ -55,6 +55,8 @@ function issueToProblems(issue: z.core.$ZodIssue, schema: unknown): Problem[] {
         },
       ];
     case 'invalid_type':
+      // a removed setting (src/config/removed.ts): its message says what replaces it
+      if (issue.expected === 'never') return [{ path: formatPath(path), message: issue.message }];
       if (input === undefined) return [{ path: formatPath(path), message: `required (${issue.expected})` }];
       return [
         {

@@ -31,7 +31,10 @@ export function knownKeys(schema: unknown, path: readonly PropertyKey[]): string
       return child ? unwrap(child) : [];
     });
   }
-  return [...new Set(nodes.flatMap((n) => (n._zod.def.type === 'object' ? Object.keys(n._zod.def.shape ?? {}) : [])))];
+  // a key whose schema accepts nothing (a removed setting, src/config/removed.ts) is not a known key
+  const accepted = (shape: Record<string, Node>) =>
+    Object.keys(shape).filter((k) => !unwrap(shape[k]!).every((n) => n._zod.def.type === 'never'));
+  return [...new Set(nodes.flatMap((n) => (n._zod.def.type === 'object' ? accepted(n._zod.def.shape ?? {}) : [])))];
 }
 
 function distance(a: string, b: string): number {

@@ -1,5 +1,6 @@
 /** The `asterisk:` section of callgate.yaml. Owned by the Asterisk adapter; included by config/schema.ts. */
 import { z } from 'zod';
+import { removedKey } from '../../config/removed';
 
 export const asteriskConfigSchema = z
   .object({
@@ -33,16 +34,21 @@ export const asteriskConfigSchema = z
       .default('rejected'),
     /** Per-request timeout for ARI REST calls (ari-client's never settle on a dropped connection), ms. */
     requestTimeoutMs: z.number().int().positive().default(2000),
-    /** Reconnect backoff bounds, ms (doubling from min, capped at max, forever). */
-    reconnectMinMs: z.number().int().positive().default(250),
-    reconnectMaxMs: z.number().int().positive().default(10000),
-    /** Time the gate has to decide one call, from StasisStart, ms (Stasis() itself has no timeout). */
-    deadlineMs: z.number().int().positive().default(500),
     /**
-     * Backstop only: what to do if the gate itself has not answered 250 ms after deadlineMs
-     * (the gate normally applies policy.failMode itself; keep the two equal).
+     * Reconnect backoff, ms: the first retry after reconnectMinMs, doubling, capped at reconnectMaxMs,
+     * each delay drawn between half and all of its value (jitter), forever. Capped at 1000 so that the
+     * gate finds an Asterisk that is back within a second.
      */
-    failMode: z.enum(['closed', 'open']).default('closed'),
+    reconnectMinMs: z.number().int().positive().max(1000).default(100),
+    reconnectMaxMs: z.number().int().positive().max(1000).default(750),
+    /** Removed: the one deadline is gate.deadlineMs (the adapter's backstop is derived from it). */
+    deadlineMs: removedKey(
+      "asterisk.deadlineMs was removed: the deadline is gate.deadlineMs (set it there; the adapter's backstop fires 250 ms after it)",
+    ),
+    /** Removed: the one fail mode is policy.failMode. */
+    failMode: removedKey(
+      "asterisk.failMode was removed: the fail mode is policy.failMode (set it there; the adapter's backstop applies it too)",
+    ),
     /** At most this many ARI REST requests in flight; keep it under http.conf sessionlimit (default 100). */
     maxConcurrentRequests: z.number().int().positive().default(32),
     /**
@@ -55,6 +61,10 @@ export const asteriskConfigSchema = z
     /** WebSocket keep-alive: ping period, ms; no pong by the next ping = reconnect. */
     pingIntervalMs: z.number().int().positive().default(5000),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
+    message: 'reconnectMinMs must not be above reconnectMaxMs',
+    path: ['reconnectMinMs'],
+  });
 
-export type AsteriskConfig = z.infer<typeof asteriskConfigSchema>;
+export type AsteriskConfig = Omit<z.infer<typeof asteriskConfigSchema>, 'deadlineMs' | 'failMode'>;

@@ -10,6 +10,10 @@ import type { AsteriskConfig } from './config';
 export type AsteriskAdapterDeps = {
   gate: GateService;
   config: AsteriskConfig;
+  /** gate.deadlineMs (the adapter's backstop is derived from it). */
+  deadlineMs: number;
+  /** policy.failMode (what the adapter's backstop says it applies). */
+  failMode: 'closed' | 'open';
   logger: Logger;
   /** Optional hook called after each call's action was accepted by Asterisk. */
   onHandled?: (r: AsteriskCallReport) => void;
