@@ -3,51 +3,9 @@
  * tests pin the adapter's wire behaviour (variables, continue, hangup cause, reconnect, replace)
  * independently of the rules. The rules end-to-end run in asterisk.test.ts with the real Gate.
  */
-import { fixedClock } from '../../src/gate/clock';
-import type { DecideOptions, GateService } from '../../src/gate/service';
-import type { CallOutcome } from '../../src/gate/store';
-import type { CallAttempt, Decision } from '../../src/core/types';
 import { dial, startAdapter, startSim, until, type Running } from '../sim/ari/harness';
 import type { AriSimulator } from '../sim/ari/server';
-import { fakeFailModeDecision } from '../gate/fake-fail-mode';
-
-class ScriptedGate implements GateService {
-  readonly clock = fixedClock(new Date('2026-12-01T10:00:00+01:00'));
-  readonly attempts: CallAttempt[] = [];
-  readonly outcomes: Array<{ id: string; outcome: CallOutcome }> = [];
-  /** Numbers to block, with their reason code. */
-  block = new Map<string, string>();
-  /** Delay before answering, ms (a hung gate when Infinity). */
-  delayMs = 0;
-  private n = 0;
-
-  async decide(attempt: CallAttempt, _opts?: DecideOptions): Promise<Decision> {
-    this.attempts.push(attempt);
-    if (this.delayMs === Infinity) await new Promise(() => undefined);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    const code = this.block.get(attempt.to);
-    return {
-      id: `d${++this.n}`,
-      verdict: code ? 'block' : 'allow',
-      reasons: code ? [{ code: code as never, rule: 'FREQ-1', message: 'm', legalRef: 'r' }] : [],
-      tags: code ? [] : ['basis:consent', 'recording_required'],
-      regime: 'consent',
-      basis: code ? 'none' : 'consent',
-      at: attempt.at,
-      callerId: { number: attempt.callerId.number, presentation: attempt.callerId.presentation },
-      campaign: { id: attempt.campaignId ?? 'default', professional: 'p', dialing: 'manual', purpose: 'prospecting' },
-      rules: [],
-      monitorOnly: false,
-      source: attempt.source,
-    };
-  }
-  async recordOutcome(id: string, outcome: CallOutcome): Promise<void> {
-    this.outcomes.push({ id, outcome });
-  }
-  failModeDecision(attempt: CallAttempt, why: string): Decision {
-    return fakeFailModeDecision(attempt, why);
-  }
-}
+import { ScriptedGate } from './asterisk-scripted-gate';
 
 let sim: AriSimulator;
 let gate: ScriptedGate;
@@ -65,13 +23,16 @@ afterEach(async () => {
 
 test('allowed call: variables set, continued in allowContext at the number, dialled, outcome recorded', async () => {
   run = await startAdapter(sim, gate);
-  const call = dial(sim, '0612345678', { campaign: 'spring', vars: { CALLGATE_POSTCODE: '67000' } });
+  const call = dial(sim, '0612345678', {
+    campaign: 'spring',
+    vars: { CALLGATE_POSTAL_CODE: '67000', CALLGATE_TIME_ZONE: 'Europe/Paris' },
+  });
   const r = await call.done;
   expect(gate.attempts[0]).toMatchObject({
     to: '0612345678',
     campaignId: 'spring',
     callerId: { number: '+33123456789', presentation: 'allowed' },
-    contact: { postalCode: '67000' },
+    contact: { postalCode: '67000', timeZone: 'Europe/Paris' },
     source: { pbx: 'asterisk', channelId: call.channelId },
   });
   expect(r.vars).toMatchObject({
@@ -176,6 +137,7 @@ test('a gate that does not answer at all: the adapter backstop applies asterisk.
 
 test('backstop with failMode open continues the call', async () => {
   gate.delayMs = Infinity;
+  gate.failMode = 'open';
   run = await startAdapter(sim, gate, { deadlineMs: 50, failMode: 'open' });
   const r = await dial(sim, '0612345678').done;
   expect(r.dialed?.status).toBe('ANSWER');
@@ -245,9 +207,8 @@ test('connecting prints nothing on stdout (swagger-client\'s "deprecated version
 });
 
 test('wrong password: start() rejects with one clear error, no uncaught exception', async () => {
-  const { AsteriskAdapter } = await import('../../src/pbx/asterisk/adapter');
-  const { adapterConfig, testLogger } = await import('../sim/ari/harness');
-  const a = new AsteriskAdapter({ gate, config: adapterConfig(sim, { password: 'wrong' }), logger: testLogger() });
+  const { newAdapter } = await import('../sim/ari/harness');
+  const a = newAdapter(sim, gate, { password: 'wrong' });
   await expect(a.start()).rejects.toThrow(/refused user 'callgate'.*check asterisk.username\/password/);
   await a.stop();
 });

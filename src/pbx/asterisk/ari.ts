@@ -82,9 +82,13 @@ export class AriHttpError extends Error {
     super(`ARI ${operation} failed: ${ariMessage}`);
     this.name = 'AriHttpError';
   }
-  /** The channel is gone (hung up meanwhile): not a fault of the gate. */
+  /** The channel is gone (hung up meanwhile, or an Asterisk restart): not a fault of the gate. */
   get channelGone(): boolean {
-    return /not found/i.test(this.ariMessage);
+    return /^Channel (not found|cannot be found)|^Event source (does not exist|was not found)/i.test(this.ariMessage);
+  }
+  /** The channel exists but has left Stasis (409): someone else — a hangup, the dialplan's backstop — released it. */
+  get notInStasis(): boolean {
+    return /not in Stasis/i.test(this.ariMessage);
   }
 }
 
@@ -108,6 +112,11 @@ export interface AriRest {
   setChannelVars(channelId: string, vars: Record<string, string>): Promise<void>;
   /** Subscribe the app to a channel so its events keep coming after StasisEnd. */
   subscribeChannel(channelId: string): Promise<void>;
+  /**
+   * Sets the application's event filter (PUT /applications/{app}/eventFilter): only these event
+   * types are serialised and sent to the app. Resolves whether Asterisk reports it applied.
+   */
+  setEventFilter(allowed: readonly string[]): Promise<boolean>;
   /** Channel ids the application currently holds (in Stasis or subscribed). */
   applicationChannelIds(): Promise<string[]>;
   /** Snapshot of a channel, or undefined when it no longer exists. */
@@ -287,6 +296,10 @@ export class AriConnection extends EventEmitter implements AriRest {
   private pendingWs: WsLike | undefined;
   private closing = false;
   private attempt = 0;
+  /** When the current outage began (first failed attempt), for the reconnect line. */
+  private downSince: number | undefined;
+  /** Jitter source (tests may pin it). */
+  random: () => number = Math.random;
   private timer: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private readonly Ws = loadWs();
@@ -294,13 +307,13 @@ export class AriConnection extends EventEmitter implements AriRest {
   /** Resolved the first time the event socket opens. */
   private firstOpen: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  private readonly direct: DirectRest | undefined;
+  /** Node http on a keep-alive agent: the per-call operations when rest is 'direct', and always the event filter. */
+  private readonly direct: DirectRest;
 
   constructor(private readonly opts: AriConnectionOptions) {
     super();
     this.log = opts.logger;
-    if (opts.rest === 'direct')
-      this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
+    this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
   }
 
   get connected(): boolean {
@@ -334,7 +347,7 @@ export class AriConnection extends EventEmitter implements AriRest {
     if (this.timer) clearTimeout(this.timer);
     if (this.pinger) clearInterval(this.pinger);
     this.timer = this.pinger = undefined;
-    this.direct?.close();
+    this.direct.close();
     this.pendingWs?.terminate();
     this.pendingWs = undefined;
     const ws = this.ws;
@@ -380,7 +393,10 @@ export class AriConnection extends EventEmitter implements AriRest {
         }
         opened = true;
         this.ws = ws;
+        const outage = this.downSince === undefined ? undefined : Date.now() - this.downSince;
+        const attempts = this.attempt;
         this.attempt = 0;
+        this.downSince = undefined;
         this.pinger = setInterval(() => {
           if (!alive) {
             this.log.warn('ARI WebSocket: no pong since the last ping, dropping it');
@@ -392,7 +408,12 @@ export class AriConnection extends EventEmitter implements AriRest {
         }, this.opts.pingIntervalMs);
         this.pinger.unref();
         resolve();
-        this.log.info({ app: this.opts.app }, 'ARI connected, Stasis app registered');
+        if (outage === undefined) this.log.info({ app: this.opts.app }, 'ARI connected, Stasis app registered');
+        else
+          this.log.info(
+            { app: this.opts.app, outageMs: outage, attempts },
+            'ARI connected again, Stasis app registered',
+          );
         if (this.firstOpen) {
           this.firstOpen.resolve();
           this.firstOpen = undefined;
@@ -419,20 +440,29 @@ export class AriConnection extends EventEmitter implements AriRest {
         if (!opened) return; // the error handler rejected
         if (this.closing) return;
         const err = new Error(`ARI WebSocket closed (code ${code})`);
+        this.downSince = Date.now();
         this.emit('disconnected', err);
         this.scheduleReconnect(err);
       });
     });
   }
 
+  /**
+   * Capped exponential backoff with jitter (DESIGN.md): reconnectMinMs doubling up to reconnectMaxMs
+   * (at most 1000), each delay drawn in [½, 1] of its step so that several gates do not retry in step;
+   * forever, never once stop() set `closing`. The first failure of an outage is a warning, the
+   * retries are debug lines, and the reconnect says how long it took.
+   */
   private scheduleReconnect(err: Error): void {
     if (this.closing || this.timer) return;
-    const delay = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
+    const step = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
+    const delay = Math.max(1, Math.round(step * (0.5 + 0.5 * this.random())));
     this.attempt++;
-    this.log.warn(
-      { code: 'CG_ERR_PBX_CONNECT', err: err.message, retryInMs: delay, attempt: this.attempt },
-      'ARI not connected, retrying',
-    );
+    this.downSince ??= Date.now();
+    const fields = { code: 'CG_ERR_PBX_CONNECT', err: err.message, retryInMs: delay, attempt: this.attempt };
+    if (this.attempt === 1) this.log.warn(fields, 'ARI not connected, retrying (every second at most)');
+    else this.log.debug(fields, 'ARI still not connected, retrying');
+    this.emit('retry', delay);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.closing) return;
@@ -471,7 +501,7 @@ export class AriConnection extends EventEmitter implements AriRest {
       if (!this.has(resource, name)) throw new Error(`ARI ${name}: this Asterisk does not offer ${resource}.${name}`);
       const swaggerOp = client._swagger?.apis?.[resource]?.operations?.[name];
       const sent =
-        this.direct && swaggerOp
+        this.opts.rest === 'direct' && swaggerOp
           ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs)
           : (client[resource][name] as AriOp)(params);
       return await withTimeout(Promise.resolve(sent), this.opts.requestTimeoutMs, name);
@@ -514,6 +544,32 @@ export class AriConnection extends EventEmitter implements AriRest {
 
   async subscribeChannel(channelId: string): Promise<void> {
     await this.op('applications', 'subscribe', { applicationName: this.opts.app, eventSource: `channel:${channelId}` });
+  }
+
+  /**
+   * The app's event filter. Asterisk reads the filter from the top of the request body
+   * (`{"allowed":[{"type":…}]}`), while ari-client (swagger-client) wraps a body parameter in its
+   * name (`{"filter":{…}}`), which Asterisk takes as "no list given" and leaves the filter unchanged
+   * (the same fault was reported against ari4java, issue #208): so this request is always sent with
+   * Node's http, the body as Asterisk documents it. Asterisks before 13.26/16.3 lack the operation.
+   */
+  async setEventFilter(allowed: readonly string[]): Promise<boolean> {
+    if (!this.has('applications', 'filter')) return false;
+    const body = { allowed: allowed.map((type) => ({ type })), disallowed: [] };
+    const app = (await withTimeout(
+      this.direct.send(
+        'PUT',
+        `/ari/applications/${encodeURIComponent(this.opts.app)}/eventFilter`,
+        body,
+        this.opts.requestTimeoutMs,
+      ),
+      this.opts.requestTimeoutMs,
+      'filter',
+    ).catch((e: unknown) => {
+      throw toAriError('filter', e);
+    })) as { events_allowed?: Array<{ type?: unknown }> } | undefined;
+    const got = new Set((app?.events_allowed ?? []).map((e) => e?.type));
+    return allowed.every((t) => got.has(t));
   }
 
   async applicationChannelIds(): Promise<string[]> {

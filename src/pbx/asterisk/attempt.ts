@@ -2,8 +2,10 @@
  * StasisStart → CallAttempt.
  *
  * The shipped dialplan (dialplan/asterisk/extensions_callgate.conf) calls
- *   Stasis(callgate,${EXTEN},${CALLGATE_CAMPAIGN},${CALLERID(num)},${CALLERID(pres)},${CALLGATE_POSTCODE})
- * so everything the gate needs arrives with the event, without a REST round trip.
+ *   Stasis(callgate,${EXTEN},${CALLGATE_CAMPAIGN},${CALLERID(num)},${CALLERID(pres)},${CALLGATE_POSTAL_CODE},${CALLGATE_TIME_ZONE},${TIMEOUT(absolute)})
+ * so everything the gate needs arrives with the event, without a REST round trip. The last argument
+ * is what is left of the dialplan's own backstop (TIMEOUT(absolute), seconds, "0" when none): the
+ * adapter checks that its own backstop comes first (adapter.ts, dialplan/asterisk/README.md).
  *
  * Caller-ID presentation (CID-1, Code de la consommation L. 221-17 —
  * a prospecting call must present a number): Asterisk's CALLERID(pres) reads
@@ -23,6 +25,13 @@ export type StasisArgs = {
   /** The raw CALLERID(pres) value, for the logs. */
   rawPresentation: string;
   postalCode?: string;
+  /** IANA time zone of the callee (CALLGATE_TIME_ZONE), e.g. America/Cayenne. */
+  timeZone?: string;
+  /**
+   * What was left of the dialplan's TIMEOUT(absolute) when Stasis() started, ms; undefined when the
+   * dialplan passed nothing (an older snippet), 0 when it set no absolute timeout.
+   */
+  dialplanBackstopMs?: number;
 };
 
 export function presentationOf(pres: string): 'allowed' | 'restricted' {
@@ -40,7 +49,15 @@ export function parseStasisArgs(args: readonly string[], channel: AriChannel): S
     presentation: presentationOf(rawPresentation),
     rawPresentation,
     postalCode: a(4) || undefined,
+    timeZone: a(5) || undefined,
+    dialplanBackstopMs: secondsToMs(a(6)),
   };
+}
+
+/** "3.999" (TIMEOUT(absolute) as Asterisk prints it: seconds, 3 decimals) → 3999; "" → undefined. */
+function secondsToMs(s: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(s)) return undefined;
+  return Math.round(Number(s) * 1000);
 }
 
 /**
@@ -61,7 +78,11 @@ export function buildAttempt(args: StasisArgs, channelId: string, at: Date): Cal
     source: { pbx: 'asterisk', channelId },
   };
   if (args.campaignId) attempt.campaignId = args.campaignId;
-  if (args.postalCode) attempt.contact = { postalCode: args.postalCode };
+  if (args.postalCode || args.timeZone)
+    attempt.contact = {
+      ...(args.postalCode ? { postalCode: args.postalCode } : {}),
+      ...(args.timeZone ? { timeZone: args.timeZone } : {}),
+    };
   return attempt;
 }
 

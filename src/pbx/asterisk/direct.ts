@@ -49,6 +49,15 @@ export class DirectRest {
       else if (prm.paramType === 'body') body = JSON.stringify({ [prm.name]: v });
     }
     const prefix = op.resource?.basePath ? new URL(op.resource.basePath).pathname.replace(/\/$/, '') : '/ari';
+    return this.request(
+      op.method.toUpperCase(),
+      prefix + p + (query.length ? `?${query.join('&')}` : ''),
+      body,
+      timeoutMs,
+    );
+  }
+
+  private request(method: string, path: string, body: string | undefined, timeoutMs: number): Promise<unknown> {
     const headers: Record<string, string> = { Authorization: this.auth, Accept: 'application/json' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -59,8 +68,8 @@ export class DirectRest {
         {
           host: this.base.hostname,
           port: this.base.port || 80,
-          method: op.method.toUpperCase(),
-          path: prefix + p + (query.length ? `?${query.join('&')}` : ''),
+          method,
+          path,
           headers,
           agent: this.agent,
           timeout: timeoutMs,
@@ -82,11 +91,16 @@ export class DirectRest {
         },
       );
       req.on('timeout', () =>
-        req.destroy(new Error(`ARI ${op.method} ${p}: no answer within ${timeoutMs} ms (connection dropped?)`)),
+        req.destroy(new Error(`ARI ${method} ${path}: no answer within ${timeoutMs} ms (connection dropped?)`)),
       );
       req.on('error', reject);
       req.end(body);
     });
+  }
+
+  /** One request with a JSON body sent as given (not wrapped in a parameter name); same replies as call(). */
+  send(method: string, path: string, json: unknown, timeoutMs: number): Promise<unknown> {
+    return this.request(method, path, JSON.stringify(json), timeoutMs);
   }
 
   close(): void {
