@@ -1,23 +1,26 @@
 /**
- * Added latency of the Asterisk path: from the instant the ARI simulator sends StasisStart to
- * the instant the adapter's `continue` request reaches it, at `ratePerS` new calls per second for
- * `durationS` seconds, with the real Gate on a temp SQLite store (every number has a consent, so
- * every call is allowed and recorded: the full check-and-record path).
+ * The Asterisk path at 200 new calls per second (issue 12): what callgate costs per call, beside a
+ * stand-in gate run in the same benchmark on the same simulator at the same rate.
  *
- * What it includes: ari-client's REST (swagger-client/shred), our event socket, the gate's facts
- * read + evaluate + atomic commit on SQLite, the CALLGATE_* variables and the subscription.
- * The simulator runs in its own process (test/sim/ari/child.ts), like a real Asterisk, and measures
- * the latency on its own clock; the network is loopback. Two phases: an instant gate (what the
- * adapter and ARI transport add) and the real Gate on SQLite.
+ * - The ARI simulator runs the shipped dialplan in its own process (test/sim/ari/child.ts), like a
+ *   real Asterisk, and measures on its own clock the added latency: StasisStart written → the request
+ *   that releases the call received (`continue`, or the hangup of a blocked call). It also counts
+ *   the events it serialised to the app per call (what the application event filter saves the PBX).
+ * - The stand-in (bench/standin-ari.ts): a bare ARI app, no store, no rules, no ari-client, allowing
+ *   a number whose last digit is even; same requests per call as callgate, same filter.
+ * - callgate: the real Gate on a temp SQLite store (consents for the numbers whose last digit is even,
+ *   so the same half is allowed, the other half blocked with no_consent) behind the Asterisk adapter,
+ *   outcomes recorded. Its heap after a full GC before and after all its calls (60,000 in a full run).
+ *
+ * CPU per call is this process's (the gate side) user + system time over the run, divided by the
+ * calls; the simulator's is reported beside it. Targets: callgate's CPU per call ≤ 2× the stand-in's,
+ * its p99 within 1 ms of the stand-in's, heap flat.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from 'pino';
 import { bufferedDestination, createLogger } from '../src/gate/logger';
-import type { CallAttempt, Decision } from '../src/core/types';
-import type { GateService } from '../src/gate/service';
 import { fixedClock } from '../src/gate/clock';
 import { Gate } from '../src/gate/gate';
 import type { ConsentRow } from '../src/gate/store';
@@ -28,11 +31,9 @@ import { PASS, USER } from '../test/sim/ari/harness';
 import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../test/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
-import { fakeFailModeDecision } from '../test/gate/fake-fail-mode';
+import { startStandIn } from './standin-ari';
 
 const DAY = 86_400_000;
-
-type Phase = { gate: GateService; rest: 'direct' | 'ari-client'; logger: Logger };
 
 /** Starts the simulator in a child process; resolves its URL and a way to talk to it. */
 async function startChild(): Promise<{ url: string; child: ChildProcess }> {
@@ -46,86 +47,86 @@ async function startChild(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-/** One run: calls at the given rate through the simulator, latency StasisStart → continue measured by the simulator. */
-async function runPhase(opts: { durationS: number; ratePerS: number }, phase: Phase): Promise<Record<string, unknown>> {
-  const total = Math.round(opts.durationS * opts.ratePerS);
+type Figures = {
+  calls: number;
+  allowed: number;
+  blocked: number;
+  lost: number;
+  wrong: number;
+  cutByDialplanBackstop: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpuMsPerCall: number;
+  simulatorCpuMsPerCall: number;
+  eventsPerCall: number;
+  wallS: number;
+  heapAfterGcMb?: { before?: number; after?: number };
+};
+
+/** One run of `total` calls at `ratePerS` against a fresh simulator, with the app `start` connects. */
+async function runPhase(
+  total: number,
+  ratePerS: number,
+  start: (url: string) => Promise<{ stop(): Promise<void> }>,
+  heap: boolean,
+): Promise<Figures> {
   const { url, child } = await startChild();
-  const adapter = new AsteriskAdapter({
-    gate: phase.gate,
-    config: asteriskConfigSchema.parse({
-      url,
-      username: USER,
-      password: PASS,
-      allowContext: 'callgate-allowed',
-      rest: phase.rest,
-    }),
-    logger: phase.logger,
-  });
-  await adapter.start();
-  const heapBefore = heapAfterGcMb();
+  const app = await start(url);
+  const heapBefore = heap ? heapAfterGcMb() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const res = await new Promise<ChildRunResult>((resolve) => {
     child.once('message', (m: { result: ChildRunResult }) => resolve(m.result));
-    child.send({ cmd: 'run', total, ratePerS: opts.ratePerS });
+    child.send({ cmd: 'run', total, ratePerS });
   });
   const wallS = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const heapAfter = heapAfterGcMb();
-  await adapter.stop();
+  await new Promise((r) => setTimeout(r, 200)); // the last outcomes land
+  const heapAfter = heap ? heapAfterGcMb() : undefined;
+  await app.stop();
   child.send({ cmd: 'stop' });
   await new Promise((r) => child.once('exit', r));
   const lat = latencyMs(res.samples);
   return {
-    rest: phase.rest,
     calls: res.calls,
     allowed: res.allowed,
     blocked: res.blocked,
     lost: res.lost,
+    wrong: res.wrong,
+    cutByDialplanBackstop: res.timedOut,
     p50Ms: lat.p50,
     p99Ms: lat.p99,
     maxMs: lat.max,
-    wallS: Math.round(wallS * 10) / 10,
-    gateSideCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
+    cpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 1000) / 1000,
     simulatorCpuMsPerCall: res.simCpuMsPerCall,
-    heapAfterGcMb: { before: heapBefore, after: heapAfter },
+    eventsPerCall: res.eventsPerCall,
+    wallS: Math.round(wallS * 10) / 10,
+    ...(heap ? { heapAfterGcMb: { before: heapBefore, after: heapAfter } } : {}),
   };
 }
 
-/** A gate that allows at once: isolates what the adapter, ari transport and simulator add. */
-function instantGate(): GateService {
-  let n = 0;
-  return {
-    clock: fixedClock(BENCH_AT),
-    async decide(a: CallAttempt): Promise<Decision> {
-      return {
-        id: `i${++n}`,
-        verdict: 'allow',
-        reasons: [],
-        tags: [],
-        basis: 'consent',
-        source: a.source,
-      } as unknown as Decision;
-    },
-    async recordOutcome(): Promise<void> {},
-    failModeDecision: fakeFailModeDecision,
-  };
-}
-
+/**
+ * @param opts.durationS the callgate run (300 s = 60,000 calls at 200/s in a full run); the stand-in
+ *   runs min(60 s, durationS) at the same rate.
+ */
 export async function benchAsterisk(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
+  const standInTotal = Math.round(Math.min(60, opts.durationS) * opts.ratePerS);
   const dir = tempDir('asterisk');
   const dbPath = path.join(dir, 'callgate.db');
   const config = benchConfig(dbPath);
   const store = openStore(
     { driver: 'sqlite', path: dbPath, walBuffer: process.env.BENCH_WALBUF !== 'off' },
-    { pollLocks: true },
+    {
+      pollLocks: true,
+    },
   );
   const session = await store.beginImport('consent');
   const rows: ConsentRow[] = [];
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total; i += 2) {
     rows.push({
-      e164: mobileE164(i),
+      e164: mobileE164(i), // even last digit: allowed, like the stand-in
       professional: 'acme',
       categories: [],
       collectedAt: new Date(BENCH_AT.getTime() - 30 * DAY),
@@ -135,21 +136,56 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   if (rows.length) await session.consents(rows.splice(0));
   await session.commit();
 
-  // Production-like logging (the default config: an info line per blocked call), written to /dev/null, never stdout.
+  const standIn = await runPhase(
+    standInTotal,
+    opts.ratePerS,
+    (url) => startStandIn({ url, username: USER, password: PASS, app: 'callgate', allowContext: 'callgate-allowed' }),
+    false,
+  );
+
+  // Production-like logging (the default config: an info line per blocked call), written to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
-  const adapterOnly = await runPhase(opts, { gate: instantGate(), rest: 'direct', logger });
   const gate = new Gate({ store, config, clock: fixedClock(BENCH_AT), logger });
-  const withGate = await runPhase(opts, { gate, rest: 'direct', logger });
+  const callgate = await runPhase(
+    total,
+    opts.ratePerS,
+    async (url) => {
+      const adapter = new AsteriskAdapter({
+        gate,
+        config: asteriskConfigSchema.parse({ url, username: USER, password: PASS, allowContext: 'callgate-allowed' }),
+        deadlineMs: config.gate.deadlineMs,
+        failMode: config.policy.failMode,
+        logger,
+      });
+      await adapter.start();
+      return {
+        stop: async () => {
+          await adapter.stop();
+          await gate.drain();
+        },
+      };
+    },
+    true,
+  );
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
+  const heap = callgate.heapAfterGcMb;
   return {
     bench: 'asterisk',
-    what: 'added latency StasisStart sent → continue request received (ms), measured by the ARI simulator (own process, loopback)',
+    what: 'callgate beside a stand-in ARI gate (no store, no rules, last digit decides), same simulator (own process, shipped dialplan), same rate; latency = StasisStart sent → releasing request received, on the simulator clock',
     ratePerS: opts.ratePerS,
-    durationS: opts.durationS,
-    targetP99Ms: 10,
-    withSqliteGate: withGate,
-    adapterOnlyInstantGate: adapterOnly,
+    callgate,
+    standIn,
+    ratios: {
+      cpuPerCall: Math.round((callgate.cpuMsPerCall / standIn.cpuMsPerCall) * 100) / 100,
+      p50AddedMs: Math.round((callgate.p50Ms - standIn.p50Ms) * 1000) / 1000,
+      p99AddedMs: Math.round((callgate.p99Ms - standIn.p99Ms) * 1000) / 1000,
+      heapGrowthMb:
+        heap?.before !== undefined && heap.after !== undefined
+          ? Math.round((heap.after - heap.before) * 10) / 10
+          : undefined,
+    },
+    targets: { cpuPerCallRatio: '≤ 2', p99AddedMs: '≤ 1', heap: 'flat' },
     peakRssMb: peakRssMb(),
     loadAverage1m: Math.round(os.loadavg()[0]! * 10) / 10,
     cpus: os.cpus().length,
@@ -158,7 +194,7 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
 
 if (require.main === module) {
   const [d, r] = process.argv.slice(2);
-  benchAsterisk({ durationS: Number(d ?? 30), ratePerS: Number(r ?? 200) }).then(
+  benchAsterisk({ durationS: Number(d ?? 300), ratePerS: Number(r ?? 200) }).then(
     (res) => {
       process.stdout.write(`${JSON.stringify(res)}\n`);
       process.exit(0);

@@ -348,12 +348,14 @@ export class AsteriskAdapter implements PbxAdapter {
     const number = call.args.number;
     try {
       if (d.verdict === 'allow') {
-        await Promise.all([
+        // Both settle before deciding what a failure means: a subscription in place follows the call.
+        const [set, sub] = await Promise.allSettled([
           this.rest.setChannelVars(call.channelId, vars),
-          this.rest.subscribeChannel(call.channelId).then(() => {
-            call.subscribed = true;
-          }),
+          this.rest.subscribeChannel(call.channelId),
         ]);
+        if (sub.status === 'fulfilled') call.subscribed = true;
+        if (set.status === 'rejected') throw set.reason;
+        if (sub.status === 'rejected') throw sub.reason;
         call.state = 'tracking'; // events may arrive as soon as continue is sent
         await this.rest.continueInDialplan(call.channelId, {
           context: config.allowContext,

@@ -10,7 +10,10 @@
  * - its WebSocket reconnect gives up for good after 10 tries (~43 s), and an event type it does
  *   not know crashes the process inside the `message` handler: the event WebSocket is opened
  *   here (with the `ws` that ari-client itself depends on), with our own reconnect loop
- *   (capped exponential backoff, forever) and a `closing` flag so stop() never retries.
+ *   (exponential backoff capped at reconnectMaxMs ≤ 1 s, with jitter, forever: an Asterisk that is
+ *   back is found within a second) and a `closing` flag so stop() never retries.
+ * - the application event filter is sent with Node's http, the body as Asterisk reads it
+ *   (ari-client would wrap it in the parameter's name, which Asterisk ignores).
  * - swagger-client prints "This API is using a deprecated version of Swagger!" on stdout at
  *   every connect through an implicit global `log`: that global is routed to the logger so the
  *   CLI's stdout stays clean.

@@ -1,7 +1,9 @@
 /**
  * The ARI simulator in its own process, for benchmarks: like a real Asterisk, its CPU is not in
  * the gate's event loop. Latency is measured here, on the simulator's clock, from the instant
- * StasisStart is written to the instant the `continue` (or the hangup) request arrives.
+ * StasisStart is written to the instant the request that releases the call (`continue`, or the
+ * hangup of a blocked call) arrives. It also counts the events it serialised to the app (what an
+ * event filter saves the PBX) and the calls its TIMEOUT(absolute) backstop cut.
  *
  * IPC (process.send): parent → {cmd:'run', total, ratePerS} → {result}; {cmd:'stop'}.
  * On start it sends {url}.
@@ -14,9 +16,15 @@ export type ChildRunResult = {
   allowed: number;
   blocked: number;
   lost: number;
-  /** StasisStart → continue, ns. */
+  /** StasisStart → continue or hangup, ns. */
   samples: number[];
   simCpuMsPerCall: number;
+  /** Events serialised to the app during the run, per call. */
+  eventsPerCall: number;
+  /** Calls the dialplan's TIMEOUT(absolute) cut (never, when the gate clears it). */
+  timedOut: number;
+  /** Calls that did not end as the gate said (neither continued and dialled nor refused). */
+  wrong: number;
 };
 
 async function main(): Promise<void> {
@@ -36,7 +44,15 @@ async function main(): Promise<void> {
   });
 }
 
-const isAllowed = (r: CallResult): boolean => r.vars.CALLGATE_VERDICT === 'allow';
+type Ended = { allowed: boolean; timedOut: boolean; wrong: boolean };
+const ended = (r: CallResult): Ended => {
+  const allowed = r.vars.CALLGATE_VERDICT === 'allow';
+  return {
+    allowed,
+    timedOut: r.timedOut === true,
+    wrong: allowed ? r.dialed?.status !== 'ANSWER' : r.cause !== 21,
+  };
+};
 
 async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<ChildRunResult> {
   const started = new Map<string, bigint>();
@@ -47,14 +63,17 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
     const t0 = id === undefined ? undefined : started.get(id);
     if (t0 === undefined || id === undefined) return;
     if (method === 'POST' && p.endsWith('/continue')) samples.push(Number(process.hrtime.bigint() - t0));
-    else if (method === 'DELETE') blocked++;
-    else return;
+    else if (method === 'DELETE') {
+      blocked++;
+      samples.push(Number(process.hrtime.bigint() - t0));
+    } else return;
     started.delete(id);
   };
   // Only each call's verdict is kept once it ends: holding every full CallResult (its variables and
   // trail) grew this process's live heap through the run, and V8's major GCs over it stalled the
   // simulator for tens of ms every few seconds.
-  const calls: Array<Promise<boolean>> = [];
+  const calls: Array<Promise<Ended>> = [];
+  const serialised0 = sim.serialised;
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   await new Promise<void>((resolve) => {
@@ -69,7 +88,7 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
               callerId: { number: '+33162000001' },
               vars: { CALLGATE_CAMPAIGN: 'bench' },
             })
-            .done.then(isAllowed),
+            .done.then(ended),
         );
       }
       if (calls.length >= total) {
@@ -82,11 +101,14 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
   const cpu = process.cpuUsage(cpu0);
   return {
     calls: total,
-    allowed: results.filter(Boolean).length,
+    allowed: results.filter((r) => r.allowed).length,
     blocked,
-    lost: total - samples.length - blocked,
+    lost: total - samples.length,
     samples,
     simCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
+    eventsPerCall: Math.round(((sim.serialised - serialised0) / total) * 100) / 100,
+    timedOut: results.filter((r) => r.timedOut).length,
+    wrong: results.filter((r) => r.wrong).length,
   };
 }
 
