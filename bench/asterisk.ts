@@ -11,6 +11,7 @@
  * - callgate: the real Gate on a temp SQLite store (consents for the numbers whose last digit is even,
  *   so the same half is allowed, the other half blocked with no_consent) behind the Asterisk adapter,
  *   outcomes recorded. Its heap after a full GC before and after all its calls (60,000 in a full run).
+ *   Then five PBX restarts (2 s down): how long after Asterisk listens again callgate is registered.
  *
  * CPU per call is this process's (the gate side) user + system time over the run, divided by the
  * calls; the simulator's is reported beside it. Targets: callgate's CPU per call ≤ 2× the stand-in's,
@@ -62,6 +63,7 @@ type Figures = {
   eventsPerCall: number;
   wallS: number;
   heapAfterGcMb?: { before?: number; after?: number };
+  afterRestart?: { downMs: number; backToRegisteredMs: number[]; callsDecidedRightAfter: number };
 };
 
 /** One run of `total` calls at `ratePerS` against a fresh simulator, with the app `start` connects. */
@@ -70,6 +72,7 @@ async function runPhase(
   ratePerS: number,
   start: (url: string) => Promise<{ stop(): Promise<void> }>,
   heap: boolean,
+  restarts = 0,
 ): Promise<Figures> {
   const { url, child } = await startChild();
   const app = await start(url);
@@ -84,6 +87,19 @@ async function runPhase(
   const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 200)); // the last outcomes land
   const heapAfter = heap ? heapAfterGcMb() : undefined;
+  // PBX restarts (2 s down each): from the instant Asterisk listens again to the app registered
+  const backToRegisteredMs: number[] = [];
+  let decidedAfterRestart = 0;
+  for (let i = 0; i < restarts; i++) {
+    const r = await new Promise<{ backToRegisteredMs: number; decided: boolean }>((resolve) => {
+      child.once('message', (m: { restarted: { backToRegisteredMs: number; decided: boolean } }) =>
+        resolve(m.restarted),
+      );
+      child.send({ cmd: 'restart', downMs: 2_000 });
+    });
+    backToRegisteredMs.push(r.backToRegisteredMs);
+    if (r.decided) decidedAfterRestart++;
+  }
   await app.stop();
   child.send({ cmd: 'stop' });
   await new Promise((r) => child.once('exit', r));
@@ -103,6 +119,9 @@ async function runPhase(
     eventsPerCall: res.eventsPerCall,
     wallS: Math.round(wallS * 10) / 10,
     ...(heap ? { heapAfterGcMb: { before: heapBefore, after: heapAfter } } : {}),
+    ...(restarts
+      ? { afterRestart: { downMs: 2_000, backToRegisteredMs, callsDecidedRightAfter: decidedAfterRestart } }
+      : {}),
   };
 }
 
@@ -166,6 +185,7 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
       };
     },
     true,
+    5,
   );
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });

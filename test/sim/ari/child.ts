@@ -37,11 +37,25 @@ async function main(): Promise<void> {
   sim.recordEvents = false;
   await sim.start();
   process.send?.({ url: sim.url });
-  process.on('message', (m: { cmd: string; total?: number; ratePerS?: number; exten?: (i: number) => string }) => {
+  process.on('message', (m: { cmd: string; total?: number; ratePerS?: number; downMs?: number }) => {
     if (m.cmd === 'stop') void sim.stop().then(() => process.exit(0));
     if (m.cmd === 'run')
       void run(sim, m.total as number, m.ratePerS as number).then((result) => process.send?.({ result }));
+    if (m.cmd === 'restart') void restart(sim, m.downMs as number).then((restarted) => process.send?.({ restarted }));
   });
+}
+
+/**
+ * A restart of `downMs`, then the time from the instant the simulator listens again to the instant
+ * an app registers (the gate found it again), and whether a call placed then is decided.
+ */
+async function restart(sim: AriSimulator, downMs: number): Promise<{ backToRegisteredMs: number; decided: boolean }> {
+  await sim.restart(downMs);
+  const back = process.hrtime.bigint();
+  while (sim.registeredApps().length === 0) await new Promise((r) => setTimeout(r, 1));
+  const backToRegisteredMs = Math.round(Number(process.hrtime.bigint() - back) / 1e5) / 10;
+  const r = await sim.originate({ exten: '0612345670', callerId: { number: '+33162000001' } }).done;
+  return { backToRegisteredMs, decided: r.vars.CALLGATE_VERDICT === 'allow' || r.vars.CALLGATE_VERDICT === 'block' };
 }
 
 type Ended = { allowed: boolean; timedOut: boolean; wrong: boolean };
