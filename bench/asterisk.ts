@@ -135,12 +135,7 @@ export async function benchAsterisk(opts: { durationS: number; ratePerS: number 
   const dir = tempDir('asterisk');
   const dbPath = path.join(dir, 'callgate.db');
   const config = benchConfig(dbPath);
-  const store = openStore(
-    { driver: 'sqlite', path: dbPath, walBuffer: process.env.BENCH_WALBUF !== 'off' },
-    {
-      pollLocks: true,
-    },
-  );
+  const store = openStore({ driver: 'sqlite', path: dbPath }, { pollLocks: true });
   const session = await store.beginImport('consent');
   const rows: ConsentRow[] = [];
   for (let i = 0; i < total; i += 2) {

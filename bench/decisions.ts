@@ -32,18 +32,15 @@ import { systemClock } from '../src/gate/clock';
 import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { ConsentRow } from '../src/gate/store';
 import { SqliteStore } from '../src/store';
-import { walBufferStatus } from '../src/store/sqlite/walbuf';
 import { decisionToText } from '../src/store/memory/common';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
 
 const DAY = 86_400_000;
-/** BENCH_WALBUF=off: the whole run on SQLite's own unix VFS, for an A/B of the WAL write buffer. */
-const walBuffer = process.env.BENCH_WALBUF !== 'off';
 
 export async function seed(dbPath: string, consents: number, attempts: number) {
   const t0 = Date.now();
-  const store = SqliteStore.open(dbPath, { walBuffer });
+  const store = SqliteStore.open(dbPath);
   const session = await store.beginImport('consent');
   const batch: ConsentRow[] = [];
   for (let i = 0; i < consents; i++) {
@@ -231,7 +228,7 @@ async function main() {
   const fileMb = Math.round(fs.statSync(dbPath).size / 1e6);
 
   const config = benchConfig(dbPath);
-  const store = SqliteStore.open(dbPath, { pollLocks: true, walBuffer }); // as `callgate start` opens it
+  const store = SqliteStore.open(dbPath, { pollLocks: true }); // as `callgate start` opens it
   // The production logger (the default config: an info line per blocked call, buffered), writing to /dev/null.
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   // The clock runs from BENCH_AT (a Tuesday 11:00 in Paris) at real speed, as the PBX stamps
@@ -272,7 +269,7 @@ async function main() {
   // The issue's target: 20,000 decisions/s with p99 under 1 ms, at one level of concurrency.
   const meeting = concurrent.filter((r) => r.perSecond >= 20_000 && r.latencyMs.p99 < 1).map((r) => r.inFlight);
   emit({
-    store: { driver: 'sqlite', consents, attempts, ...seeded, fileMb, walBuffer: walBufferStatus()?.active ?? false },
+    store: { driver: 'sqlite', consents, attempts, ...seeded, fileMb },
     checkAndRecord: {
       sequential,
       concurrent,

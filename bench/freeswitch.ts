@@ -51,10 +51,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   const total = Math.round(opts.durationS * opts.ratePerS);
   const dir = tempDir('freeswitch');
   const config = benchConfig(path.join(dir, 'callgate.db'));
-  const store = openStore(
-    { driver: 'sqlite', path: path.join(dir, 'callgate.db'), walBuffer: process.env.BENCH_WALBUF !== 'off' },
-    { pollLocks: true },
-  );
+  const store = openStore({ driver: 'sqlite', path: path.join(dir, 'callgate.db') }, { pollLocks: true });
   const imp = await store.beginImport('consent');
   const rows: ConsentRow[] = Array.from({ length: total }, (_, i) => ({
     e164: mobileE164(i),

@@ -15,7 +15,6 @@ import { parse } from 'csv-parse';
 import { importFile } from '../src/store/csv-import';
 import { SqliteStore } from '../src/store';
 import { BENCH_AT } from './fixture-config';
-import { walBufferStatus } from '../src/store/sqlite/walbuf';
 import { emit, mobileNational, peakRssMb } from './util';
 
 async function generate(file: string, lines: number) {
@@ -40,7 +39,7 @@ async function generate(file: string, lines: number) {
 }
 
 async function runImport(file: string, db: string) {
-  const store = SqliteStore.open(db, { walBuffer: process.env.BENCH_WALBUF !== 'off' });
+  const store = SqliteStore.open(db);
   const t0 = process.hrtime.bigint();
   const report = await importFile(store, 'consent', file, { now: BENCH_AT });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -54,7 +53,6 @@ async function runImport(file: string, db: string) {
     seconds: Math.round(s * 10) / 10,
     linesPerSecond: Math.round(report.lines / s),
     peakRssMb: peakRssMb(),
-    walBuffer: walBufferStatus()?.active ?? false,
     targets: { seconds: 60, peakRssMb: 512 },
   });
 }

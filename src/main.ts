@@ -15,7 +15,6 @@ import { createLogger } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
 import { openStore } from './store';
-import { walBufferStatus } from './store/sqlite/walbuf';
 
 export type Runtime = {
   config: Config;
@@ -209,18 +208,11 @@ export async function startGate(
     await runtime.close();
     throw err;
   }
-  const walBuffer = config.store.driver === 'sqlite' ? walBufferStatus() : undefined;
-  if (config.store.driver === 'sqlite' && config.store.walBuffer && walBuffer && !walBuffer.active) {
-    logger.warn(
-      { walBuffer: walBuffer.reason },
-      `the SQLite WAL write buffer is off: ${walBuffer.reason}. The gate works without it, with ~15% fewer decisions per second`,
-    );
-  }
   logger.info(
     {
       adapters: adapters.map((a) => a.name),
       store: config.store.driver,
-      ...(walBuffer ? { walBuffer: walBuffer.active } : {}),
+      ...(config.store.driver === 'sqlite' ? { durability: config.store.durability } : {}),
       clock: runtime.clock.describe,
       failMode: config.policy.failMode,
       deadlineMs: config.gate.deadlineMs,

@@ -16,6 +16,7 @@ import { DEFAULT_POLICY, SECTORS } from '../core/types';
 import { asteriskConfigSchema, type AsteriskConfig } from '../pbx/asterisk/config';
 import { freeswitchConfigSchema, type FreeswitchConfig } from '../pbx/freeswitch/config';
 import { checkCallerId } from './caller-id';
+import { removedKey } from './removed';
 import { PG_DEFAULT_POOL } from '../store/postgres/defaults';
 import { urlProblem } from '../store/postgres/url';
 
@@ -27,7 +28,7 @@ export type Config = {
    * shared by several gates: url, or CALLGATE_DATABASE_URL) or memory (tests, demos).
    */
   store:
-    | { driver: 'sqlite'; path: string; walBuffer: boolean }
+    | { driver: 'sqlite'; path: string; durability: StoreDurability }
     | { driver: 'postgres'; url: string; poolSize: number; statementTimeoutMs?: number }
     | { driver: 'memory' };
   policy: Policy;
@@ -55,6 +56,15 @@ export type Config = {
 /** Values of log.decisions. */
 export const LOG_DECISIONS = ['blocks', 'all', 'none'] as const;
 export type LogDecisions = (typeof LOG_DECISIONS)[number];
+
+/**
+ * Values of store.durability (SQLite in WAL mode): 'full' (synchronous=FULL, the default) syncs the
+ * WAL at every COMMIT, so a decision the PBX was told survives a power cut; 'normal'
+ * (synchronous=NORMAL) survives a crash of callgate but may lose the last commits on a power cut
+ * or a kernel crash. See README.md, "Durability".
+ */
+export const STORE_DURABILITY = ['normal', 'full'] as const;
+export type StoreDurability = (typeof STORE_DURABILITY)[number];
 
 export const DEFAULT_SQLITE_PATH = './data/callgate.db';
 export const DEFAULT_DEADLINE_MS = 500;
@@ -189,8 +199,10 @@ export const storeSchema = z.discriminatedUnion('driver', [
     .object({
       driver: z.literal('sqlite'),
       path: z.string().min(1).default(DEFAULT_SQLITE_PATH),
-      // native/walbuf.c: each WAL commit in one write (src/store/sqlite/walbuf.ts)
-      walBuffer: z.boolean().default(true),
+      durability: z.enum(STORE_DURABILITY).default('full'),
+      walBuffer: removedKey(
+        'removed: the native WAL write buffer it turned on could report a COMMIT as done when its write had failed (issue 11), so the store always writes through SQLite itself now; delete this line (store.durability chooses what a COMMIT survives)',
+      ),
     })
     .strict(),
   z

@@ -11,11 +11,11 @@ import { storeError } from './memory/common';
 import { MemoryStore } from './memory/memory-store';
 import { defaultStatementTimeoutMs } from './postgres/defaults';
 import type { PostgresOptions } from './postgres/postgres-store';
-import type { SqliteOptions } from './sqlite/open';
+import type { Durability, SqliteOptions } from './sqlite/open';
 import { SqliteStore } from './sqlite/sqlite-store';
 
 export type StoreConfig =
-  | { driver: 'sqlite'; path: string; busyTimeoutMs?: number; walBuffer?: boolean }
+  | { driver: 'sqlite'; path: string; busyTimeoutMs?: number; durability?: Durability }
   | { driver: 'postgres'; url: string; poolSize?: number; statementTimeoutMs?: number }
   | { driver: 'memory' };
 
@@ -32,7 +32,7 @@ export function openStore(
 ): Store {
   switch (cfg?.driver) {
     case 'sqlite':
-      return SqliteStore.open(cfg.path, { ...sqlite, busyTimeoutMs: cfg.busyTimeoutMs, walBuffer: cfg.walBuffer });
+      return SqliteStore.open(cfg.path, { ...sqlite, busyTimeoutMs: cfg.busyTimeoutMs, durability: cfg.durability });
     case 'postgres': {
       // loaded here: a SQLite gate or a one-shot command never pays for `pg`
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -26,18 +26,34 @@ describe('callgate config check', () => {
       expect(r.stdout).toMatch(/^OK /);
       expect(r.stdout).toMatch(/professionals: acme, other-pro/);
       expect(r.stdout).toMatch(/campaigns: energy, news \(default: energy/);
-      expect(r.stdout).toMatch(/store: sqlite \.\/callgate\.db, WAL write buffer on\n/);
+      expect(r.stdout).toMatch(
+        /store: sqlite \.\/callgate\.db, durability full \(each COMMIT synced to disk: survives a power cut\)\n/,
+      );
     } finally {
       sb.cleanup();
     }
   });
 
-  it('says when the WAL write buffer is turned off', () => {
-    const sb = sandbox(BASE_CONFIG.replace('path: ./callgate.db', 'path: ./callgate.db\n  walBuffer: false'));
+  it('says what store.durability: normal gives up', () => {
+    const sb = sandbox(BASE_CONFIG.replace('path: ./callgate.db', 'path: ./callgate.db\n  durability: normal'));
     try {
       const r = sb.run(['config', 'check']);
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/store: sqlite \.\/callgate\.db, WAL write buffer off \(store\.walBuffer: false\)\n/);
+      expect(r.stdout).toMatch(
+        /store: sqlite \.\/callgate\.db, durability normal \(survives a crash of callgate; a power cut may lose the last commits\)\n/,
+      );
+    } finally {
+      sb.cleanup();
+    }
+  });
+
+  it('refuses a file that still sets the removed store.walBuffer, saying why', () => {
+    const sb = sandbox(BASE_CONFIG.replace('path: ./callgate.db', 'path: ./callgate.db\n  walBuffer: true'));
+    try {
+      const r = sb.run(['config', 'check']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/store\.walBuffer: removed: the native WAL write buffer .*delete this line/);
     } finally {
       sb.cleanup();
     }

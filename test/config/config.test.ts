@@ -27,7 +27,7 @@ function problemsOf(yaml: string): { path: string; message: string }[] {
 describe('parseConfig', () => {
   it('applies every default to a minimal file', () => {
     const c = parseConfig(MINIMAL, 'test.yaml');
-    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', walBuffer: true });
+    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', durability: 'full' });
     expect(c.policy).toEqual(DEFAULT_POLICY);
     expect(c.gate).toEqual({ deadlineMs: 500 });
     expect(c.clock).toEqual({ mode: 'system' });
@@ -125,6 +125,36 @@ log: {mask: false}
       'campaigns[0].sectr': 'unknown key (did you mean sector?)',
       'log.mask': 'unknown key (known keys here: level, maskNumbers, decisions)',
     });
+  });
+
+  it('store.durability is normal or full (default full: a COMMIT the PBX heard of survives a power cut)', () => {
+    expect(parseConfig(`${MINIMAL}store: {driver: sqlite, durability: normal}\n`, 't').store).toEqual({
+      driver: 'sqlite',
+      path: './data/callgate.db',
+      durability: 'normal',
+    });
+    expect(parseConfig(`${MINIMAL}store: {durability: full}\n`, 't').store).toMatchObject({ durability: 'full' });
+    expect(problemsOf(`${MINIMAL}store: {driver: sqlite, durability: off}\n`)).toEqual([
+      { path: 'store.durability', message: 'expected one of normal|full, got text "off"' },
+    ]);
+    expect(problemsOf(`${MINIMAL}store: {driver: memory, durability: full}\n`)).toEqual([
+      { path: 'store.durability', message: 'unknown key (known keys here: driver)' },
+    ]);
+  });
+
+  it('store.walBuffer was removed: a file that still sets it is told why, not "unknown key"', () => {
+    for (const value of ['true', 'false']) {
+      const problems = problemsOf(`${MINIMAL}store: {driver: sqlite, walBuffer: ${value}}\n`);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.path).toBe('store.walBuffer');
+      expect(problems[0]!.message).toMatch(
+        /^removed: the native WAL write buffer .* could report a COMMIT as done when its write had failed .*delete this line/,
+      );
+    }
+    // a typo near it is still a typo of a key that exists
+    expect(problemsOf(`${MINIMAL}store: {durabilty: full}\n`)).toEqual([
+      { path: 'store.durabilty', message: 'unknown key (did you mean durability?)' },
+    ]);
   });
 
   it('reports a YAML syntax error with its line and column', () => {
@@ -279,7 +309,7 @@ describe('loadConfig', () => {
 
   it('loads the shipped config/callgate.yaml', () => {
     const c = loadConfig(path.join(__dirname, '..', '..', 'config', 'callgate.yaml'));
-    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', walBuffer: true });
+    expect(c.store).toEqual({ driver: 'sqlite', path: './data/callgate.db', durability: 'full' });
     expect(c.campaigns.map((x) => [x.id, x.dialing])).toEqual([
       ['acme-energy', 'manual'],
       ['acme-robot', 'automated'],

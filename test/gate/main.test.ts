@@ -6,6 +6,7 @@ import { ConfigError, parseConfig } from '../../src/config';
 import Database from 'better-sqlite3';
 import { createRuntime, startGate } from '../../src/main';
 import { migrate, MIGRATIONS } from '../../src/store/sqlite/migrations';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { AT, logSink } from './helpers';
 import { scratchDirs } from '../scratch';
 
@@ -160,55 +161,27 @@ describe('startGate', () => {
     ).rejects.toThrow(/closed/);
   });
 
-  it('on a SQLite file, says in its start line that the WAL write buffer is on, without a warning', async () => {
-    const port = await freePort();
-    const log = logSink();
-    const file = path.join(tempDir(), 'gate.db');
-    const config = parseConfig(
-      `${BASE}store: {driver: sqlite, path: '${file}'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
-      't',
-    );
-    const g = await startGate(config, { logger: log.logger });
-    try {
-      const started = log.lines().find((l) => l.msg === 'callgate started');
-      expect(started).toMatchObject({ store: 'sqlite', walBuffer: true, logDecisions: 'blocks' });
-      expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
-    } finally {
-      await g.stop();
-    }
-  });
-
-  it('warns at start when the WAL write buffer is wanted but could not be loaded, and runs without it', async () => {
-    const port = await freePort();
-    const log = logSink();
-    const file = path.join(tempDir(), 'gate.db');
-    const reason = 'not built (no C compiler when npm installed callgate?); npm run build:native builds it';
-    let start!: typeof startGate;
-    let parse!: typeof parseConfig;
-    jest.isolateModules(() => {
-      // this process has the buffer; a fresh module set whose loader says it is not built
-      jest.doMock('../../src/store/sqlite/walbuf', () => ({
-        enableWalBuffer: () => ({ active: false, reason }),
-        walBufferStatus: () => ({ active: false, reason }),
-      }));
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      start = (require('../../src/main') as typeof import('../../src/main')).startGate;
-      parse = (require('../../src/config') as typeof import('../../src/config')).parseConfig;
-      /* eslint-enable @typescript-eslint/no-require-imports */
-    });
-    const config = parse(
-      `${BASE}store: {driver: sqlite, path: '${file}'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
-      't',
-    );
-    const g = await start(config, { logger: log.logger });
-    try {
-      const warned = log.lines().filter((l) => l.level === 'warn');
-      expect(warned).toHaveLength(1);
-      expect(warned[0]!.msg).toMatch(/WAL write buffer is off: not built .*npm run build:native/);
-      expect(log.lines().find((l) => l.msg === 'callgate started')).toMatchObject({ walBuffer: false });
-    } finally {
-      await g.stop();
-      jest.dontMock('../../src/store/sqlite/walbuf');
+  it('on a SQLite file, says its durability in the start line and runs the store at it', async () => {
+    for (const durability of ['full', 'normal'] as const) {
+      const port = await freePort();
+      const log = logSink();
+      const file = path.join(tempDir(), `gate-${durability}.db`);
+      const store = durability === 'full' ? '' : ', durability: normal';
+      const config = parseConfig(
+        `${BASE}store: {driver: sqlite, path: '${file}'${store}}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+        't',
+      );
+      const g = await startGate(config, { logger: log.logger });
+      try {
+        const started = log.lines().find((l) => l.msg === 'callgate started');
+        expect(started).toMatchObject({ store: 'sqlite', durability, logDecisions: 'blocks' });
+        expect(started).not.toHaveProperty('walBuffer');
+        expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
+        const db = (g.runtime.store as SqliteStore).db;
+        expect(db.pragma('synchronous', { simple: true })).toBe(durability === 'full' ? 2 : 1);
+      } finally {
+        await g.stop();
+      }
     }
   });
 });

@@ -140,3 +140,21 @@ test('a worker that cannot open the file hands checkpointing back to SQLite', as
     await store.close();
   }
 });
+
+test("the worker's connection runs at the store's durability (synchronous FULL or NORMAL, never OFF)", async () => {
+  for (const [durability, level] of [
+    ['full', 2],
+    ['normal', 1],
+  ] as const) {
+    const store = SqliteStore.open(path.join(dir, `durability-${durability}.db`), { durability });
+    try {
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(level);
+      // the worker says its level once its connection is open
+      for (let i = 0; i < 500 && store.checkpointStats()?.synchronous === undefined; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(store.checkpointStats()?.synchronous).toBe(level);
+    } finally {
+      await store.close();
+    }
+  }
+});

@@ -29,12 +29,12 @@ function openError(cfg: Parameters<typeof openStore>[0]): StoreError {
   throw new Error('openStore did not throw');
 }
 
-test('a new file is created in WAL mode, synchronous NORMAL, with a busy timeout and the schema', async () => {
+test('a new file is created in WAL mode, synchronous FULL (durability full, the default), with a busy timeout and the schema', async () => {
   const file = path.join(dir, 'new.db');
   const store = SqliteStore.open(file, { busyTimeoutMs: 1234 });
   try {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const applied = store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
@@ -48,6 +48,25 @@ test('a new file is created in WAL mode, synchronous NORMAL, with a busy timeout
   } finally {
     await store.close();
   }
+});
+
+test('store.durability sets PRAGMA synchronous: full FULL, normal NORMAL; anything else is refused', async () => {
+  for (const [durability, level] of [
+    ['full', 2],
+    ['normal', 1],
+  ] as const) {
+    const store = openStore({ driver: 'sqlite', path: path.join(dir, `${durability}.db`), durability }) as SqliteStore;
+    try {
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(level);
+    } finally {
+      await store.close();
+    }
+  }
+  const file = path.join(dir, 'off.db');
+  const err = openError({ driver: 'sqlite', path: file, durability: 'off' as 'full' });
+  expect(err.code).toBe('CG_ERR_STORE_OPEN');
+  expect(err.message).toMatch(/store\.durability "off" is not one of normal\|full/);
+  expect(fs.existsSync(file)).toBe(false);
 });
 
 test('the hot-path queries use their indexes', async () => {

@@ -2,21 +2,21 @@
 import { configPath, loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
-import { walBufferLibrary } from '../../store/sqlite/walbuf';
+import type { StoreDurability } from '../../config/schema';
 import { defaultStatementTimeoutMs } from '../../store/postgres/defaults';
 import { redactUrl } from '../../store/postgres/url';
 
-/** What `start` will run the SQLite store's WAL writes on (checked without loading anything). */
-function walBufferLine(wanted: boolean): string {
-  if (!wanted) return 'WAL write buffer off (store.walBuffer: false)';
-  const found = walBufferLibrary();
-  return found.problem === undefined ? 'WAL write buffer on' : `WAL write buffer OFF: ${found.problem}`;
+/** What a COMMIT of the SQLite store survives (store.durability, README "Durability"). */
+function durabilityLine(d: StoreDurability): string {
+  return d === 'full'
+    ? 'durability full (each COMMIT synced to disk: survives a power cut)'
+    : 'durability normal (survives a crash of callgate; a power cut may lose the last commits)';
 }
 
 /** The store line; a PostgreSQL URL with its password redacted. */
 function storeLine(c: ReturnType<typeof loadCliConfig>): string {
   const s = c.store;
-  if (s.driver === 'sqlite') return `sqlite ${s.path}, ${walBufferLine(s.walBuffer)}`;
+  if (s.driver === 'sqlite') return `sqlite ${s.path}, ${durabilityLine(s.durability)}`;
   if (s.driver === 'postgres')
     return `postgres ${redactUrl(s.url)}, pool ${s.poolSize}, statement timeout ${s.statementTimeoutMs ?? defaultStatementTimeoutMs(c.gate.deadlineMs)} ms`;
   return s.driver;

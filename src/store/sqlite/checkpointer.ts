@@ -34,6 +34,13 @@
  * If the worker cannot run (start failure, crash) the connection falls back to
  * SQLite's automatic checkpoint, so the WAL stays bounded either way.
  *
+ * Durability (store.durability): the worker's connection runs at the gate
+ * connection's PRAGMA synchronous (FULL or NORMAL), never OFF. At either level
+ * a checkpoint fsyncs the WAL before copying it and the database file before
+ * the WAL may be rewound (SQLite syncs checkpoints unless synchronous = OFF):
+ * a frame is never overwritten before its page is on disk in the database. A
+ * COMMIT's own fsync (FULL) is the gate connection's; the worker never commits.
+ *
  * The worker's code is plain JavaScript passed with `eval` so it runs the same
  * from dist/ and under ts-jest; better-sqlite3 is loaded by the path the main
  * thread resolved.
@@ -68,6 +75,8 @@ export type CheckpointStats = {
   pauseMsMax: number;
   failed: number;
   lastError?: string;
+  /** PRAGMA synchronous of the worker's connection (2 FULL, 1 NORMAL), once it has opened. */
+  synchronous?: number;
 };
 
 /** Slots of the shared control array. */
@@ -95,6 +104,9 @@ let db;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
   db.pragma('wal_autocheckpoint = 0');
+  // the store's durability: checkpoints fsync at FULL and NORMAL alike (never OFF)
+  db.pragma('synchronous = ' + workerData.synchronous);
+  parentPort.postMessage({ synchronous: db.pragma('synchronous', { simple: true }) });
 } catch (err) {
   parentPort.postMessage({ fatal: String(err && err.message) });
   process.exit(1);
@@ -162,6 +174,7 @@ export class Checkpointer {
   /** Resolves when the worker has ended (stopped, or failed: then SQLite checkpoints by itself again). */
   readonly exited: Promise<void>;
   private lastError: string | undefined;
+  private synchronous: number | undefined;
   private stopped = false;
 
   /** Starts checkpointing `path`; `db` is the gate's connection (its autocheckpoint is turned off while this runs). */
@@ -175,6 +188,8 @@ export class Checkpointer {
     opts: CheckpointerOptions = {},
   ) {
     this.pauseMs = opts.pauseMs ?? 25;
+    // the gate connection's level (store.durability), for the worker's own connection; OFF is never used
+    const synchronous = db.pragma('synchronous', { simple: true }) === 1 ? 'NORMAL' : 'FULL';
     db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(WORKER_JS, {
       eval: true,
@@ -187,10 +202,15 @@ export class Checkpointer {
         restartFrames: opts.restartFrames ?? 131_072,
         hardFrames: opts.hardFrames ?? 524_288,
         busyTimeoutMs: opts.busyTimeoutMs ?? 2000,
+        synchronous,
       },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string; fatal?: string }) => {
+    this.worker.on('message', (m: { error?: string; fatal?: string; synchronous?: number }) => {
+      if (m.synchronous !== undefined) {
+        this.synchronous = m.synchronous;
+        return;
+      }
       this.lastError = m.fatal ?? m.error;
     });
     this.worker.on('error', (err) => {
@@ -215,6 +235,7 @@ export class Checkpointer {
       failed: Atomics.load(this.ctl, FAILED),
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
+    if (this.synchronous !== undefined) s.synchronous = this.synchronous;
     return s;
   }
 

@@ -1,7 +1,7 @@
 /**
  * Opening the SQLite file safely: refuse a directory, a missing folder, a file
- * that is not SQLite (without writing a byte to it), then WAL,
- * synchronous=NORMAL, busy_timeout and the migrations.
+ * that is not SQLite (without writing a byte to it), then WAL, the durability
+ * (synchronous FULL or NORMAL), busy_timeout and the migrations.
  *
  * WAL lets the gate read facts while an import or another gate writes; the
  * busy timeout makes two processes on one file wait for each other's
@@ -15,7 +15,22 @@ import { StoreError } from '../../gate/store';
 import { storeError } from '../memory/common';
 import type { CheckpointerOptions } from './checkpointer';
 import { migrate, type OnMigration } from './migrations';
-import { enableWalBuffer } from './walbuf';
+
+/**
+ * What a COMMIT survives once it has returned (store.durability). In WAL mode both survive a crash
+ * of the process (the WAL is written before COMMIT returns); 'full' (PRAGMA synchronous = FULL)
+ * also fsyncs the WAL in every COMMIT, so the commit survives a power cut or a kernel crash;
+ * 'normal' (synchronous = NORMAL) syncs only at checkpoints, so the last commits before a power cut
+ * may be lost (the file stays consistent). Both sync the WAL before each checkpoint and the
+ * database after it.
+ */
+export type Durability = 'normal' | 'full';
+export const DEFAULT_DURABILITY: Durability = 'full';
+/** PRAGMA synchronous for each durability (and the number SQLite reads back). */
+export const SYNCHRONOUS: Readonly<Record<Durability, { pragma: string; level: number }>> = {
+  normal: { pragma: 'NORMAL', level: 1 },
+  full: { pragma: 'FULL', level: 2 },
+};
 
 export type SqliteOptions = {
   /** How long a writer waits for another's lock before failing, ms. */
@@ -51,11 +66,8 @@ export type SqliteOptions = {
    * decisions table: ~20 s per million decisions, the file locked meanwhile).
    */
   onMigration?: OnMigration;
-  /**
-   * The WAL write buffer (walbuf.ts; default true). Decided for the whole process by its first
-   * SQLite file store: a later store with another value gets the first one's.
-   */
-  walBuffer?: boolean;
+  /** What a COMMIT survives (store.durability, default 'full'); the checkpoint worker uses the same. */
+  durability?: Durability;
 };
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
@@ -120,10 +132,13 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
   if (typeof path !== 'string' || path.length === 0)
     throw storeError('CG_ERR_STORE_OPEN', 'store.path is empty; give the path of the database file');
   const inMemory = path === ':memory:';
-  if (!inMemory) {
-    checkPath(path);
-    enableWalBuffer(opts.walBuffer ?? true);
-  }
+  if (!inMemory) checkPath(path);
+  const durability = opts.durability ?? DEFAULT_DURABILITY;
+  if (!Object.hasOwn(SYNCHRONOUS, durability))
+    throw storeError(
+      'CG_ERR_STORE_OPEN',
+      `store.durability ${JSON.stringify(durability)} is not one of normal|full; fix the configuration`,
+    );
   const busy = opts.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
@@ -140,7 +155,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
     }
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${SYNCHRONOUS[durability].pragma}`);
     db.pragma(`busy_timeout = ${busy}`);
     db.pragma(`cache_size = -${opts.cacheKiB ?? 65536}`);
     db.pragma('temp_store = FILE');
