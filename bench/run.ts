@@ -6,6 +6,10 @@
  *                               Asterisk 60,000 calls beside a stand-in gate, FreeSWITCH 30 s)
  *   npm run bench -- --quick    small sizes, to check the harness
  *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch
+ *
+ * For iterations on the decisions part alone, run its script directly (after npm run build), e.g.
+ *   BENCH_SEED_CACHE=/tmp/seeded.db node --max-semi-space-size=64 dist/bench/decisions.js 1000000 1000000 100000 8 normal,full
+ * (BENCH_SEED_CACHE keeps the seeded file between runs; see bench/decisions.ts).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -49,7 +53,9 @@ function main() {
   };
   const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);
   if (want('decisions')) {
-    progress('check-and-record against the SQLite store (seeding takes a while)…');
+    progress(
+      'check-and-record against the SQLite store, durability normal then full, each beside its floor (seeding takes a while)…',
+    );
     result.decisions = quick
       ? child('decisions.js', ['20000', '20000', '20000'], GATE_NODE_FLAGS)
       : child('decisions.js', [], GATE_NODE_FLAGS);

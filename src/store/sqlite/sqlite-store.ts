@@ -161,6 +161,13 @@ UNION ALL
 SELECT 5, at, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM decisions WHERE e164 = @e164 AND professional = @p AND at >= @w AND counted = 1 AND released = 0`;
 
+/** The decision row; counted = 1 makes it an attempt too (FREQ-1). */
+const INSERT_DECISION_SQL =
+  'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** The SQL of the check-and-record path, for the benchmark's floor (bench/decisions.ts) to run the same statements. */
+export const HOT_PATH_SQL = { facts: FACTS_SQL, insertDecision: INSERT_DECISION_SQL } as const;
+
 /** Rows of FACTS_SQL in (kind, order) order: SQLite returns them per kind, in index order (sorted only if not). */
 const byKindThenOrder = (a: FactRow, b: FactRow) => a[0] - b[0] || a[1] - b[1];
 function ordered(rows: FactRow[]): FactRow[] {
@@ -223,10 +230,7 @@ function prepareAll(db: Database.Database) {
     facts: p(FACTS_OPPOSITION + FACTS_SQL).raw(),
     /** Without the opposition list (FactsQuery.opposition false: consent regime). */
     factsNoOpposition: p(FACTS_SQL).raw(),
-    /** The decision row; counted = 1 makes it an attempt too (FREQ-1). */
-    insertDecision: p(
-      'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insertDecision: p(INSERT_DECISION_SQL),
     outcome: p(`UPDATE decisions ${SET_OUTCOME} WHERE id = @id`),
     release: p('UPDATE decisions SET released = 1 WHERE id = @id AND counted = 1'),
     insertConsent: p(
@@ -295,6 +299,21 @@ export class SqliteStore implements Store {
       }
     }
     return store;
+  }
+
+  /** decideAndCommit groups committed, and the calls in them (how many calls share a COMMIT). */
+  private groups = { commits: 0, calls: 0 };
+
+  groupStats(): { commits: number; calls: number } {
+    return { ...this.groups };
+  }
+
+  /**
+   * Between two writes of a caller that writes through `db` itself while no group is queued (the
+   * benchmark's floor): the pause the checkpoint worker may be asking for, as between two groups.
+   */
+  async yieldToCheckpointer(): Promise<void> {
+    if (this.checkpointer?.wantsPause()) await this.checkpointer.pause();
   }
 
   /** Counters of the background checkpointer (undefined when SQLite checkpoints by itself). */
@@ -494,6 +513,8 @@ export class SqliteStore implements Store {
       for (const [p] of done) p.reject(err);
       return [];
     }
+    this.groups.commits++;
+    this.groups.calls += done.length;
     for (const [p, d] of done) p.resolve(d);
     return [];
   }
