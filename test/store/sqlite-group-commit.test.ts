@@ -116,6 +116,57 @@ test('a failed COMMIT rejects every call of the group and writes none of them; t
   }
 });
 
+test('outcomes, releases and audit writes arriving with the calls join their group: one COMMIT for all', async () => {
+  const { store, file } = open();
+  const other = new Database(file, { readonly: true });
+  try {
+    await store.decideAndCommit(q(), () => decision({ id: 'earlier' }), REC);
+    await store.decideAndCommit(q(OTHER), () => decision({ id: 'to-release', e164: OTHER }), REC);
+    const before = store.groupStats();
+    const outcome = { answered: true, endedAt: new Date('2026-11-30T10:05:00Z'), durationMs: 60_000 };
+    const seen = () => other.prepare('SELECT COUNT(*) FROM decisions').pluck().get();
+    const turn = [
+      store.decideAndCommit(q(), () => decision({ id: 'd1' }), REC),
+      store.recordOutcome('earlier', outcome),
+      store.commitDecision(decision({ id: 'audit', verdict: 'block' }), {
+        recordAttempt: false,
+        windowStart,
+        maxAttempts: 4,
+      }),
+      store.releaseAttempt('to-release'),
+      store.recordOutcome('no-such-decision', outcome),
+      // a duplicate id: rejected alone, the group commits the rest
+      store.commitDecision(decision({ id: 'earlier' }), { recordAttempt: false, windowStart, maxAttempts: 4 }),
+      store.decideAndCommit(q(), () => decision({ id: 'd2' }), REC),
+    ];
+    const results = await Promise.allSettled(turn);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as StoreError).code))).toEqual([
+      expect.objectContaining({ id: 'd1' }),
+      true,
+      { ok: true },
+      true,
+      false,
+      'CG_ERR_STORE_DUPLICATE',
+      expect.objectContaining({ id: 'd2' }),
+    ]);
+    const after = store.groupStats();
+    expect({ commits: after.commits - before.commits, writes: after.calls - before.calls }).toEqual({
+      commits: 1,
+      writes: 6,
+    });
+    expect(seen()).toBe(5);
+    const h = await store.history(NUM);
+    expect(h.attempts.find((a) => a.decisionId === 'earlier')?.outcome).toMatchObject({
+      answered: true,
+      durationMs: 60_000,
+    });
+    expect((await store.getFacts(q(OTHER))).recentAttempts).toEqual([]); // released
+  } finally {
+    other.close();
+    await store.close();
+  }
+});
+
 test('close() runs the calls already queued before closing the file', async () => {
   const { store, file } = open();
   const p = store.decideAndCommit(q(), () => decision({ id: 'queued' }), REC);

@@ -9,13 +9,15 @@
  * serialize and can never both place the fifth call. commitDecision does the
  * same count-and-record for an already made decision.
  *
- * Group commit: decideAndCommit calls arriving in the same event-loop turn are
- * queued and run, one after the other, in ONE transaction on the next
- * setImmediate (at most MAX_GROUP calls), then one COMMIT; no promise resolves
- * before that COMMIT. Each call sees the rows of the calls before it (two calls
- * for one number in one group are both counted). A call whose INSERT fails
- * writes nothing (a statement is atomic) and is rejected alone; a failed BEGIN
- * or COMMIT rejects every call of the group.
+ * Group commit: decideAndCommit calls, and the other writes of the call path
+ * (commitDecision, recordOutcome, releaseAttempt), arriving in the same
+ * event-loop turn are queued and run, one after the other, in ONE transaction
+ * on the next setImmediate (at most MAX_GROUP writes), then one COMMIT (at
+ * store.durability full, one fsync); no promise resolves before that COMMIT.
+ * Each write sees the rows of the writes before it (two calls for one number in
+ * one group are both counted). A write whose statement fails writes nothing (a
+ * statement is atomic) and is rejected alone; a failed BEGIN or COMMIT rejects
+ * every write of the group.
  *
  * Imports are staged in a TEMP table of this connection (no lock on the main
  * database while the file is parsed), then copied in one IMMEDIATE transaction
@@ -203,19 +205,20 @@ const WRITE_RETRY_MS = 2;
 const isBusy = (err: unknown) => String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
 const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
 
-/** Most decideAndCommit calls run in one transaction (group commit). */
+/** Most writes run in one transaction (group commit). */
 export const MAX_GROUP = 256;
 
-type Pending = {
-  q: FactsQuery;
-  windowStart: number;
-  decide: DecideFn;
-  opts: DecideCommitOptions;
-  resolve: (d: Decision | undefined) => void;
+/** A write waiting for its group: a check-and-record, or another write of the call path (outcome, release, audit). */
+type Pending = (
+  | { kind: 'decide'; q: FactsQuery; windowStart: number; decide: DecideFn; opts: DecideCommitOptions }
+  | { kind: 'write'; what: string; body: () => unknown }
+) & {
+  resolve: (v: never) => void;
   reject: (err: unknown) => void;
   /** When it was queued (Date.now()): it waits for another connection's write lock at most busyMs from then. */
   since: number;
 };
+const nameOf = (p: Pending) => (p.kind === 'decide' ? 'decideAndCommit' : p.what);
 
 /** Every statement of the store, prepared once at open. */
 function prepareAll(db: Database.Database) {
@@ -301,7 +304,7 @@ export class SqliteStore implements Store {
     return store;
   }
 
-  /** decideAndCommit groups committed, and the calls in them (how many calls share a COMMIT). */
+  /** Groups committed, and the writes in them (how many share a COMMIT). */
   private groups = { commits: 0, calls: 0 };
 
   groupStats(): { commits: number; calls: number } {
@@ -415,16 +418,35 @@ export class SqliteStore implements Store {
         if (this.closed)
           throw storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
         const windowStart = ms(q.windowStart, 'windowStart');
-        this.queue.push({ q, windowStart, decide, opts, resolve, reject, since: Date.now() });
+        this.enqueue({ kind: 'decide', q, windowStart, decide, opts, resolve, reject, since: Date.now() });
       } catch (err) {
         reject(err);
-        return;
-      }
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
       }
     });
+  }
+
+  /**
+   * The other writes of the call path (commitDecision, recordOutcome, releaseAttempt) join the
+   * same groups: one COMMIT, and at durability full one fsync, for everything that arrived in the
+   * same event-loop turn, instead of one per write. Resolves after that COMMIT; `body` runs inside
+   * the group's transaction (it sees the writes queued before it) and fails alone.
+   */
+  private write<T>(what: string, body: () => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(storeError('CG_ERR_STORE_FAULT', `${what}: the SQLite store ${this.path} is closed`));
+        return;
+      }
+      this.enqueue({ kind: 'write', what, body, resolve, reject, since: Date.now() });
+    });
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   /** Runs the queued calls, MAX_GROUP per transaction; the rest on the next turn (I/O gets its turn). */
@@ -460,11 +482,11 @@ export class SqliteStore implements Store {
   private runGroup(group: Pending[]): Pending[] {
     if (group.length === 0) return [];
     if (this.closed) {
-      const err = storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
-      for (const p of group) p.reject(err);
+      for (const p of group)
+        p.reject(storeError('CG_ERR_STORE_FAULT', `${nameOf(p)}: the SQLite store ${this.path} is closed`));
       return [];
     }
-    let done: [Pending, Decision | undefined][] = [];
+    let done: [Pending, unknown][] = [];
     let open = false;
     for (const [i, p] of group.entries()) {
       if (!open) {
@@ -473,7 +495,7 @@ export class SqliteStore implements Store {
             const now = Date.now();
             const waiting: Pending[] = [];
             for (const w of group.slice(i)) {
-              if (now - w.since >= this.busyMs) w.reject(this.busyError('decideAndCommit', now - w.since));
+              if (now - w.since >= this.busyMs) w.reject(this.busyError(nameOf(w), now - w.since));
               else waiting.push(w);
             }
             return waiting;
@@ -485,14 +507,14 @@ export class SqliteStore implements Store {
         }
       }
       try {
-        done.push([p, this.decideOne(p)]);
+        done.push([p, p.kind === 'decide' ? this.decideOne(p) : this.run(p.what, p.body)]);
       } catch (err) {
         p.reject(err);
         if (!this.db.inTransaction) {
           // SQLite rolled the whole transaction back (I/O error, disk full…): the calls before were lost too
           const lost = storeError(
             'CG_ERR_STORE_FAULT',
-            `decideAndCommit on ${this.path}: the transaction was rolled back by a fault in another call of the group (${(err as Error).message})`,
+            `${nameOf(p)} on ${this.path}: the transaction was rolled back by a fault in another write of its group (${(err as Error).message})`,
             err,
           );
           for (const [q] of done) q.reject(lost);
@@ -515,12 +537,12 @@ export class SqliteStore implements Store {
     }
     this.groups.commits++;
     this.groups.calls += done.length;
-    for (const [p, d] of done) p.resolve(d);
+    for (const [p, v] of done) (p.resolve as (v: unknown) => void)(v);
     return [];
   }
 
   /** One call inside the group's transaction: facts, decide, write its row. */
-  private decideOne(p: Pending): Decision | undefined {
+  private decideOne(p: Extract<Pending, { kind: 'decide' }>): Decision | undefined {
     const facts = this.run('decideAndCommit facts', () => this.readFacts(p.q, p.windowStart));
     const counted = facts.recentAttempts.length;
     const decision = p.decide(facts);
@@ -580,7 +602,7 @@ export class SqliteStore implements Store {
       throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
     const json = decisionToText(decision);
     const reasons = decision.reasons.map((r) => r.code).join(' ');
-    return this.writeTx(`commitDecision ${id}`, () =>
+    return this.write(`commitDecision ${id}`, () =>
       this.commitOne({
         id,
         at,
@@ -607,11 +629,11 @@ export class SqliteStore implements Store {
       endedAt: outcome.endedAt.getTime(),
       id: decisionId,
     };
-    return this.writeTx(`recordOutcome ${decisionId}`, () => this.s.outcome.run(v).changes > 0);
+    return this.write(`recordOutcome ${decisionId}`, () => this.s.outcome.run(v).changes > 0);
   }
 
   async releaseAttempt(decisionId: string): Promise<boolean> {
-    return this.writeTx(`releaseAttempt ${decisionId}`, () => this.s.release.run({ id: decisionId }).changes > 0);
+    return this.write(`releaseAttempt ${decisionId}`, () => this.s.release.run({ id: decisionId }).changes > 0);
   }
 
   /** commitDecision's transaction body: the limit check (FREQ-1) and the row. */
@@ -654,27 +676,6 @@ export class SqliteStore implements Store {
       `${what} on ${this.path} failed: the database stayed locked by another process longer than the busy timeout (waited ${Math.round(waitedMs)} ms of at most ${this.busyMs}): an import or another program held its write lock`,
       Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }),
     );
-  }
-
-  /** One write transaction, waiting for the write lock with timers (see tryBegin); body is synchronous. */
-  private async writeTx<T>(what: string, body: () => T): Promise<T> {
-    const started = Date.now();
-    while (!this.tryBegin(`${what} BEGIN IMMEDIATE`)) {
-      if (Date.now() - started >= this.busyMs) throw this.busyError(what, Date.now() - started);
-      await sleep(WRITE_RETRY_MS);
-    }
-    try {
-      const result = this.run(what, body);
-      this.run(`${what} COMMIT`, () => this.s.commit.run());
-      return result;
-    } catch (err) {
-      try {
-        if (this.db.inTransaction) this.s.rollback.run();
-      } catch {
-        // the connection is unusable; the next BEGIN will say so
-      }
-      throw err;
-    }
   }
 
   async addConsent(row: ConsentRow): Promise<void> {
