@@ -29,7 +29,7 @@
  * an allowed call is never left without a recorded attempt nor a refused one
  * with one. The password of store.url never appears in an error message.
  */
-import { Pool, type PoolClient, type QueryArrayConfig, type QueryConfig, types as pgTypes } from 'pg';
+import { Client, Pool, type PoolClient, type QueryArrayConfig, type QueryConfig, types as pgTypes } from 'pg';
 import type { Decision, Facts } from '../../core/types';
 import type {
   AttemptRow,
@@ -273,6 +273,7 @@ export class PostgresStore implements Store {
     this.statementTimeoutMs = opts.statementTimeoutMs ?? PG_DEFAULT_STATEMENT_TIMEOUT_MS;
     this.maxGroups = opts.poolSize ?? PG_DEFAULT_POOL;
     this.pool = new Pool({
+      Client: SyncCommitClient,
       connectionString: opts.url,
       max: opts.poolSize ?? PG_DEFAULT_POOL,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 2 * this.statementTimeoutMs,
@@ -285,12 +286,6 @@ export class PostgresStore implements Store {
     });
     // an idle connection that breaks (server restart, network cut) must not crash the process
     this.pool.on('error', (err) => this.wentDown(err));
-    // a decision is answered once its COMMIT is on disk, whatever the server's, the database's or
-    // store.url's `options` say (a COMMIT is on disk or it failed: never traded for speed). Sent
-    // first on every new connection: the client runs its queries in order.
-    this.pool.on('connect', (client) => {
-      client.query('SET synchronous_commit = on').catch(() => undefined); // a broken connection fails its next query anyway
-    });
   }
 
   /**
@@ -1279,5 +1274,27 @@ export class PostgresStore implements Store {
     await this.releasing?.catch(() => undefined);
     this.closed = true;
     await this.pool.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A decision is answered once its COMMIT is on disk, whatever the server's, the database's or
+ * store.url's `options` say (a COMMIT is on disk or it failed: never traded for speed). The SET is
+ * part of connecting, so the pool hands out a connection only once it is done (a query sent from
+ * the pool's 'connect' event would overlap the first query of the client's user).
+ */
+class SyncCommitClient extends Client {
+  override connect(): Promise<Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<Client> | void {
+    const done = super.connect().then(async () => {
+      await super.query('SET synchronous_commit = on');
+      return this as Client;
+    });
+    if (!callback) return done;
+    done.then(
+      () => callback(undefined as unknown as Error),
+      (err: Error) => callback(err),
+    );
   }
 }
