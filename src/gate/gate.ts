@@ -51,7 +51,7 @@ import type { CallAttempt, Campaign, Decision, Policy, Professional } from '../c
 import type { Config } from '../config/schema';
 import type { ErrorCode } from '../errors';
 import type { Clock } from './clock';
-import { infoLineWriter } from './logger';
+import { infoLineWriter, limitRepeats, type RepeatLimiter } from './logger';
 import { maskNumber } from './mask';
 import type { DecideOptions, GateService } from './service';
 import type { CallOutcome, CommitOptions, Store } from './store';
@@ -91,6 +91,8 @@ export class Gate implements GateService {
   private readonly store: Store;
   private readonly config: Config;
   private readonly log: Logger;
+  /** Warnings that come once per call under overload or a store fault: a few, then a count. */
+  private readonly repeats: RepeatLimiter;
   /** The decision line without pino's generic serializer (a logger from createLogger), see logDecision. */
   private readonly decisionLine: ReturnType<typeof infoLineWriter>;
   private readonly newId: () => string;
@@ -110,6 +112,7 @@ export class Gate implements GateService {
     this.config = deps.config;
     this.clock = deps.clock;
     this.log = deps.logger.child({ component: 'gate' });
+    this.repeats = limitRepeats(this.log);
     this.decisionLine = infoLineWriter(this.log);
     this.newId = deps.idGenerator ?? timeOrderedId;
     this.campaigns = new Map(deps.config.campaigns.map((c) => [c.id, c]));
@@ -167,7 +170,8 @@ export class Gate implements GateService {
         },
         (err: unknown) => {
           if (settled) {
-            this.log.warn(
+            this.repeats.warn(
+              'gate.late-failure',
               { code: 'CG_ERR_STORE_FAULT', err, stage: run.stage },
               'late failure after the deadline (fail-mode decision already given)',
             );
@@ -222,9 +226,17 @@ export class Gate implements GateService {
     try {
       const found = await this.store.recordOutcome(decisionId, outcome);
       if (!found)
-        this.log.warn({ code: 'CG_ERR_OUTCOME', decisionId }, 'outcome for an unknown decision id, not recorded');
+        this.repeats.warn(
+          'gate.outcome-unknown-id',
+          { code: 'CG_ERR_OUTCOME', decisionId },
+          'outcome for an unknown decision id, not recorded',
+        );
     } catch (err) {
-      this.log.error({ code: 'CG_ERR_OUTCOME', decisionId, err }, 'could not record the call outcome');
+      this.repeats.error(
+        'gate.outcome-failed',
+        { code: 'CG_ERR_OUTCOME', decisionId, err },
+        'could not record the call outcome',
+      );
     }
   }
 
@@ -289,7 +301,8 @@ export class Gate implements GateService {
   private async undoLateAttempt(decision: Decision): Promise<void> {
     try {
       const released = await this.store.releaseAttempt(decision.id);
-      this.log.warn(
+      this.repeats.warn(
+        'gate.late-commit',
         { code: 'CG_ERR_GATE_DEADLINE', decisionId: decision.id, released },
         'a commit finished after the deadline; its attempt was released (the PBX was given the fail-mode decision)',
       );
@@ -319,8 +332,9 @@ export class Gate implements GateService {
       err: cause,
       supersedes: ctx.decisionId,
     };
-    if (code === 'CG_ERR_GATE_DEADLINE') this.log.warn(fields, `fail mode decided: ${why}`);
-    else this.log.error(fields, `fail mode decided: ${why}`);
+    if (code === 'CG_ERR_GATE_DEADLINE')
+      this.repeats.warn(`gate.fail-mode.${code}`, fields, `fail mode decided: ${why}`);
+    else this.repeats.error(`gate.fail-mode.${code}`, fields, `fail mode decided: ${why}`);
     this.logDecision(decision, attempt, started);
 
     const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
@@ -346,7 +360,8 @@ export class Gate implements GateService {
         const busy = String((err as { cause?: { code?: unknown } })?.cause?.code ?? '').startsWith('SQLITE_BUSY');
         const away = (err as { transient?: unknown })?.transient === true;
         if (!(busy || away) || attempt >= (away ? FAIL_AUDIT_TRANSIENT_TRIES : FAIL_AUDIT_TRIES)) {
-          this.log.error(
+          this.repeats.error(
+            'gate.fail-mode-audit',
             { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err, tries: attempt },
             'could not write the fail-mode decision to the audit',
           );

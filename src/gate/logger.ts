@@ -34,20 +34,50 @@ export const REDACT_PATHS = [
 
 /** Marks loggers made by createLogger: their line layout is known (see infoLineWriter). */
 const KNOWN_LAYOUT = Symbol('callgate.knownLayout');
+/** The repeat limiters made from a createLogger logger or its children (see limitRepeats). */
+const LIMITERS = Symbol('callgate.repeatLimiters');
+
+/**
+ * pino's error serializer without the stack: a stack trace is for a developer, so it is logged
+ * only when the logger's level is debug or trace (the message, type, code and cause stay).
+ */
+function errSerializer(isDebug: () => boolean): (e: unknown) => unknown {
+  return (e) => {
+    if (!(e instanceof Error)) return e;
+    const out = pino.stdSerializers.err(e) as unknown as Record<string, unknown>;
+    if (!isDebug()) dropStacks(out, 0);
+    return out;
+  };
+}
+
+/** Removes `stack` from a serialized error and the errors it carries (aggregates, errors in fields). */
+function dropStacks(o: Record<string, unknown>, depth: number): void {
+  delete o.stack;
+  if (depth > 8) return;
+  for (const v of Object.values(o)) {
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) dropStacks(x as Record<string, unknown>, depth + 1);
+    } else if (typeof v === 'object' && v !== null) dropStacks(v as Record<string, unknown>, depth + 1);
+  }
+}
 
 export function createLogger(
   cfg: Pick<Config['log'], 'level'> & Partial<Config['log']>,
   dest?: pino.DestinationStream,
 ): Logger {
+  let logger: Logger | undefined;
   const options: pino.LoggerOptions = {
     level: cfg.level,
+    serializers: { err: errSerializer(() => logger?.isLevelEnabled('debug') ?? false) },
     base: { pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  const logger = pino(options, dest ?? bufferedDestination(2));
+  logger = pino(options, dest ?? bufferedDestination(2));
   (logger as unknown as Record<symbol, boolean>)[KNOWN_LAYOUT] = true;
+  // children are made with Object.create(parent): they see this same set
+  (logger as unknown as Record<symbol, Set<RepeatLimiter>>)[LIMITERS] = new Set();
   return logger;
 }
 
@@ -78,4 +108,103 @@ export function infoLineWriter(logger: Logger): ((fieldsJson: string, msg: strin
  */
 export function bufferedDestination(fdOrPath: number | string): LogBuffer {
   return new LogBuffer(fdOrPath);
+}
+
+export type RepeatLimit = {
+  /** Length of a period, ms (default 10 s). */
+  periodMs?: number;
+  /** Lines of one kind written in full per period (default 5); the rest are counted. */
+  burst?: number;
+};
+
+/**
+ * Warnings that can repeat once per call (a dropped connection, a late commit, a fail-mode
+ * decision under overload) go through a RepeatLimiter, so that an overload writes a few lines and
+ * a count instead of one line per call. Each kind (a short fixed string naming the warning, e.g.
+ * 'fs.drop') has its own count.
+ */
+export interface RepeatLimiter {
+  warn(kind: string, fields: Record<string, unknown>, msg: string): void;
+  error(kind: string, fields: Record<string, unknown>, msg: string): void;
+  /** Writes the summary of every kind with lines left out now (the gate calls it when it stops). */
+  flush(): void;
+}
+
+type KindState = {
+  periodStart: number;
+  written: number;
+  suppressed: number;
+  level: 'warn' | 'error';
+  last: { fields: Record<string, unknown>; msg: string } | undefined;
+  timer: NodeJS.Timeout | undefined;
+};
+
+/**
+ * The first `burst` lines of a kind in a period are written as usual; the next ones are only
+ * counted, and when the period ends one line of the same level sums them up: `repeated` (how many
+ * were left out), `kind`, `periodMs` and the fields of the last one left out, with the message
+ * "N more like this in the last T s: <its message>". A kind that stops repeating costs nothing.
+ * Summaries still pending when the gate stops are written by flushRepeats (main.ts).
+ */
+export function limitRepeats(logger: Logger, limit: RepeatLimit = {}): RepeatLimiter {
+  const periodMs = limit.periodMs ?? 10_000;
+  const burst = limit.burst ?? 5;
+  const kinds = new Map<string, KindState>();
+
+  const summarize = (kind: string, st: KindState): void => {
+    if (st.timer) clearTimeout(st.timer);
+    st.timer = undefined;
+    if (st.suppressed > 0 && st.last) {
+      const n = st.suppressed;
+      logger[st.level](
+        { ...st.last.fields, kind, repeated: n, periodMs },
+        `${n} more like this in the last ${Math.round(periodMs / 1000)} s (left out of the log): ${st.last.msg}`,
+      );
+    }
+    st.suppressed = 0;
+    st.written = 0;
+    st.last = undefined;
+    st.periodStart = Date.now();
+  };
+
+  const write = (level: 'warn' | 'error', kind: string, fields: Record<string, unknown>, msg: string): void => {
+    if (!logger.isLevelEnabled(level)) return;
+    const now = Date.now();
+    let st = kinds.get(kind);
+    if (st === undefined) {
+      st = { periodStart: now, written: 0, suppressed: 0, level, last: undefined, timer: undefined };
+      kinds.set(kind, st);
+    } else if (now - st.periodStart >= periodMs) {
+      summarize(kind, st);
+    }
+    if (st.written < burst) {
+      st.written++;
+      logger[level](fields, msg);
+      return;
+    }
+    st.suppressed++;
+    st.level = level;
+    st.last = { fields, msg };
+    if (st.timer === undefined) {
+      const s = st;
+      s.timer = setTimeout(() => summarize(kind, s), Math.max(0, s.periodStart + periodMs - now));
+      s.timer.unref();
+    }
+  };
+
+  const limiter: RepeatLimiter = {
+    warn: (kind, fields, msg) => write('warn', kind, fields, msg),
+    error: (kind, fields, msg) => write('error', kind, fields, msg),
+    flush: () => {
+      for (const [kind, st] of kinds) summarize(kind, st);
+    },
+  };
+  (logger as unknown as Record<symbol, Set<RepeatLimiter> | undefined>)[LIMITERS]?.add(limiter);
+  return limiter;
+}
+
+/** Writes the pending summaries of every RepeatLimiter made from `logger` (or its children). */
+export function flushRepeats(logger: Logger): void {
+  const set = (logger as unknown as Record<symbol, Set<RepeatLimiter> | undefined>)[LIMITERS];
+  for (const l of set ?? []) l.flush();
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LogBuffer } from '../../src/gate/log-buffer';
-import { createLogger, infoLineWriter } from '../../src/gate/logger';
+import { createLogger, flushRepeats, infoLineWriter, limitRepeats } from '../../src/gate/logger';
 import { scratchDirs } from '../scratch';
 
 const tempDir = scratchDirs('callgate-log-');
@@ -104,6 +104,93 @@ describe('infoLineWriter (the decision line)', () => {
 
   it('is not offered for a logger that createLogger did not make (its layout is unknown)', () => {
     expect(infoLineWriter(pino({ level: 'info' }, { write: () => undefined }))).toBeUndefined();
+  });
+});
+
+describe('error fields', () => {
+  function fault(): Error {
+    const inner = new Error('disk I/O error');
+    return Object.assign(new Error('could not record the decision', { cause: inner }), {
+      code: 'SQLITE_IOERR',
+      nested: new Error('second fault'),
+    });
+  }
+
+  it.each(['info', 'warn'] as const)('carry no stack trace at level %s (message, type and code stay)', (level) => {
+    const s = sink();
+    const log = createLogger({ level, maskNumbers: true }, s.stream);
+    log.error({ err: fault() }, 'store fault');
+    log.child({ component: 'gate' }).error(fault());
+    const lines = s.lines();
+    expect(lines).toHaveLength(2);
+    for (const l of lines) {
+      expect(JSON.stringify(l)).not.toMatch(/"stack"| {4}at /);
+      expect(l.err).toMatchObject({ type: 'Error', code: 'SQLITE_IOERR' });
+      expect(String((l.err as Record<string, unknown>).message)).toMatch(/could not record the decision/);
+    }
+  });
+
+  it.each(['debug', 'trace'] as const)('carry the stack trace at level %s', (level) => {
+    const s = sink();
+    const log = createLogger({ level, maskNumbers: true }, s.stream);
+    log.error({ err: fault() }, 'store fault');
+    const err = s.lines()[0]!.err as Record<string, unknown>;
+    expect(String(err.stack)).toMatch(/could not record the decision\n {4}at /);
+  });
+});
+
+describe('limitRepeats', () => {
+  beforeEach(() => jest.useFakeTimers({ now: new Date('2026-11-24T10:00:00Z') }));
+  afterEach(() => jest.useRealTimers());
+
+  it('writes the first lines of a kind in a period, then one summary with the count and the last fields', () => {
+    const s = sink();
+    const log = createLogger({ level: 'info', maskNumbers: true }, s.stream);
+    const limited = limitRepeats(log, { periodMs: 10_000, burst: 3 });
+    for (let i = 0; i < 2380; i++) limited.warn('fs.drop', { channel: `c${i}` }, 'dropping the socket');
+    limited.warn('other', { n: 1 }, 'another kind has its own count');
+    expect(s.lines().map((l) => l.channel ?? l.n)).toEqual(['c0', 'c1', 'c2', 1]);
+    jest.advanceTimersByTime(10_000);
+    const lines = s.lines();
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toMatchObject({
+      level: 'warn',
+      kind: 'fs.drop',
+      repeated: 2377,
+      periodMs: 10_000,
+      channel: 'c2379',
+    });
+    expect(lines[4]!.msg).toBe('2377 more like this in the last 10 s (left out of the log): dropping the socket');
+    // a new period starts afresh; nothing is summed up when nothing was left out
+    limited.warn('fs.drop', { channel: 'd0' }, 'dropping the socket');
+    jest.advanceTimersByTime(60_000);
+    expect(s.lines().slice(5)).toEqual([expect.objectContaining({ channel: 'd0', msg: 'dropping the socket' })]);
+  });
+
+  it('keeps the level of the lines it sums up, and respects the logger level', () => {
+    const s = sink();
+    const log = createLogger({ level: 'error', maskNumbers: true }, s.stream);
+    const limited = limitRepeats(log, { periodMs: 1000, burst: 1 });
+    limited.warn('w', {}, 'not written at level error');
+    limited.error('e', { code: 'CG_ERR_STORE_FAULT' }, 'fail mode decided');
+    limited.error('e', { code: 'CG_ERR_STORE_FAULT' }, 'fail mode decided');
+    jest.advanceTimersByTime(1000);
+    expect(s.lines()).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'fail mode decided' }),
+      expect.objectContaining({ level: 'error', repeated: 1, kind: 'e', code: 'CG_ERR_STORE_FAULT' }),
+    ]);
+  });
+
+  it('writes pending summaries at once when the gate stops (flushRepeats on the root logger)', () => {
+    const s = sink();
+    const log = createLogger({ level: 'info', maskNumbers: true }, s.stream);
+    const limited = limitRepeats(log.child({ component: 'freeswitch' }), { periodMs: 60_000, burst: 1 });
+    limited.warn('fs.drop', {}, 'dropping the socket');
+    limited.warn('fs.drop', {}, 'dropping the socket');
+    limited.warn('fs.drop', {}, 'dropping the socket');
+    flushRepeats(log);
+    expect(s.lines()[1]).toMatchObject({ component: 'freeswitch', repeated: 2 });
+    expect(jest.getTimerCount()).toBe(0);
   });
 });
 

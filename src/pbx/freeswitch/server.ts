@@ -1,6 +1,6 @@
 /**
  * Outbound-socket server: FreeSWITCH's `socket` dialplan app connects here for every gated call
- * (PROTOCOLS.md §A.6, §A.8). Per connection: channel data → CallAttempt → gate.decide (deadline)
+ * (mod_event_socket's outbound mode, transcripts in test/fixtures/esl/). Per connection: channel data → CallAttempt → gate.decide (deadline)
  * → channel variables → `transfer` to the allow context + `exit`, or hangup with the configured cause.
  *
  * Whatever goes wrong (unreadable channel data, a command failing or timing out, the gate not answering
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { FreeSwitchResponse, type StringMap } from 'esl';
 import type { Logger } from 'pino';
 import type { Decision } from '../../core/types';
+import { limitRepeats, type RepeatLimiter } from '../../gate/logger';
 import type { GateService } from '../../gate/service';
 import { planFor, type Plan } from './actions';
 import { attemptFromChannelData } from './channel';
@@ -69,10 +70,13 @@ export class OutboundServer {
   private readonly stopWaiters = new Set<() => void>();
   private listening = false;
   private notFullReported = false;
+  private readonly repeats: RepeatLimiter;
   readonly stats = { connections: 0, allowed: 0, blocked: 0, dropped: 0, setupFailures: 0 };
 
   constructor(private readonly deps: OutboundServerDeps) {
     this.log = deps.logger.child({ component: 'freeswitch-outbound' });
+    // one line per dropped call would flood the log under overload: a few, then a count
+    this.repeats = limitRepeats(this.log);
     this.server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
   }
 
@@ -142,7 +146,7 @@ export class OutboundServer {
       [reply] = await sendBatch(call, [{ command: 'connect', args: {} }], this.deps.config.commandTimeoutMs);
     } catch (e) {
       this.stats.setupFailures++;
-      this.log.warn({ err: describeEslError(e) }, 'socket app connection not set up, dropping it');
+      this.repeats.warn('fs.setup', { err: describeEslError(e) }, 'socket app connection not set up, dropping it');
       call.end();
       return;
     }
@@ -172,7 +176,11 @@ export class OutboundServer {
     const log = this.log.child({ channel: uuid });
     const drop = (why: string, extra: Record<string, unknown> = {}): void => {
       this.stats.dropped++;
-      log.warn(extra, `dropping the socket without releasing the call (${why}); the dialplan's next action decides`);
+      this.repeats.warn(
+        'fs.drop',
+        { channel: uuid, ...extra },
+        `dropping the socket without releasing the call (${why}); the dialplan's next action decides`,
+      );
       call.end();
       this.deps.onCall?.({
         uuid: uuid ?? '',
