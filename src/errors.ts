@@ -20,6 +20,15 @@ export const ERRORS = {
     meaning: 'The configuration file is missing, unreadable, not valid YAML, or a setting is invalid.',
     fix: 'Read every listed problem (each names its path, e.g. campaigns[2].dialing), correct callgate.yaml and run `callgate config check` again; config/callgate.example.yaml documents every key.',
   },
+  CG_ERR_CONFIG_ALIASES: {
+    meaning:
+      'The configuration file uses more YAML aliases (*name) than callgate expands, as a file built to exhaust memory does; it was not loaded.',
+    fix: 'Write the repeated settings out instead of through aliases; if nobody wrote the file that way, find out who changed it.',
+  },
+  CG_ERR_USAGE: {
+    meaning: 'A command-line argument or option is missing or invalid; nothing was done.',
+    fix: 'Correct what the message names (it gives an example), or run the command with --help.',
+  },
   CG_ERR_STORE_OPEN: {
     meaning:
       'The store could not be opened: the SQLite file is unreadable, not a database, or its folder does not exist; or PostgreSQL (store.url) refused or did not answer.',
@@ -28,6 +37,11 @@ export const ERRORS = {
   CG_ERR_STORE_NOT_SQLITE: {
     meaning: 'store.path names a file that exists but is not a SQLite database; it was left untouched.',
     fix: 'Point store.path at a callgate database or at a new file name.',
+  },
+  CG_ERR_STORE_READONLY: {
+    meaning:
+      'The store can be read but not written (file or folder permissions, a read-only file system); `callgate start` refuses to run a gate that could record no attempt.',
+    fix: 'Give the user callgate runs as write access to store.path, its folder and its -wal and -shm files, or point store.path at a writable place.',
   },
   CG_ERR_STORE_SCHEMA: {
     meaning: 'The store was written by a newer callgate (schema version too new).',
@@ -61,6 +75,14 @@ export const ERRORS = {
   CG_ERR_PBX_CONNECT: {
     meaning: 'The gate could not connect to the PBX (ARI or Event Socket) and keeps retrying with backoff.',
     fix: 'Check the url/host, port and credentials of the asterisk: or freeswitch: section and that the PBX is running.',
+  },
+  CG_ERR_ARI_AUTH: {
+    meaning: 'Asterisk refused the ARI user of the gate (HTTP 401 or 403); no call is gated until it accepts it.',
+    fix: 'Set asterisk.username and asterisk.password to a user of ari.conf (read_only = no) and restart.',
+  },
+  CG_ERR_ARI_REQUEST: {
+    meaning: 'An ARI REST request on a call (continue, hang up, set a variable) was refused or failed.',
+    fix: 'Look at the logged ARI message: a channel that hung up meanwhile is normal; otherwise check the ARI user may control channels.',
   },
   CG_ERR_FS_LISTEN: {
     meaning: 'The gate cannot listen for the FreeSWITCH socket app (address in use or not allowed).',
@@ -100,7 +122,11 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** Base of every callgate fault: a code from ERRORS and a message that says what to fix. */
+/**
+ * Base of every callgate fault: a code from ERRORS and a message that says what to fix. Every
+ * error class of src/ derives from it (test/config/errors.test.ts checks), so whatever reaches
+ * the command line or the log carries its code, never CG_ERR_INTERNAL by accident.
+ */
 export class CallgateError extends Error {
   constructor(
     readonly code: ErrorCode,

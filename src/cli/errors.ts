@@ -5,19 +5,21 @@
  * Exit codes: 0 allowed / done, 1 blocked (check only), 2 usage, config or data error.
  */
 import type { ConfigError } from '../config/load';
+import { CallgateError, type ErrorCode } from '../errors';
 
 export const EXIT_OK = 0;
 export const EXIT_BLOCKED = 1;
 export const EXIT_USAGE = 2;
 
-export class CliError extends Error {
+export class CliError extends CallgateError {
   constructor(
     message: string,
     readonly exitCode: number = EXIT_USAGE,
     /** Extra lines printed after the message (e.g. every config problem). */
     readonly details: string[] = [],
+    code: ErrorCode = 'CG_ERR_USAGE',
   ) {
-    super(message);
+    super(code, message);
     this.name = 'CliError';
   }
 }
@@ -28,12 +30,13 @@ export function usage(message: string): CliError {
 }
 
 /** A ConfigError as a CliError: one headline, then one line per problem. */
-export function configProblems(file: string, e: Pick<ConfigError, 'problems'>): CliError {
+export function configProblems(file: string, e: Pick<ConfigError, 'problems' | 'code'>): CliError {
   const n = e.problems.length;
   const problems = e.problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`);
   return new CliError(
     `${file.startsWith('(') ? 'configuration' : `config ${file}`}: ${n} problem${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} (see config/callgate.example.yaml)`,
     EXIT_USAGE,
     problems,
+    e.code,
   );
 }

@@ -9,7 +9,6 @@
 import { CommanderError } from 'commander';
 import type { ConfigError } from '../config/load';
 import { CallgateError } from '../errors';
-import { StoreError } from '../gate/store';
 import { CliError, configProblems, EXIT_OK, EXIT_USAGE } from './errors';
 import { processIo, type Io } from './io';
 import { buildProgram } from './program';
@@ -35,11 +34,12 @@ function reportError(error: unknown, io: Io): number {
   }
   if (isConfigError(e)) e = configProblems(e.source, e);
   if (e instanceof CliError) {
-    io.err(`callgate: ${e.message}\n`);
+    // a usage error names its option; any other code (a config file refused…) is shown
+    io.err(`callgate: ${e.message}${e.code === 'CG_ERR_USAGE' ? '' : ` [${e.code}]`}\n`);
     for (const d of e.details) io.err(`${d}\n`);
     return e.exitCode;
   }
-  if (e instanceof StoreError || e instanceof CallgateError) {
+  if (e instanceof CallgateError) {
     const msg = e.message.startsWith(`${e.code}:`) ? e.message.slice(e.code.length + 1).trim() : e.message;
     io.err(`callgate: ${msg} [${e.code}]\n`);
     return EXIT_USAGE;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import type { Campaign } from '../core/types';
+import { CallgateError } from '../errors';
 import { crossChecks } from './checks';
 import { expandEnv } from './env';
 import { formatPath, type Problem, zodProblems } from './problems';
@@ -15,14 +16,14 @@ import { type Config, configSchema, DEFAULT_CAMPAIGN_ID, type RawConfig } from '
 export type { Problem };
 
 /** An invalid or unreadable configuration (code CG_ERR_CONFIG in src/errors.ts). */
-export class ConfigError extends Error {
-  readonly code = 'CG_ERR_CONFIG' as const;
+export class ConfigError extends CallgateError {
   constructor(
     readonly source: string,
     readonly problems: Problem[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: 'CG_ERR_CONFIG' | 'CG_ERR_CONFIG_ALIASES' },
   ) {
     super(
+      options?.code ?? 'CG_ERR_CONFIG',
       `invalid configuration ${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
         problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
       options,
@@ -67,6 +68,31 @@ function resolveDefaultCampaign(c: RawConfig): Campaign {
   };
 }
 
+/** Aliases (*name) expanded at most: a config needs a handful; a "billion laughs" file needs many. */
+export const MAX_YAML_ALIASES = 100;
+
+/** The document as plain values; a file whose aliases expand too far is refused before it takes memory. */
+function documentValue(doc: YAML.Document, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    if (/alias count/i.test(e.message)) {
+      throw new ConfigError(
+        source,
+        [
+          {
+            path: 'YAML',
+            message: `the file's aliases (*name) expand to more than ${MAX_YAML_ALIASES} copies (a file built to exhaust memory looks like this); write the settings out instead of through aliases`,
+          },
+        ],
+        { cause: e, code: 'CG_ERR_CONFIG_ALIASES' },
+      );
+    }
+    throw new ConfigError(source, [{ path: 'YAML', message: `YAML error: ${e.message}` }], { cause: e });
+  }
+}
+
 /**
  * Parse and validate YAML text. `source` names it in errors (a file path, '<inline>').
  * String values may reference the environment: ${NAME} or ${NAME:-default} (see ./env.ts).
@@ -87,7 +113,7 @@ export function parseConfig(yamlText: string, source: string, env: NodeJS.Proces
     );
   }
   const problems: Problem[] = [];
-  const raw = expandEnv(doc.toJS() ?? {}, env, problems);
+  const raw = expandEnv(documentValue(doc, source) ?? {}, env, problems);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(source, [
       { path: formatPath([]), message: 'expected a mapping of settings (store:, policy:, professionals:, …)' },

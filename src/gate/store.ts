@@ -5,6 +5,7 @@
  *
  * Numbers are always E.164 here: callers normalize with core before calling.
  */
+import { CallgateError, type ErrorCode } from '../errors';
 import type { ConsentRecord, ContractRecord, Decision, DncRecord, Facts, RefusalRecord } from '../core/types';
 
 export type CallOutcome = {
@@ -289,18 +290,14 @@ export interface Store {
 }
 
 /** Thrown by a store for a fault (not a block): unreadable file, not SQLite, schema too new. */
-export class StoreError extends Error {
+export class StoreError extends CallgateError {
   /**
    * True when the store could not be reached (PostgreSQL refused or lost the connection, or did
    * not answer in time): the same write may succeed once it is back.
    */
   transient?: boolean;
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'StoreError';
   }
 }

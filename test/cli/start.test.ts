@@ -1,5 +1,6 @@
 /** `callgate start`: runs the gate (FreeSWITCH outbound-socket listener on loopback) until SIGTERM/SIGINT, then exits 0. */
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { BASE_CONFIG, BIN, sandbox, type Sandbox } from './helpers';
 
@@ -83,6 +84,39 @@ describe('callgate start', () => {
       expect(r.stderr).toMatch(/asterisk: or freeswitch:/);
     } finally {
       none.cleanup();
+    }
+  });
+
+  it('refuses to start when Asterisk refuses its ARI user, with CG_ERR_ARI_AUTH (not an internal error)', async () => {
+    const ari = createHttpServer((req, res) => {
+      res.writeHead(401, {
+        'WWW-Authenticate': 'Basic realm="Asterisk REST Interface"',
+        'Content-Type': 'application/json',
+      });
+      res.end('{"message":"Authentication required"}');
+    });
+    await new Promise<void>((resolve) => ari.listen(0, '127.0.0.1', resolve));
+    const { port: ariPort } = ari.address() as { port: number };
+    const sb401 = sandbox(
+      BASE_CONFIG +
+        `asterisk:\n  url: http://127.0.0.1:${ariPort}\n  username: callgate\n  password: wrong\n  allowContext: outbound-allowed\n`,
+    );
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'start'], {
+          cwd: sb401.dir,
+          env: { ...process.env, CALLGATE_CONFIG: sb401.config },
+        });
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        child.once('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/refused user 'callgate' \(HTTP 401\).*\[CG_ERR_ARI_AUTH\]/);
+      expect(r.stderr).not.toMatch(/CG_ERR_INTERNAL|wrong/);
+    } finally {
+      sb401.cleanup();
+      await new Promise((resolve) => ari.close(resolve));
     }
   });
 });

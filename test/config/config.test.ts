@@ -281,6 +281,39 @@ campaigns:
   });
 });
 
+describe('YAML aliases', () => {
+  // "billion laughs": nine levels of nine aliases each expand to 9^9 strings
+  const bomb = [
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefghi'.split('').map((k, i) => {
+      const prev = 'abcdefghi'[i]!;
+      return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]`;
+    }),
+    'professionals:',
+    '  - id: acme',
+  ].join('\n');
+
+  it('refuses a file whose aliases expand too far with its own code, before it takes memory', () => {
+    expect.assertions(4);
+    try {
+      parseConfig(bomb, 'bomb.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).code).toBe('CG_ERR_CONFIG_ALIASES');
+      expect((e as ConfigError).problems[0]!.message).toMatch(/aliases \(\*name\) expand to more than 100/);
+      expect((e as Error).message).toContain('bomb.yaml');
+    }
+  });
+
+  it('still reads a file that uses a few aliases', () => {
+    const c = parseConfig(
+      'professionals:\n  - id: acme\ncampaigns:\n  - &base { id: one, professional: acme, dialing: manual }\n  - { id: two, professional: acme, dialing: manual }\ndefaultCampaign: one\n',
+      '<inline>',
+    );
+    expect(c.campaigns.map((k) => k.id)).toEqual(['one', 'two']);
+  });
+});
+
 describe('environment references', () => {
   const ast = (pw: string) =>
     `${MINIMAL}\nasterisk: {url: '\${ARI_URL:-http://127.0.0.1:8088}', username: cg, password: '${pw}', allowContext: out}\n`;

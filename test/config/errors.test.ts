@@ -42,6 +42,27 @@ describe('error catalogue', () => {
     expect([...unknown]).toEqual([]);
   });
 
+  // One catalogue: an error class that derives from Error directly (or from another such class)
+  // reaches the command line and the log as CG_ERR_INTERNAL, whatever it means.
+  it('every error class in src/ derives from CallgateError', () => {
+    const parents = new Map<string, { parent: string; file: string }>();
+    for (const file of tsFiles(path.join(root, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/\bclass\s+(\w+)\s+extends\s+([\w.]+)/g))
+        parents.set(m[1]!, { parent: m[2]!, file: path.relative(root, file) });
+    }
+    const derivesFromError = (name: string, seen = new Set<string>()): boolean =>
+      name === 'Error' ||
+      (!seen.has(name) && parents.has(name) && derivesFromError(parents.get(name)!.parent, seen.add(name)));
+    const reachesCatalogue = (name: string, seen = new Set<string>()): boolean =>
+      name === 'CallgateError' ||
+      (!seen.has(name) && parents.has(name) && reachesCatalogue(parents.get(name)!.parent, seen.add(name)));
+    const outside = [...parents]
+      .filter(([name]) => name !== 'CallgateError' && derivesFromError(name) && !reachesCatalogue(name))
+      .map(([name, { file }]) => `${name} (${file})`);
+    expect(parents.size).toBeGreaterThan(5);
+    expect(outside).toEqual([]);
+  });
+
   it('errorInfo answers only for our codes', () => {
     expect(errorInfo('CG_ERR_CONFIG')?.fix).toMatch(/callgate config check/);
     expect(errorInfo('toString')).toBeUndefined();

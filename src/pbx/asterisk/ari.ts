@@ -1,7 +1,7 @@
 /**
  * A small typed wrapper around `ari-client` 2.2.0 (Asterisk REST Interface).
  *
- * Why a wrapper (see PROTOCOLS.md C.1–C.3, verified against a mock and a real Asterisk):
+ * Why a wrapper (read in ari-client 2.2.0's source, verified against a mock and a real Asterisk):
  * - ari-client's REST calls never settle when the TCP connection drops (node-ari-client#78):
  *   every call here has an explicit timeout.
  * - a wrong password makes `connect()` reject with a *string* and also throw that string as an
@@ -24,6 +24,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import { CallgateError } from '../../errors';
 import { DirectRest, type SwaggerOp } from './direct';
 
 /** Channel snapshot as Asterisk sends it (ast_channel_snapshot_to_json). */
@@ -77,12 +78,12 @@ export type AriConnectionOptions = {
 };
 
 /** An ARI REST call answered with an HTTP error (ari-client gives only the body). */
-export class AriHttpError extends Error {
+export class AriHttpError extends CallgateError {
   constructor(
     readonly operation: string,
     readonly ariMessage: string,
   ) {
-    super(`ARI ${operation} failed: ${ariMessage}`);
+    super('CG_ERR_ARI_REQUEST', `ARI ${operation} failed: ${ariMessage}`);
     this.name = 'AriHttpError';
   }
   /** The channel is gone (hung up meanwhile, or an Asterisk restart): not a fault of the gate. */
@@ -95,15 +96,14 @@ export class AriHttpError extends Error {
   }
 }
 
-/** Connection-level problems, with the CG_ERR_* code of src/errors.ts and what to fix. */
-export class AriConnectError extends Error {
-  readonly code = 'CG_ERR_PBX_CONNECT';
+/** Connection-level problems: CG_ERR_ARI_AUTH when Asterisk refused the user, else CG_ERR_PBX_CONNECT. */
+export class AriConnectError extends CallgateError {
   constructor(
     message: string,
     readonly auth: boolean,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(auth ? 'CG_ERR_ARI_AUTH' : 'CG_ERR_PBX_CONNECT', message, options);
     this.name = 'AriConnectError';
   }
 }

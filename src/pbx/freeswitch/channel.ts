@@ -10,6 +10,7 @@
  * Pure: no I/O, the instant comes from the caller (the gate's clock).
  */
 import type { CallAttempt } from '../../core/types';
+import { CallgateError } from '../../errors';
 
 export type ChannelData = Record<string, string | undefined>;
 
@@ -33,9 +34,9 @@ export function hidesNumber(data: ChannelData): boolean {
   return tokens.some((t) => t === 'id' || t === 'user' || t === 'header');
 }
 
-export class ChannelDataError extends Error {
+export class ChannelDataError extends CallgateError {
   constructor(message: string) {
-    super(message);
+    super('CG_ERR_FS_CHANNEL_DATA', message);
     this.name = 'ChannelDataError';
   }
 }

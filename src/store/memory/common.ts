@@ -25,6 +25,7 @@ export const STORE_ERROR_CODES = {
   CG_ERR_STORE_OPEN: 'the store could not be opened (missing folder, directory, unwritable path)',
   CG_ERR_STORE_NOT_SQLITE: 'the file exists but is not a SQLite database; it was left untouched',
   CG_ERR_STORE_SCHEMA: 'the database schema is newer than this callgate knows',
+  CG_ERR_STORE_READONLY: 'the store can be read but not written',
   CG_ERR_STORE_FAULT: 'a store operation failed (I/O, locked database, closed store)',
   CG_ERR_STORE_INVALID: 'a row given to the store is invalid (empty number, bad date, bad category)',
   CG_ERR_STORE_DUPLICATE: 'a decision with this id was already recorded',
