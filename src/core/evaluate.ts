@@ -1,5 +1,5 @@
 /**
- * evaluate(attempt, facts, context) → Decision: every rule of /work/shared/rules/FR-RULES.md on one attempt.
+ * evaluate(attempt, facts, context) → Decision: every rule of docs/FR-RULES.md on one attempt.
  *
  * Order of judgement (each rule family cites its legal source in src/core/rules/):
  *   SCOPE-1 emergency → allow, nothing else can block (rules/scope.ts)

@@ -4,7 +4,7 @@
  * - LEGAL_REFS: rule ID (FR-RULES.md) → the legal source a decision cites for it.
  * - REASON_MESSAGES: reason code → the default message, saying what the caller can do about it.
  *
- * Sources are those of /work/shared/rules/FR-RULES.md (C. consom. = Code de la consommation,
+ * Sources are those of docs/FR-RULES.md (C. consom. = Code de la consommation,
  * C. trav. = Code du travail, C. assur. = Code des assurances, CPCE = Code des postes et des
  * communications électroniques). Entries marked "(policy)" are configurable choices, not legal figures.
  */

@@ -7,7 +7,7 @@
  * A wall-clock time that does not exist on the target day (spring-forward gap) moves forward, and an ambiguous
  * one (fall-back) takes the earlier instant — the same resolution as luxon's DateTime#plus({ days }), which
  * this reimplements because luxon costs ~80 µs per call here and evaluate() runs on every call.
- * Offsets come from zone-offset.ts (cached per zone and per UTC hour). Independent of the host time zone.
+ * Offsets come from ../zone-offset.ts (cached per zone and per UTC hour). Independent of the host time zone.
  */
 import { offsetMinutes, wallToInstant, zoneInfo } from '../zone-offset';
 

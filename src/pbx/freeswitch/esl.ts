@@ -1,5 +1,5 @@
 /**
- * A small typed layer over the `esl` 11.2.1 package that handles its quirks (PROTOCOLS.md §B.6):
+ * A small typed layer over the `esl` 11.2.1 package that handles its quirks (read in its source):
  * - every command gets an explicit timeout (esl: command() 1 s, send() 10 s, api() 9 h, bgapi() none);
  * - `bgapi` results are checked in the BACKGROUND_JOB body (esl resolves on `-ERR …`);
  * - FreeSwitchError has an empty `message`: describeEslError() gives a readable one, without

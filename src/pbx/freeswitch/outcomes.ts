@@ -5,7 +5,7 @@
  * It listens to CHANNEL_ANSWER and CHANNEL_HANGUP_COMPLETE (json only: esl does not decode plain
  * events) and keeps those carrying `variable_callgate_decision_id` of an allowed call.
  *
- * esl quirks handled (PROTOCOLS.md §B.2, §B.6):
+ * esl quirks handled (read in esl 11.2.1's source):
  * - a wrong password makes esl emit `error`, then `connect` with a dead call, then reconnect every
  *   200 ms forever: here it is reported ONCE (CG_ERR_FS_INBOUND_AUTH) and the client is stopped;
  * - esl's own backoff never resets and grows only on ECONNREFUSED: each attempt uses a fresh client,

@@ -759,7 +759,7 @@ export class SqliteStore implements Store {
     };
     const session: ImportSession & ConsentValuesSession = {
       consentValues: async (flat) => {
-        // internal fast path of csv-import: the values are already validated (see common.ts)
+        // internal fast path of csv-import: the values are already validated (see ../memory/common.ts)
         guard('consent');
         if (flat.length % CONSENT_WIDTH !== 0)
           throw storeError('CG_ERR_STORE_IMPORT', `consentValues: ${flat.length} values is not a whole number of rows`);

@@ -5,7 +5,7 @@
  * sends events shaped like test/fixtures/ari-recorded-events.jsonl, implements the REST
  * operations the gate uses, and runs dialplan files through a tiny interpreter (dialplan.ts).
  *
- * Asterisk behaviours reproduced (PROTOCOLS.md D, "Observed on a real Asterisk"):
+ * Asterisk behaviours reproduced (observed on a real Asterisk 22.10.1):
  * - Stasis() with no registered app sets STASISSTATUS=FAILED and the dialplan continues;
  * - a channel in Stasis gets every event; after StasisEnd only subscribed apps get its events;
  * - `continue` resumes the dialplan (next priority, or the given context/extension/priority);

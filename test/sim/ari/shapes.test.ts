@@ -2,8 +2,8 @@
  * The simulator must speak like a real Asterisk 22.10.1: every event it sends has the keys, in
  * the order, of the same event type recorded from a real server
  * (test/fixtures/ari-recorded-events.jsonl), its channel snapshots have the real snapshot keys,
- * and it only sends event types that the events.json it serves declares (ari-client crashes on
- * any other, PROTOCOLS.md C.3).
+ * and it only sends event types that the events.json it serves declares (ari-client's event
+ * dispatch crashes on any other).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -96,7 +96,7 @@ test('every event the simulator sends has the shape of the same event recorded f
       const alt = t === 'Dial' ? keys.replace(',caller,', ',') : keys;
       expect([...known]).toContain(alt);
     } else {
-      // Not in the recording: ApplicationRegistered, shaped as PROTOCOLS.md D.1 quotes it.
+      // Not in the recording: ApplicationRegistered, shaped as the events.json of test/fixtures/ari-api-docs describes it.
       expect(keys).toBe('type,timestamp,application,asterisk_id');
     }
     for (const k of ['channel', 'caller', 'peer']) {

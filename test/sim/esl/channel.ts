@@ -1,5 +1,5 @@
 /**
- * A simulated FreeSWITCH channel and the headers of its events (PROTOCOLS.md §A.4, §A.6), in the
+ * A simulated FreeSWITCH channel and the headers of its events (test/fixtures/esl/), in the
  * order switch_event_prep_for_delivery and switch_channel_event_set_data write them.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Event Socket framing as FreeSWITCH 1.11 writes and reads it (PROTOCOLS.md §A.1), for the simulator.
+ * Event Socket framing as FreeSWITCH 1.11 writes and reads it (test/fixtures/esl/), for the simulator.
  * Checked byte for byte against the recorded transcripts in test/fixtures/esl/.
  */
 import { unescape } from 'node:querystring';
