@@ -4,14 +4,14 @@
  * calls stop(): adapters stop taking calls and let in-flight decisions finish,
  * then the store is closed.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { type Config, DEFAULT_SQLITE_PATH } from './config/schema';
 import { ConfigError } from './config/load';
 import { type Clock, fixedClock, shiftedClock, systemClock } from './gate/clock';
 import { Gate } from './gate/gate';
-import { createLogger } from './gate/logger';
+import { createLogger, flushRepeats } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
 import type { Store } from './gate/store';
 import { openStore } from './store';
@@ -47,8 +47,30 @@ function ensureDefaultDataFolder(config: Config, logger: Logger): void {
     return;
   const dir = path.dirname(path.resolve(config.store.path));
   if (existsSync(dir)) return;
-  mkdirSync(dir, { recursive: true });
+  // the audit holds phone numbers and consents: only callgate's user may list or read it
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   logger.info({ dir }, 'created the data folder of the default store path');
+}
+
+/**
+ * A store file that other users may read or write: created by an older callgate (0644) or by
+ * hand. Its mode is the operator's to change, so it is left alone and said once, at start.
+ */
+function warnIfOthersCanRead(storePath: string, logger: Logger): void {
+  for (const file of [storePath, `${storePath}-wal`, `${storePath}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue; // not there (yet)
+    }
+    if ((mode & 0o006) !== 0) {
+      logger.warn(
+        { file, mode: `0${mode.toString(8)}` },
+        `${file} can be read by every user of this machine (mode 0${mode.toString(8)}): it holds phone numbers and consents; chmod 600 it (callgate creates its files 0600)`,
+      );
+    }
+  }
 }
 
 export type RuntimeOptions = {
@@ -61,18 +83,14 @@ export type RuntimeOptions = {
    * one-shot commands, which commit once or twice and exit.
    */
   checkpoint?: 'worker' | 'sqlite';
+  /** Refuse a store that can be read but not written (CG_ERR_STORE_READONLY): for `callgate start`. */
+  requireWritable?: boolean;
 };
 
 /** Opens the store and builds the gate. The store is open when this returns: call close(). */
 export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtime {
   const logger = opts.logger ?? createLogger(config.log);
   const clock = clockFromConfig(config.clock);
-  if (config.clock.mode !== 'system') {
-    logger.warn(
-      { clock: clock.describe },
-      `CLOCK IS NOT THE SYSTEM CLOCK (${clock.describe}): calling hours and frequency windows are judged at that time, not now. Use clock: { mode: system } in production.`,
-    );
-  }
   if (config.policy.monitorOnly) {
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
@@ -88,6 +106,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     config.store,
     {
       checkpoint: opts.checkpoint,
+      requireWritable: opts.requireWritable,
       // the gate never sleeps in SQLite's busy handler: calls keep their deadlines while an import holds the lock
       pollLocks: (opts.checkpoint ?? 'worker') === 'worker',
       onMigration: ({ from, to, name }) =>
@@ -130,7 +149,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
 export async function startGate(
   config: Config,
   opts: { logger?: Logger } = {},
-): Promise<{ runtime: Runtime; adapters: PbxAdapter[]; stop(): Promise<void> }> {
+): Promise<{ runtime: Runtime; adapters: PbxAdapter[]; stop(signal?: NodeJS.Signals): Promise<void> }> {
   if (!config.asterisk && !config.freeswitch) {
     throw new ConfigError('(start)', [
       {
@@ -140,8 +159,16 @@ export async function startGate(
       },
     ]);
   }
-  const runtime = createRuntime(config, opts);
-  const { logger, gate } = runtime;
+  const logger = opts.logger ?? createLogger(config.log);
+  const clock = clockFromConfig(config.clock);
+  if (config.clock.mode !== 'system') {
+    logger.warn(
+      { clock: clock.describe },
+      `CLOCK IS NOT THE SYSTEM CLOCK (${clock.describe}): calling hours and frequency windows are judged at that time, not now. Use clock: { mode: system } in production.`,
+    );
+  }
+  const runtime = createRuntime(config, { logger, requireWritable: true });
+  const { gate } = runtime;
   try {
     // PostgreSQL: connect and migrate now, so that a database that cannot be used stops the start
     await runtime.store.ready?.();
@@ -149,6 +176,7 @@ export async function startGate(
     await runtime.close();
     throw err;
   }
+  if (config.store.driver === 'sqlite') warnIfOthersCanRead(config.store.path, logger);
   const adapters: PbxAdapter[] = [];
   try {
     if (config.asterisk) {
@@ -180,11 +208,11 @@ export async function startGate(
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (signal?: NodeJS.Signals): Promise<void> => {
     stopping ??= (async () => {
       logger.info(
-        { adapters: adapters.map((a) => a.name) },
-        'stopping: no new calls, letting in-flight decisions finish',
+        { adapters: adapters.map((a) => a.name), ...(signal ? { signal } : {}) },
+        `${signal ? `${signal} received, stopping` : 'stopping'}: no new calls, letting in-flight decisions finish`,
       );
       const results = await Promise.allSettled(adapters.map((a) => a.stop()));
       results.forEach((r, i) => {
@@ -192,6 +220,7 @@ export async function startGate(
           logger.error({ err: r.reason, adapter: adapters[i]!.name }, 'adapter did not stop cleanly');
       });
       await runtime.close();
+      flushRepeats(logger);
       logger.info('stopped');
     })();
     return stopping;

@@ -1,5 +1,6 @@
 /** `callgate start`: runs the gate (FreeSWITCH outbound-socket listener on loopback) until SIGTERM/SIGINT, then exits 0. */
 import { spawn } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { BASE_CONFIG, BIN, sandbox, type Sandbox } from './helpers';
@@ -71,8 +72,21 @@ describe('callgate start', () => {
       const r = await runUntilStarted(sb, port, signal);
       expect(r.listening).toBe(true);
       expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(new RegExp(`${signal} received, stopping`));
       expect(await canConnect(port)).toBe(false);
+      // every line of the gate's log is a JSON object, the stop included
+      const lines = r.stderr.split('\n').filter(Boolean);
+      const parsed = lines.map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return l;
+        }
+      });
+      expect(parsed.filter((l) => typeof l === 'string')).toEqual([]);
+      const msgs = (parsed as Record<string, unknown>[]).map((l) => l.msg);
+      expect(msgs).toEqual(
+        expect.arrayContaining([expect.stringMatching(new RegExp(`^${signal} received, stopping`)), 'stopped']),
+      );
     },
   );
 
@@ -118,5 +132,32 @@ describe('callgate start', () => {
       sb401.cleanup();
       await new Promise((resolve) => ari.close(resolve));
     }
+  });
+
+  // A store the gate can read but not write would answer "callgate started", then block every call.
+  // As root every file is writable, so the gate runs as an unprivileged user there.
+  it('refuses to start on a store it cannot write: exit 2, CG_ERR_STORE_READONLY, nothing started', async () => {
+    const asRoot = process.getuid?.() === 0;
+    const made = sb.run(['consent', 'add', '0612345678', '--professional', 'acme', '--collected-at', '2026-11-01']);
+    expect(made.code).toBe(0);
+    chmodSync(sb.db, 0o444); // (its -wal and -shm are gone: the command closed the store)
+    if (asRoot) chmodSync(sb.dir, 0o777);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'start'], {
+        cwd: sb.dir,
+        env: { ...process.env, CALLGATE_CONFIG: sb.config },
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (stderr.includes('callgate started')) child.kill('SIGTERM'); // the fault: stop it, the test fails below
+      });
+      child.once('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.stderr).not.toMatch(/callgate started/);
+    expect(r.stderr).toMatch(/callgate\.db can be read but not written by this process.*\[CG_ERR_STORE_READONLY\]/);
+    expect(r.code).toBe(2);
+    expect(await canConnect(port)).toBe(false);
   });
 });

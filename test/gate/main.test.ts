@@ -1,5 +1,5 @@
 /** The composition root: runtime wiring, start-up warnings, startGate/stop with a real FreeSWITCH adapter on loopback. */
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config';
@@ -41,7 +41,9 @@ function connects(port: number): Promise<boolean> {
 }
 
 describe('createRuntime', () => {
-  it('builds clock, store and gate from the config and warns loudly when the clock is not the system clock', async () => {
+  // A one-off command (check, consent add…) builds a runtime too: the fixed-clock warning is for
+  // `start` (startGate), not a line on every command (check says it in its own output).
+  it('builds clock, store and gate from the config, without a warning line for a fixed clock', async () => {
     const log = logSink();
     const rt = createRuntime(
       parseConfig(`${BASE}store: {driver: memory}\nclock: {mode: fixed, at: '2026-11-30T09:30:00Z'}\n`, 't'),
@@ -50,9 +52,7 @@ describe('createRuntime', () => {
     expect(rt.clock.now()).toEqual(AT);
     expect(rt.gate.clock).toBe(rt.clock);
     expect(rt.store.driver).toBe('memory');
-    expect(log.lines().filter((l) => l.level === 'warn' && /CLOCK IS NOT THE SYSTEM CLOCK/.test(l.msg))).toHaveLength(
-      1,
-    );
+    expect(log.lines().filter((l) => l.level === 'warn')).toEqual([]);
     await rt.close();
     await rt.close(); // idempotent
   });
@@ -122,6 +122,9 @@ describe('the default store path', () => {
     process.chdir(dir);
     const rt = createRuntime(parseConfig(BASE, 't'), { logger: logSink().logger });
     expect(existsSync(path.join(dir, 'data', 'callgate.db'))).toBe(true);
+    // the audit holds phone numbers and consents: only callgate's user may list or read it
+    expect(statSync(path.join(dir, 'data')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, 'data', 'callgate.db')).mode & 0o777).toBe(0o600);
     await rt.close();
     expect(() =>
       createRuntime(parseConfig(`${BASE}store: {driver: sqlite, path: ./dta/callgate.db}\n`, 't'), {
@@ -159,6 +162,46 @@ describe('startGate', () => {
     await expect(
       g.runtime.store.getFacts({ e164: '+33612345678', professional: 'acme', at: AT, windowStart: AT }),
     ).rejects.toThrow(/closed/);
+  });
+
+  it('warns once at start when the clock is not the system clock', async () => {
+    const port = await freePort();
+    const log = logSink();
+    const config = parseConfig(
+      `${BASE}store: {driver: memory}\nclock: {mode: fixed, at: '2026-11-30T09:30:00Z'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+      't',
+    );
+    const g = await startGate(config, { logger: log.logger });
+    try {
+      const warned = log.lines().filter((l) => l.level === 'warn' && /CLOCK IS NOT THE SYSTEM CLOCK/.test(l.msg));
+      expect(warned).toHaveLength(1);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('warns at start about a store file every user can read, and leaves its mode alone', async () => {
+    const port = await freePort();
+    const file = path.join(tempDir(), 'old.db');
+    closeSync(openSync(file, 'w'));
+    chmodSync(file, 0o644); // as callgate created it before
+    const log = logSink();
+    const config = parseConfig(
+      `${BASE}store: {driver: sqlite, path: '${file}'}\nfreeswitch: {listen: {host: 127.0.0.1, port: ${port}}, allowContext: out}\n`,
+      't',
+    );
+    const g = await startGate(config, { logger: log.logger });
+    try {
+      const warned = log.lines().filter((l) => l.level === 'warn' && /can be read by every user/.test(l.msg));
+      expect(warned.map((l) => [l.file, l.mode])).toEqual([
+        [file, '0644'],
+        [`${file}-wal`, '0644'],
+        [`${file}-shm`, '0644'],
+      ]);
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+    } finally {
+      await g.stop();
+    }
   });
 
   it('on a SQLite file, says its durability in the start line and runs the store at it', async () => {

@@ -4,14 +4,13 @@ import { loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
 
-export async function startCommand(opts: { config?: string }, io: Io): Promise<number> {
+export async function startCommand(opts: { config?: string }, _io: Io): Promise<number> {
   const config = loadCliConfig(opts.config);
   const running = await startGate(config);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  io.err(`callgate: ${signal} received, stopping\n`);
-  await running.stop();
+  await running.stop(signal); // logged as a JSON line, like every other line of the gate
   return EXIT_OK;
 }

@@ -68,6 +68,11 @@ export type SqliteOptions = {
   onMigration?: OnMigration;
   /** What a COMMIT survives (store.durability, default 'full'); the checkpoint worker uses the same. */
   durability?: Durability;
+  /**
+   * Refuse a file this process can read but not write (CG_ERR_STORE_READONLY) instead of opening
+   * it: `callgate start` would otherwise run a gate whose every decision fails to commit.
+   */
+  requireWritable?: boolean;
 };
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
@@ -127,6 +132,47 @@ function checkPath(path: string): void {
   }
 }
 
+/**
+ * A new store file is created 0600: it holds phone numbers and consents. SQLite gives its -wal and
+ * -shm files the mode of the database file. An existing file's mode is left as it is.
+ */
+function createPrivate(path: string): void {
+  try {
+    fs.closeSync(fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * A write that is rolled back: SQLite itself says whether this connection can write the file. A
+ * read-only file answers SQLITE_READONLY before any lock is asked for; SQLITE_BUSY (another
+ * process is writing) means the file is writable, and the probe does not wait for it.
+ */
+function checkWritable(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    db.exec('BEGIN');
+    db.pragma(`user_version = ${version}`);
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (code.startsWith('SQLITE_BUSY')) return;
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+      throw storeError(
+        'CG_ERR_STORE_READONLY',
+        `${path} can be read but not written by this process (${(err as Error).message}); give the user callgate runs as write access to the file, its -wal and -shm files and its folder, or point store.path at a writable place`,
+        err,
+      );
+    }
+    throw err;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.pragma(`busy_timeout = ${busy}`);
+  }
+}
+
 /** Opens (creating if needed) and migrates; throws StoreError with what to fix. */
 export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Database {
   if (typeof path !== 'string' || path.length === 0)
@@ -142,6 +188,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
   const busy = opts.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
+    if (!inMemory) createPrivate(path);
     db = new Database(path, { timeout: busy });
   } catch (err) {
     throw storeError(
@@ -166,6 +213,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Database.Dat
     // a new file (version 0) is created, not migrated: nothing worth telling
     const fresh = (db.pragma('user_version', { simple: true }) as number) === 0;
     migrate(db, path, undefined, fresh ? undefined : opts.onMigration);
+    if (opts.requireWritable && !inMemory) checkWritable(db, path);
     return db;
   } catch (err) {
     db.close();
