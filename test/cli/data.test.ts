@@ -58,10 +58,21 @@ describe('data commands', () => {
     // A fixed clock on Monday 23 Nov: the entry is dated then, and check without --at decides at that instant.
     const fixed = sandbox(BASE_CONFIG + 'clock:\n  mode: fixed\n  at: 2026-11-23T15:00:00+01:00\n');
     try {
-      expect(fixed.run(['dnc', 'add', CALLEE, '--reason', 'complaint']).code).toBe(0);
+      const added = fixed.run(['dnc', 'add', CALLEE, '--reason', 'complaint']);
+      expect(added.code).toBe(0);
+      expect(added.stderr).toBe(''); // no clock warning on every one-off command
       const r = fixed.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--campaign', 'news', '--json']);
       expect(r.code).toBe(1);
+      expect(r.stderr).toBe('');
       const d = json(r);
+      // check says in its output that it judged at the configured clock's time, not now
+      expect(d.clock).toBe('fixed 2026-11-23T14:00:00.000Z');
+      const text = fixed.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--campaign', 'news']);
+      expect(text.stdout).toMatch(
+        /judged at 2026-11-23T14:00:00\.000Z: the configured clock is not the system clock \(clock: fixed 2026-11-23T14:00:00\.000Z\)/,
+      );
+      const given = fixed.run(['check', '--to', CALLEE, '--caller-id', CALLER, '--at', '2026-11-23T15:00', '--json']);
+      expect(json(given).clock).toBeUndefined(); // --at given: the clock played no part
       expect(codes(d)).toEqual(['do_not_call']);
       expect(d.callee.localTime).toMatch(/^2026-11-23T15:00:00(\.000)?\+01:00$/);
       // every professional: the other one is blocked too

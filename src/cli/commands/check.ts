@@ -49,8 +49,16 @@ export async function checkCommand(opts: CheckOptions, io: Io): Promise<number> 
     const decision = await rt.gate.decide(attempt, { record: opts.record === true });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the gate, not before the arguments are checked
     const { decisionToJson, explainDecision } = require('../../core') as typeof import('../../core');
-    if (opts.json) io.out(JSON.stringify(decisionToJson(decision)) + '\n');
-    else io.out(explainDecision(decision).replace(/\n?$/, '\n'));
+    // Judged at the configured clock's time rather than now: said in the output itself (start warns in its log).
+    const clock = at === undefined && config.clock.mode !== 'system' ? rt.clock.describe : undefined;
+    if (opts.json)
+      io.out(JSON.stringify(clock ? { ...decisionToJson(decision), clock } : decisionToJson(decision)) + '\n');
+    else {
+      const clockLine = clock
+        ? `judged at ${attempt.at.toISOString()}: the configured clock is not the system clock (clock: ${clock}); give --at or use clock: { mode: system }\n`
+        : '';
+      io.out(explainDecision(decision).replace(/\n?$/, '\n') + clockLine);
+    }
     return decision.verdict === 'allow' ? EXIT_OK : EXIT_BLOCKED;
   });
 }
