@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema';
 import { isoString } from '../core/decision-json';
 import { LogBuffer } from './log-buffer';
+import { maskUrlCredentials } from './mask';
 
 export type { Logger };
 
@@ -68,7 +69,10 @@ export function createLogger(
   let logger: Logger | undefined;
   const options: pino.LoggerOptions = {
     level: cfg.level,
-    serializers: { err: errSerializer(() => logger?.isLevelEnabled('debug') ?? false) },
+    serializers: {
+      err: errSerializer(() => logger?.isLevelEnabled('debug') ?? false),
+      url: (u: unknown) => (typeof u === 'string' ? maskUrlCredentials(u) : u),
+    },
     base: { pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,

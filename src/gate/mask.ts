@@ -88,3 +88,12 @@ export function maskNumber(e164OrRaw: string): string {
   }
   return out;
 }
+
+/**
+ * The password of every URL in `text` (`http://user:secret@host` → `http://user:***@host`): an
+ * `asterisk.url` may carry credentials, and the URL is shown by `config check`, in log fields and
+ * in error messages. The one place that hides them: the logger applies it to `url` fields.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]*)@/gi, '$1$2:***@');
+}

@@ -34,6 +34,21 @@ describe('callgate config check', () => {
     }
   });
 
+  it('never prints the password of a URL with credentials (asterisk.url)', () => {
+    const sb = sandbox(
+      BASE_CONFIG +
+        'asterisk:\n  url: http://callgate:hunter2@127.0.0.1:8088\n  username: callgate\n  password: other\n  allowContext: out\n',
+    );
+    try {
+      const r = sb.run(['config', 'check']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/pbx: asterisk http:\/\/callgate:\*\*\*@127\.0\.0\.1:8088/);
+      expect(r.stdout + r.stderr).not.toContain('hunter2');
+    } finally {
+      sb.cleanup();
+    }
+  });
+
   it('says what store.durability: normal gives up', () => {
     const sb = sandbox(BASE_CONFIG.replace('path: ./callgate.db', 'path: ./callgate.db\n  durability: normal'));
     try {

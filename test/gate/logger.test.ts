@@ -58,6 +58,13 @@ describe('createLogger', () => {
     expect(text).toContain('[redacted]');
   });
 
+  it('hides the password of a URL in a url field (asterisk.url may carry one)', () => {
+    const s = sink();
+    const log = createLogger({ level: 'info', maskNumbers: true }, s.stream);
+    log.warn({ code: 'CG_ERR_PBX_CONNECT', url: 'http://callgate:hunter2@127.0.0.1:8088' }, 'not reachable yet');
+    expect(s.lines()[0]!.url).toBe('http://callgate:***@127.0.0.1:8088');
+  });
+
   it('silent writes nothing', () => {
     const s = sink();
     createLogger({ level: 'silent', maskNumbers: true }, s.stream).fatal('x');

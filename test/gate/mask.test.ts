@@ -1,5 +1,5 @@
 /** Number masking in logs (RGPD art. 5.1.c data minimisation). */
-import { maskNumber } from '../../src/gate/mask';
+import { maskNumber, maskUrlCredentials } from '../../src/gate/mask';
 
 describe('maskNumber', () => {
   it.each([
@@ -26,4 +26,24 @@ describe('maskNumber', () => {
     expect(maskNumber('anonymous')).toBe('anonymous');
     expect(maskNumber('')).toBe('');
   });
+});
+
+describe('maskUrlCredentials', () => {
+  it.each([
+    ['http://callgate:s3cr%40t@127.0.0.1:8088', 'http://callgate:***@127.0.0.1:8088'],
+    ['http://:only-a-password@pbx.example:8088/ari', 'http://:***@pbx.example:8088/ari'],
+    [
+      'from http://u:p@h:1: 401 and ws://u:p@h:1/ari/events',
+      'from http://u:***@h:1: 401 and ws://u:***@h:1/ari/events',
+    ],
+  ])('hides the password of %s', (raw, masked) => {
+    expect(maskUrlCredentials(raw)).toBe(masked);
+  });
+
+  it.each(['http://127.0.0.1:8088', 'http://callgate@127.0.0.1:8088', 'no url: here@there'])(
+    'leaves %s as it is',
+    (t) => {
+      expect(maskUrlCredentials(t)).toBe(t);
+    },
+  );
 });

@@ -3,6 +3,7 @@ import { configPath, loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import type { StoreDurability } from '../../config/schema';
+import { maskUrlCredentials } from '../../gate/mask';
 import { defaultStatementTimeoutMs } from '../../store/postgres/defaults';
 import { redactUrl } from '../../store/postgres/url';
 
@@ -26,7 +27,7 @@ export async function configCheck(opts: { config?: string }, io: Io): Promise<nu
   const file = configPath(opts.config);
   const c = loadCliConfig(opts.config);
   const pbx = [
-    c.asterisk ? `asterisk ${c.asterisk.url}` : '',
+    c.asterisk ? `asterisk ${maskUrlCredentials(c.asterisk.url)}` : '',
     c.freeswitch ? `freeswitch socket ${c.freeswitch.listen.host}:${c.freeswitch.listen.port}` : '',
   ].filter(Boolean);
   const lines = [

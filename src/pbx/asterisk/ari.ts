@@ -25,6 +25,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { CallgateError } from '../../errors';
+import { maskUrlCredentials } from '../../gate/mask';
 import { DirectRest, type SwaggerOp } from './direct';
 
 /** Channel snapshot as Asterisk sends it (ast_channel_snapshot_to_json). */
@@ -281,7 +282,7 @@ async function ariConnect(opts: AriConnectionOptions): Promise<AriClientLike> {
   } catch (e) {
     const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
     throw new AriConnectError(
-      `ari-client could not load the ARI API description from ${opts.url}: ${text}; check asterisk.username/password and that this user may read every ARI resource`,
+      `ari-client could not load the ARI API description from ${maskUrlCredentials(`${opts.url}: ${text}`)}; check asterisk.username/password and that this user may read every ARI resource`,
       /^401\b|returned Unauthorized/.test(text),
     );
   }
