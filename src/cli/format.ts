@@ -1,5 +1,7 @@
 /** Plain-text renderings of import reports and histories (the JSON forms are the data itself). */
-import { decisionToJson, quoteValue } from '../core';
+import { consentExpiry, decisionToJson, MAX_CONSENT_DAYS, quoteValue } from '../core';
+import type { CallOutcome, ConsentRow } from '../gate/store';
+import type { Policy } from '../core/types';
 import type { History, ImportKind } from '../gate/store';
 import type { ImportReport } from '../store/csv-import';
 
@@ -19,13 +21,36 @@ export function formatImportReport(kind: ImportKind, file: string, r: ImportRepo
 
 const iso = (d: Date | undefined): string => (d ? d.toISOString() : '-');
 
-export function formatHistory(h: History): string {
+/**
+ * When a consent stops being valid (CONS-3): its valid-until, else collection + policy.consentValidityDays,
+ * never more than 365 days after collection (R. 223-1). Said with the reason when it is not the stated date.
+ */
+function consentValidity(c: ConsentRow, policy: Pick<Policy, 'consentValidityDays'>): string {
+  const end = consentExpiry(c, policy);
+  if (c.validUntil && end.getTime() === c.validUntil.getTime()) return `valid until ${iso(end)}`;
+  if (c.validUntil) return `valid until ${iso(end)} (${MAX_CONSENT_DAYS}-day cap; stated ${iso(c.validUntil)})`;
+  return `valid until ${iso(end)} (${Math.min(policy.consentValidityDays, MAX_CONSENT_DAYS)} days from collection, policy.consentValidityDays)`;
+}
+
+function formatOutcome(o: CallOutcome): string {
+  const parts = [
+    o.answered
+      ? `answered${o.durationMs !== undefined ? ` ${Math.round(o.durationMs / 1000)} s` : ''}`
+      : (o.dialStatus ?? 'not answered'),
+  ];
+  if (o.answered && o.dialStatus && o.dialStatus !== 'ANSWER') parts.push(o.dialStatus);
+  if (o.hangupCause) parts.push(`hangup ${o.hangupCause}`);
+  parts.push(`ended ${iso(o.endedAt)}`);
+  return parts.join(', ');
+}
+
+export function formatHistory(h: History, policy: Pick<Policy, 'consentValidityDays'>): string {
   const out: string[] = [`history of ${h.e164}`];
   out.push(`opposition list: ${h.opposition.listed ? 'LISTED' : 'not listed'} (list of ${iso(h.opposition.asOf)})`);
   out.push(`consents (${h.consents.length}):`);
   for (const c of h.consents) {
     const cats = c.categories.length ? c.categories.join(',') : 'every category';
-    const state = c.withdrawnAt ? `withdrawn ${iso(c.withdrawnAt)}` : `valid until ${iso(c.validUntil)}`;
+    const state = c.withdrawnAt ? `withdrawn ${iso(c.withdrawnAt)}` : consentValidity(c, policy);
     out.push(
       `  ${c.professional}  ${cats}  collected ${iso(c.collectedAt)}  ${state}${c.source ? `  source: ${c.source}` : ''}`,
     );
@@ -43,7 +68,7 @@ export function formatHistory(h: History): string {
   for (const r of h.refusals) out.push(`  ${r.professional}  ${iso(r.at)}`);
   out.push(`attempts (${h.attempts.length}):`);
   for (const a of h.attempts) {
-    const outcome = a.outcome ? `  ${a.outcome.answered ? 'answered' : (a.outcome.dialStatus ?? 'not answered')}` : '';
+    const outcome = a.outcome ? `  ${formatOutcome(a.outcome)}` : '';
     out.push(`  ${iso(a.at)}  ${a.professional}/${a.campaignId}  decision ${a.decisionId}${outcome}`);
   }
   out.push(`decisions (${h.decisions.length}):`);

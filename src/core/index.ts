@@ -22,6 +22,7 @@ export {
   validConsents,
   ongoingRelatedContract,
   categoriesIntersect,
+  MAX_CONSENT_DAYS,
 } from './rules/records';
 export { isWithheldNumber } from './rules/caller-id';
 export { isConsumerProspecting } from './rules/scope';

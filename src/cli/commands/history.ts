@@ -19,7 +19,7 @@ export async function historyCommand(number: string, opts: HistoryOptions, io: I
   const config = loadCliConfig(opts.config);
   const professional = opts.professional === undefined ? undefined : requireProfessional(config, opts.professional);
   const print = (h: History): number => {
-    io.out(opts.json ? JSON.stringify(historyToJson(h)) + '\n' : formatHistory(h));
+    io.out(opts.json ? JSON.stringify(historyToJson(h)) + '\n' : formatHistory(h, config.policy));
     return EXIT_OK;
   };
   // A read-only command must not create a database: no file yet = nothing recorded (or a wrong store.path).
