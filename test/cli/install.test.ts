@@ -56,7 +56,8 @@ describe('npm start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    // 'exit', not 'close': an orphaned gate would keep the stderr pipe open
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (b: Buffer) => {
         stderr += b.toString();
@@ -70,8 +71,8 @@ describe('npm start', () => {
     expect(await canConnect(port)).toBe(true);
 
     child.kill('SIGTERM'); // what systemd and `docker stop` do
-    const code = await closed;
-    await new Promise((r) => setTimeout(r, 200));
+    const code = await exited;
+    await new Promise((r) => setTimeout(r, 300)); // the last lines still in the pipe
     const orphaned = await canConnect(port);
     if (orphaned) process.kill(gatePid, 'SIGKILL'); // the fault this test is about: do not leave it running
     expect(orphaned).toBe(false);
