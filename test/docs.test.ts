@@ -41,7 +41,9 @@ function resolves(cited: string, from: string): boolean {
   if (OTHER_SOFTWARE.has(cited)) return true;
   const here = path.dirname(from);
   if (cited.startsWith('../')) return existsSync(path.resolve(here, cited));
-  const bases = [here, root, path.join(root, 'src'), path.join(root, 'docs'), path.join(root, 'node_modules')];
+  // the file's folder or one above it (src/store for a file of src/store/memory), the root, docs/, a package
+  const bases = [path.join(root, 'docs'), path.join(root, 'node_modules')];
+  for (let d = here; d.startsWith(root); d = path.dirname(d)) bases.push(d);
   if (bases.some((b) => existsSync(path.join(b, cited)))) return true;
   return !cited.includes('/') && trackedNames.has(cited);
 }
