@@ -135,18 +135,19 @@ describe('callgate start', () => {
   });
 
   // A store the gate can read but not write would answer "callgate started", then block every call.
-  // As root every file is writable, so the gate runs as an unprivileged user there.
+  // Root writes any file whatever its mode: there the gate runs without the capabilities that let
+  // root ignore file modes (setpriv, util-linux), so a 0444 file is read-only to it as to any user.
   it('refuses to start on a store it cannot write: exit 2, CG_ERR_STORE_READONLY, nothing started', async () => {
     const asRoot = process.getuid?.() === 0;
     const made = sb.run(['consent', 'add', '0612345678', '--professional', 'acme', '--collected-at', '2026-11-01']);
     expect(made.code).toBe(0);
     chmodSync(sb.db, 0o444); // (its -wal and -shm are gone: the command closed the store)
-    if (asRoot) chmodSync(sb.dir, 0o777);
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'start'], {
+      const command = [process.execPath, BIN, 'start'];
+      if (asRoot) command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--');
+      const child = spawn(command[0]!, command.slice(1), {
         cwd: sb.dir,
         env: { ...process.env, CALLGATE_CONFIG: sb.config },
-        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
       });
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => {
