@@ -22,6 +22,12 @@ const OTHER_SOFTWARE = new Set([
   'event_socket.conf.xml',
   'res/ari/resource_channels.c',
   'sqlite3ext.h',
+  'pbx.c',
+  'app.c',
+  'func_timeout.c',
+  'ari_websockets.c',
+  // a placeholder in a command synopsis (`callgate store copy --to OTHER.yaml`)
+  'OTHER.yaml',
 ]);
 
 function sources(dir: string): string[] {

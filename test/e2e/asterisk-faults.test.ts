@@ -9,7 +9,7 @@
  *   and never an outcome it did not see;
  * - a gate that hangs: the dialplan's TIMEOUT(absolute) backstop, cleared by the gate in the request
  *   that sets its variables, after the adapter's own backstop;
- * - the variable names of BRIEF.md.
+ * - the variable names of dialplan/asterisk/README.md.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -452,7 +452,7 @@ export class AriConnection extends EventEmitter implements AriRest {
   }
 
   /**
-   * Capped exponential backoff with jitter (DESIGN.md): reconnectMinMs doubling up to reconnectMaxMs
+   * Capped exponential backoff with jitter: reconnectMinMs doubling up to reconnectMaxMs
    * (at most 1000), each delay drawn in [½, 1] of its step so that several gates do not retry in step;
    * forever, never once stop() set `closing`. The first failure of an outage is a warning, the
    * retries are debug lines, and the reconnect says how long it took.
