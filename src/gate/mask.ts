@@ -90,10 +90,23 @@ export function maskNumber(e164OrRaw: string): string {
 }
 
 /**
- * The password of every URL in `text` (`http://user:secret@host` → `http://user:***@host`): an
- * `asterisk.url` may carry credentials, and the URL is shown by `config check`, in log fields and
- * in error messages. The one place that hides them: the logger applies it to `url` fields.
+ * The password of every URL in `text` (`http://user:secret@host` → `http://user:***@host`), and
+ * the value of any password-like query parameter (`?password=…`, `sslkey=…`): an `asterisk.url` or
+ * a `store.url` may carry credentials, and URLs are shown by `config check`, in log fields and in
+ * error messages. The one place that hides them (the logger applies it to `url` fields). A
+ * password that holds an unencoded `@` is masked up to the last `@`; masking too much is the safe
+ * side.
  */
 export function maskUrlCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]*)@/gi, '$1$2:***@');
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]*/gi, (url) => {
+    const start = url.indexOf('://') + 3;
+    const at = url.lastIndexOf('@');
+    let out = url;
+    if (at > start) {
+      const userinfo = url.slice(start, at);
+      const colon = userinfo.indexOf(':');
+      if (colon >= 0) out = `${url.slice(0, start)}${userinfo.slice(0, colon)}:***${url.slice(at)}`;
+    }
+    return out.replace(/([?&][^=&#]*(?:pass|secret|key|token)[^=&#]*=)[^&#]*/gi, '$1***');
+  });
 }

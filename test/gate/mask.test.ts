@@ -36,6 +36,8 @@ describe('maskUrlCredentials', () => {
       'from http://u:p@h:1: 401 and ws://u:p@h:1/ari/events',
       'from http://u:***@h:1: 401 and ws://u:***@h:1/ari/events',
     ],
+    ['postgres://cg:p@ss@db:5432/callgate', 'postgres://cg:***@db:5432/callgate'],
+    ['postgres://db/cg?password=s3cret&application_name=x', 'postgres://db/cg?password=***&application_name=x'],
   ])('hides the password of %s', (raw, masked) => {
     expect(maskUrlCredentials(raw)).toBe(masked);
   });

@@ -3,6 +3,7 @@
  * here, and shown only through redactUrl, so that a password it carries never
  * reaches a log line, an error message or `callgate config check`.
  */
+import { maskUrlCredentials } from '../../gate/mask';
 
 /** What is wrong with `url` (without repeating it), or undefined when it is a usable postgres:// URL. */
 export function urlProblem(url: string): string | undefined {
@@ -21,17 +22,18 @@ export function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** The URL with its password (and any password= parameter) replaced by ***; safe to log. */
+/**
+ * The URL with its password (and any password-like parameter) replaced by ***; safe to log. The
+ * masking is the one of every URL callgate shows (gate/mask.ts); a store.url that does not even
+ * parse is not echoed at all.
+ */
 export function redactUrl(url: string): string {
-  let u: URL;
   try {
-    u = new URL(url);
+    new URL(url);
   } catch {
     return '(unparsable store.url)';
   }
-  if (u.password !== '') u.password = '***';
-  for (const k of [...u.searchParams.keys()]) if (/pass|secret|key/i.test(k)) u.searchParams.set(k, '***');
-  return u.toString();
+  return maskUrlCredentials(url);
 }
 
 /** The secrets of `url` (password, password= parameters), to scrub from texts that might echo them. */
