@@ -6,6 +6,7 @@
 import { dial, startAdapter, startSim, until, type Running } from '../sim/ari/harness';
 import type { AriSimulator } from '../sim/ari/server';
 import { ScriptedGate } from './asterisk-scripted-gate';
+import { createLogger, flushRepeats } from '../../src/gate/logger';
 
 let sim: AriSimulator;
 let gate: ScriptedGate;
@@ -66,6 +67,22 @@ test('withheld caller ID is passed as restricted (CALLERID(pres) prohib*)', asyn
   run = await startAdapter(sim, gate);
   await dial(sim, '0612345678', { pres: 'prohib_not_screened' }).done;
   expect(gate.attempts[0]!.callerId.presentation).toBe('restricted');
+});
+
+test('a warning that comes with every call (CALLERID(pres) not passed) is written 5 times, then summed up once', async () => {
+  const lines: Array<{ level: number; msg: string; repeated?: number }> = [];
+  const logger = createLogger({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  run = await startAdapter(sim, gate, {}, logger);
+  for (let i = 0; i < 12; i++) await dial(sim, `061234567${i % 10}`, { pres: '' }).done;
+  const pres = lines.filter((l) => /CALLERID\(pres\) missing/.test(l.msg));
+  expect(pres).toHaveLength(5);
+  await run.stop();
+  flushRepeats(logger);
+  const summary = lines.filter((l) => l.repeated !== undefined);
+  expect(summary).toHaveLength(1);
+  expect(summary[0]).toMatchObject({ repeated: 7 });
+  expect(summary[0]!.msg).toMatch(/7 more like this .*CALLERID\(pres\) missing/);
+  run = undefined;
 });
 
 test('blocked call: hung up with cause 21 and the reasons in CALLGATE_REASONS', async () => {

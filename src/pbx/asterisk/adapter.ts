@@ -41,6 +41,7 @@ import { AriConnection, AriHttpError, type AriChannel, type AriEvent, type AriRe
 import { argsFromAppData, buildAttempt, maskNumber, parseStasisArgs, type StasisArgs } from './attempt';
 import type { AsteriskConfig } from './config';
 import { OutcomeTracker } from './outcome';
+import { limitRepeats, type RepeatLimiter } from '../../gate/logger';
 
 /** Grace after gate.deadlineMs before the adapter stops waiting for the gate itself. */
 export const BACKSTOP_GRACE_MS = 250;
@@ -116,6 +117,8 @@ export class AsteriskAdapter implements PbxAdapter {
   private readonly ari: AriConnection;
   private readonly rest: AriRest;
   private readonly log: Logger;
+  /** Warnings that can come once per call: a few, then a summary (an overloaded gate must not flood the log). */
+  private readonly repeats: RepeatLimiter;
   private stopping = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly inflight = new Set<Promise<void>>();
@@ -127,6 +130,7 @@ export class AsteriskAdapter implements PbxAdapter {
   constructor(private readonly opts: AsteriskAdapterOptions) {
     const c = opts.config;
     this.log = opts.logger; // the composition root passes a child with component: 'asterisk'
+    this.repeats = limitRepeats(this.log);
     this.ari = new AriConnection({
       url: c.url,
       username: c.username,
@@ -269,8 +273,9 @@ export class AsteriskAdapter implements PbxAdapter {
     };
     this.calls.set(channel.id, call);
     if (args.presentation === 'restricted' && !/^prohib/i.test(args.rawPresentation)) {
-      log.warn(
-        { pres: args.rawPresentation },
+      this.repeats.warn(
+        'asterisk.pres',
+        { channel: channel.id, pres: args.rawPresentation },
         'CALLERID(pres) missing or unknown in the Stasis() arguments: treated as withheld. Use the shipped dialplan snippet (it passes ${CALLERID(pres)} as 4th argument)',
       );
     }
@@ -313,8 +318,9 @@ export class AsteriskAdapter implements PbxAdapter {
     const waitMs = deadlineMs + BACKSTOP_GRACE_MS;
     const backstop = new Promise<Decision>((resolve) => {
       timer = setTimeout(() => {
-        call.log.error(
-          { code: 'CG_ERR_GATE_DEADLINE', deadlineMs, failMode },
+        this.repeats.error(
+          'asterisk.backstop',
+          { channel: call.channelId, code: 'CG_ERR_GATE_DEADLINE', deadlineMs, failMode },
           'the gate did not answer at all within its deadline; the adapter applies policy.failMode',
         );
         resolve(gate.failModeDecision(attempt, `asterisk adapter backstop: no answer from the gate in ${waitMs} ms`));
@@ -324,7 +330,11 @@ export class AsteriskAdapter implements PbxAdapter {
       return await Promise.race([gate.decide(attempt, { record: true }), backstop]);
     } catch (e) {
       // GateService.decide never rejects by contract; if it does, it is a fault: fail mode.
-      call.log.error({ code: 'CG_ERR_INTERNAL', err: String(e) }, 'gate.decide rejected; policy.failMode applies');
+      this.repeats.error(
+        'asterisk.decide',
+        { channel: call.channelId, code: 'CG_ERR_INTERNAL', err: String(e) },
+        'gate.decide rejected; policy.failMode applies',
+      );
       return gate.failModeDecision(attempt, `asterisk adapter: gate.decide rejected (${String(e)})`);
     } finally {
       clearTimeout(timer);
@@ -387,13 +397,18 @@ export class AsteriskAdapter implements PbxAdapter {
       call.retries++;
       const err = e instanceof Error ? e.message : String(e);
       if (call.retries > MAX_QUICK_RETRIES) {
-        call.log.error(
-          { code: 'CG_ERR_PBX_CONNECT', err, retries: call.retries },
+        this.repeats.error(
+          'asterisk.apply',
+          { channel: call.channelId, code: 'CG_ERR_PBX_CONNECT', err, retries: call.retries },
           'decision could not be applied; the channel waits in Stasis until the next ARI reconnect re-applies it (or the dialplan backstop refuses it)',
         );
         return;
       }
-      call.log.warn({ err, retries: call.retries }, 'decision taken but not yet applied on the channel; will re-apply');
+      this.repeats.warn(
+        'asterisk.reapply',
+        { channel: call.channelId, err, retries: call.retries },
+        'decision taken but not yet applied on the channel; will re-apply',
+      );
       this.scheduleRetry();
     }
   }
@@ -575,8 +590,9 @@ export class AsteriskAdapter implements PbxAdapter {
         if (call.state === 'tracking') lost.push(call);
         return;
       }
-      call.log.warn(
-        { err: e instanceof Error ? e.message : String(e) },
+      this.repeats.warn(
+        'asterisk.refollow',
+        { channel: call.channelId, err: e instanceof Error ? e.message : String(e) },
         'could not follow this call again after the reconnect; trying at the next one',
       );
     }

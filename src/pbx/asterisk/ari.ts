@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import { CallgateError } from '../../errors';
 import { maskUrlCredentials } from '../../gate/mask';
 import { DirectRest, type SwaggerOp } from './direct';
+import { limitRepeats, type RepeatLimiter } from '../../gate/logger';
 
 /** Channel snapshot as Asterisk sends it (ast_channel_snapshot_to_json). */
 export type AriChannel = {
@@ -308,6 +309,7 @@ export class AriConnection extends EventEmitter implements AriRest {
   private pinger: NodeJS.Timeout | undefined;
   private readonly Ws = loadWs();
   private readonly log: Logger;
+  private readonly repeats: RepeatLimiter;
   /** Resolved the first time the event socket opens. */
   private firstOpen: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
@@ -317,6 +319,7 @@ export class AriConnection extends EventEmitter implements AriRest {
   constructor(private readonly opts: AriConnectionOptions) {
     super();
     this.log = opts.logger;
+    this.repeats = limitRepeats(this.log);
     this.direct = new DirectRest(new URL(opts.url), opts.username, opts.password, opts.maxConcurrentRequests);
   }
 
@@ -479,7 +482,7 @@ export class AriConnection extends EventEmitter implements AriRest {
     try {
       ev = JSON.parse(text) as AriEvent;
     } catch {
-      this.log.warn({ text: text.slice(0, 200) }, 'ARI sent a frame that is not JSON; ignored');
+      this.repeats.warn('ari.frame', { text: text.slice(0, 200) }, 'ARI sent a frame that is not JSON; ignored');
       return;
     }
     if (!ev || typeof ev.type !== 'string') return;
