@@ -6,7 +6,15 @@
  * Numbers are always E.164 here: callers normalize with core before calling.
  */
 import { CallgateError, type ErrorCode } from '../errors';
-import type { ConsentRecord, ContractRecord, Decision, DncRecord, Facts, RefusalRecord } from '../core/types';
+import type {
+  ConsentRecord,
+  ContractRecord,
+  Decision,
+  DncRecord,
+  Facts,
+  ReasonCode,
+  RefusalRecord,
+} from '../core/types';
 
 export type CallOutcome = {
   answered: boolean;
@@ -101,6 +109,33 @@ export type History = {
   dnc: DncRow[];
   refusals: (RefusalRecord & { e164: string })[];
   opposition: { listed: boolean; asOf?: Date };
+};
+
+/** A position in the decision list (Store.listDecisions): after this decision, in (at, id) order. */
+export type DecisionCursor = { at: Date; id: string };
+
+/** Which decisions Store.listDecisions returns: every filter given must hold. */
+export type DecisionQuery = {
+  /** The decision's instant (Decision.at) is at or after this. */
+  from?: Date;
+  /** The decision's instant is before this. */
+  to?: Date;
+  verdict?: 'allow' | 'block';
+  /** One of the decision's reasons has this code. */
+  reason?: ReasonCode;
+  /** The decision's campaign id (Decision.campaign.id). */
+  campaign?: string;
+  /** Only decisions after this position (the `next` of the previous page). */
+  after?: DecisionCursor;
+  /** At most this many rows (1..1000). */
+  limit: number;
+};
+
+/** One page of Store.listDecisions. */
+export type DecisionPage = {
+  rows: DecisionRow[];
+  /** Where the next page starts; absent when this page holds the last matching decision. */
+  next?: DecisionCursor;
 };
 
 /**
@@ -286,6 +321,20 @@ export interface Store {
    * purged; the caller keeps the cutoffs behind the frequency window and the consent proofs.
    */
   purge(cutoffs: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport>;
+  /**
+   * Recorded decisions (the audit rows, not attempts without a decision), ordered by (at, id), one
+   * page at a time: a page costs memory for its own rows only, whatever the size of the audit, and
+   * paging from `next` to `next` visits each matching decision exactly once, even while the gate
+   * keeps recording (a decision recorded later at an earlier instant is not seen by a pass that is
+   * already past it). For the admin API (GET /v1/decisions). (Port method of issue 13.)
+   */
+  listDecisions(q: DecisionQuery): Promise<DecisionPage>;
+  /**
+   * Resolves when the store can be written right now; rejects with a StoreError that says why not
+   * (read-only, locked by another process, closed, unreachable). Writes nothing. For the admin API's
+   * GET /readyz. Optional: without it, /readyz reads instead. (Port method of issue 13.)
+   */
+  checkWritable?(): Promise<void>;
   close(): Promise<void>;
 }
 

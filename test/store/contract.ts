@@ -5,6 +5,7 @@
 import type { Decision, Facts } from '../../src/core/types';
 import { StoreError, type Store } from '../../src/gate/store';
 import { MemoryStore } from '../../src/store/memory/memory-store';
+import { runDecisionListContract } from './contract-decisions';
 
 export const NUM = '+33612345678';
 export const OTHER = '+33698765432';
@@ -903,4 +904,5 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       await expectStoreError(store.addRefusal(NUM, PRO, d('2026-01-01T00:00:00Z')), 'CG_ERR_STORE_FAULT');
     });
   });
+  runDecisionListContract(name, makeStore);
 }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decisionToJson } from '../../src/core';
 import { StoreError } from '../../src/gate/store';
-import { MIGRATIONS, migrate } from '../../src/store/sqlite/migrations';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { decision, NUM } from './contract';
 
@@ -147,7 +147,7 @@ test('a version-4 file with rows of the array form moves to version 5 and reads 
 
   const store = SqliteStore.open(file);
   try {
-    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION); // 5, and later ones
     const d2 = decision();
     await store.commitDecision(d2, { recordAttempt: false, windowStart: new Date(0), maxAttempts: 4 });
     expect((await store.history(NUM)).decisions.map((r) => r.decision)).toEqual([d, d2]);
@@ -162,7 +162,9 @@ test('a version-4 file with rows of the array form moves to version 5 and reads 
         file,
         MIGRATIONS.filter((m) => m.version <= 4),
       ),
-    ).toThrow(/has schema version 5 but this callgate knows versions up to 4; upgrade callgate/);
+    ).toThrow(
+      new RegExp(`has schema version ${SCHEMA_VERSION} but this callgate knows versions up to 4; upgrade callgate`),
+    );
   } finally {
     old.close();
   }

@@ -44,7 +44,14 @@ test('a new file is created in WAL mode, synchronous FULL (durability full, the 
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .pluck()
       .all();
-    expect(indexes).toEqual(['consents_key', 'contracts_key', 'decisions_number', 'dnc_key', 'refusals_number']);
+    expect(indexes).toEqual([
+      'consents_key',
+      'contracts_key',
+      'decisions_at',
+      'decisions_number',
+      'dnc_key',
+      'refusals_number',
+    ]);
   } finally {
     await store.close();
   }

@@ -73,6 +73,13 @@ export function checkText(v: unknown, what: string): string {
   return v;
 }
 
+/** Store.listDecisions' page size, checked: 1..1000. */
+export function pageLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw storeError('CG_ERR_STORE_INVALID', `listDecisions: limit ${quoteValue(limit)} is not an integer in 1..1000`);
+  return limit;
+}
+
 /** Epoch ms of a required date; throws a StoreError naming the field. */
 export function ms(d: Date, what: string): number {
   const t = d instanceof Date ? d.getTime() : NaN;

@@ -20,6 +20,8 @@ import type {
   ContractRow,
   DecideCommitOptions,
   DecideFn,
+  DecisionPage,
+  DecisionQuery,
   DecisionRow,
   DncRow,
   FactsQuery,
@@ -48,6 +50,7 @@ import {
   type MergeCounts,
   mergeDnc,
   ms,
+  pageLimit,
   msOpt,
   storeError,
 } from './common';
@@ -760,6 +763,43 @@ export class MemoryStore implements Store {
         }
         return r;
     }
+  }
+
+  async listDecisions(q: DecisionQuery): Promise<DecisionPage> {
+    this.live();
+    const limit = pageLimit(q.limit);
+    const from = q.from?.getTime() ?? -Infinity;
+    const to = q.to?.getTime() ?? Infinity;
+    const after = q.after ? { at: ms(q.after.at, 'after.at'), id: q.after.id } : undefined;
+    // A fake: every row is looked at, and the matches sorted. (SQLite reads one page by its index.)
+    const matches: { d: StoredDecision; decision: Decision }[] = [];
+    for (const d of this.decisions.values()) {
+      if (d.json === '' || d.at < from || d.at >= to) continue;
+      if (after && (d.at < after.at || (d.at === after.at && d.id <= after.id))) continue;
+      if (q.verdict !== undefined && d.verdict !== q.verdict) continue;
+      if (q.campaign !== undefined && d.campaign !== q.campaign) continue;
+      if (q.reason !== undefined && !d.reasons.split(' ').includes(q.reason)) continue;
+      matches.push({ d, decision: decisionFromText(d.json) });
+    }
+    matches.sort((x, y) => x.d.at - y.d.at || (x.d.id < y.d.id ? -1 : x.d.id > y.d.id ? 1 : 0));
+    const rows = matches.slice(0, limit).map(({ d, decision }): DecisionRow => {
+      const row: DecisionRow = {
+        id: d.id,
+        at: new Date(d.at),
+        professional: d.professional,
+        verdict: d.verdict,
+        decision,
+      };
+      if (d.e164 !== undefined) row.e164 = d.e164;
+      if (d.outcome) row.outcome = copyOutcome(d.outcome);
+      return row;
+    });
+    const last = rows[rows.length - 1];
+    return matches.length > limit && last ? { rows, next: { at: last.at, id: last.id } } : { rows };
+  }
+
+  async checkWritable(): Promise<void> {
+    this.live();
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ import type {
   PurgeReport,
   DecideCommitOptions,
   DecideFn,
+  DecisionPage,
+  DecisionQuery,
   DecisionRow,
   DncRow,
   FactsQuery,
@@ -66,6 +68,7 @@ import {
   decisionToText,
   decodeCategories,
   ms,
+  pageLimit,
   storeError,
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
@@ -1144,6 +1147,68 @@ export class PostgresStore implements Store {
       await long(client, 'ROLLBACK').catch((err: unknown) => (failed ??= err));
       client.release(failed === undefined ? undefined : true);
     }
+  }
+
+  /** One page of the decision list (admin API): a range of the decisions_at index (schema 2). */
+  async listDecisions(q: DecisionQuery): Promise<DecisionPage> {
+    const limit = pageLimit(q.limit);
+    const rows = await this.q<
+      OutcomeDb & {
+        id: string;
+        at: number;
+        e164: string | null;
+        professional: string;
+        verdict: 'allow' | 'block';
+        json: string;
+      }
+    >('listDecisions', {
+      name: 'cg_list_decisions',
+      text: `SELECT id, at, e164, professional, verdict, json, ${OUTCOME_COLS} FROM callgate.decisions
+             WHERE at >= $1 AND at < $2 AND (at, id COLLATE "C") > ($3, $4 COLLATE "C") AND json <> ''
+               AND ($5::text IS NULL OR verdict = $5) AND ($6::text IS NULL OR campaign = $6)
+               AND ($7::text IS NULL OR $7 = ANY (string_to_array(reasons, ' ')))
+             ORDER BY at, id COLLATE "C" LIMIT $8`,
+      values: [
+        q.from === undefined ? Number.MIN_SAFE_INTEGER : ms(q.from, 'from'),
+        q.to === undefined ? Number.MAX_SAFE_INTEGER : ms(q.to, 'to'),
+        q.after === undefined ? Number.MIN_SAFE_INTEGER : ms(q.after.at, 'after.at'),
+        q.after === undefined ? '' : checkText(q.after.id, 'after.id'),
+        q.verdict ?? null,
+        q.campaign ?? null,
+        q.reason ?? null,
+        limit + 1,
+      ],
+    });
+    const page = rows.slice(0, limit).map((r) => {
+      const row: DecisionRow = {
+        id: r.id,
+        at: new Date(Number(r.at)),
+        professional: r.professional,
+        verdict: r.verdict,
+        decision: decisionFromText(r.json),
+      };
+      if (r.e164 !== null) row.e164 = r.e164;
+      const o = outcomeFrom(r);
+      if (o) row.outcome = o;
+      return row;
+    });
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { rows: page, next: { at: last.at, id: last.id } } : { rows: page };
+  }
+
+  /**
+   * The database answers and takes writes: not a hot standby, not a read-only session
+   * (default_transaction_read_only). One round trip, nothing written.
+   */
+  async checkWritable(): Promise<void> {
+    const [r] = await this.q<{ standby: boolean; ro: string }>('checkWritable', {
+      text: "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro",
+    });
+    if (r?.standby || r?.ro === 'on')
+      throw storeError(
+        'CG_ERR_STORE_FAULT',
+        `checkWritable: the PostgreSQL database is read-only (${r.standby ? 'a standby in recovery' : 'transaction_read_only is on'}); point store.url at the primary`,
+      );
   }
 
   /** Decisions of a time range, oldest first, through a cursor (`callgate audit export`). */

@@ -39,6 +39,8 @@ import type {
   PurgeReport,
   DecideCommitOptions,
   DecideFn,
+  DecisionPage,
+  DecisionQuery,
   DecisionRow,
   DncRow,
   FactsQuery,
@@ -56,6 +58,7 @@ import {
   checkOutcome,
   checkSessionKind,
   checkText,
+  pageLimit,
   checkWithinLimit,
   dateOpt,
   decisionFromText,
@@ -257,6 +260,14 @@ function prepareAll(db: Database.Database) {
     ),
     hDnc: p(
       `SELECT ${DNC_COLS} FROM dnc WHERE e164 = @e164 AND (@p IS NULL OR professional IS NULL OR professional = @p) ORDER BY added_at, id`,
+    ),
+    /** A page of the decision list (listDecisions): a range of the decisions_at index. */
+    listDecisions: p(
+      `SELECT id, at, e164, professional, verdict, json, ${OUTCOME_COLS} FROM decisions
+       WHERE at >= @from AND at < @to AND (at, id) > (@afterAt, @afterId) AND json <> ''
+         AND (@verdict IS NULL OR verdict = @verdict) AND (@campaign IS NULL OR campaign = @campaign)
+         AND (@reason IS NULL OR instr(' ' || reasons || ' ', ' ' || @reason || ' ') > 0)
+       ORDER BY at, id LIMIT @n`,
     ),
     begin: p('BEGIN IMMEDIATE'),
     commit: p('COMMIT'),
@@ -928,6 +939,58 @@ export class SqliteStore implements Store {
   /** Another store's rows, written idempotently in one transaction (see ./bulk.ts). */
   async copyIn(batch: CopyBatch): Promise<CopyResult> {
     return this.run(`copy ${batch.kind}`, () => copyIntoSqlite(this.db, batch));
+  }
+
+  async listDecisions(q: DecisionQuery): Promise<DecisionPage> {
+    const limit = pageLimit(q.limit);
+    const args = {
+      from: q.from === undefined ? Number.MIN_SAFE_INTEGER : ms(q.from, 'from'),
+      to: q.to === undefined ? Number.MAX_SAFE_INTEGER : ms(q.to, 'to'),
+      afterAt: q.after === undefined ? Number.MIN_SAFE_INTEGER : ms(q.after.at, 'after.at'),
+      afterId: q.after === undefined ? '' : checkText(q.after.id, 'after.id'),
+      verdict: q.verdict ?? null,
+      campaign: q.campaign ?? null,
+      reason: q.reason ?? null,
+      n: limit + 1,
+    };
+    return this.run('listDecisions', () => {
+      const found = this.s.listDecisions.all(args) as (OutcomeDb & {
+        id: string;
+        at: number;
+        e164: string | null;
+        professional: string;
+        verdict: 'allow' | 'block';
+        json: string;
+      })[];
+      const rows = found.slice(0, limit).map((r) => {
+        const row: DecisionRow = {
+          id: r.id,
+          at: new Date(r.at),
+          professional: r.professional,
+          verdict: r.verdict,
+          decision: decisionFromText(r.json),
+        };
+        if (r.e164 !== null) row.e164 = r.e164;
+        const o = outcomeFrom(r);
+        if (o) row.outcome = o;
+        return row;
+      });
+      const last = rows[rows.length - 1];
+      return found.length > limit && last ? { rows, next: { at: last.at, id: last.id } } : { rows };
+    });
+  }
+
+  /**
+   * Takes the write lock and gives it back at once (BEGIN IMMEDIATE; ROLLBACK): fails when the file
+   * is read-only, locked by another process, or the store is closed. Synchronous, so it never
+   * interleaves with a group commit of this connection.
+   */
+  async checkWritable(): Promise<void> {
+    this.run('checkWritable', () => {
+      if (this.db.inTransaction) return; // this connection is writing right now
+      this.s.begin.run();
+      this.s.rollback.run();
+    });
   }
 
   async close(): Promise<void> {
