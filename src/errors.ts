@@ -114,6 +114,33 @@ export const ERRORS = {
     meaning: 'A bulk import (consents, contracts, do-not-call, opposition list) was rejected and nothing was written.',
     fix: 'Correct the listed rows (each names its line and column) and import the file again.',
   },
+  CG_ERR_API_INPUT: {
+    meaning:
+      'An admin API request was refused as invalid (a missing or wrong field, a bad number or date, an unknown campaign or professional); nothing was changed.',
+    fix: 'Read every listed problem (each names its field, e.g. /collectedAt) and send the request again; GET /v1/openapi.json describes every route.',
+  },
+  CG_ERR_API_AUTH: {
+    meaning: 'An admin API request had no bearer token, or not the configured one (HTTP 401); nothing was done.',
+    fix: 'Send `Authorization: Bearer <token>` with the token of api.token (or CALLGATE_API_TOKEN) of the gate.',
+  },
+  CG_ERR_API_NOT_FOUND: {
+    meaning: 'The admin API has no such route or method (HTTP 404 or 405).',
+    fix: 'Check the path and method against GET /v1/openapi.json; routes are versioned under /v1.',
+  },
+  CG_ERR_API_STORE: {
+    meaning:
+      'The store failed while serving an admin API request (locked, read-only, disk full, connection lost); the request changed nothing (HTTP 503).',
+    fix: 'Look at the logged cause and send the request again once the store is back; GET /readyz says when it is.',
+  },
+  CG_ERR_API_LISTEN: {
+    meaning: 'The gate cannot listen for the admin API (address in use or not allowed); `callgate start` stops.',
+    fix: 'Check api.listen.host and port: free the port or choose another one.',
+  },
+  CG_ERR_PBX_ORIGINATE: {
+    meaning:
+      'An allowed POST /v1/originate could not be handed to the PBX (no PBX that can originate, not connected, or it refused the request); no call was placed (HTTP 502 or 503).',
+    fix: 'Look at the message: connect the PBX (GET /readyz), configure freeswitch.inbound for FreeSWITCH originates, or correct the connect context and extension.',
+  },
   CG_ERR_INTERNAL: {
     meaning: 'An unexpected fault inside callgate (a bug).',
     fix: 'Report it with the log lines around it; the fail mode keeps deciding calls meanwhile.',

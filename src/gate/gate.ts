@@ -53,7 +53,7 @@ import type { ErrorCode } from '../errors';
 import type { Clock } from './clock';
 import { infoLineWriter, limitRepeats, type RepeatLimiter } from './logger';
 import { maskNumber } from './mask';
-import type { DecideOptions, GateService } from './service';
+import type { DecideOptions, DecisionEvent, GateService } from './service';
 import type { CallOutcome, CommitOptions, Store } from './store';
 
 export type GateDeps = {
@@ -106,6 +106,14 @@ export class Gate implements GateService {
   private readonly unknownCampaigns = new Set<string>();
   /** Writes still running after their decision was given: fail-mode audit commits, late work. */
   private readonly background = new Set<Promise<void>>();
+  /** Told of every decision given (see observe()). */
+  private observers: ((e: DecisionEvent) => void)[] = [];
+  /**
+   * Counters read by the admin API's metrics when scraped (nothing to do on the hot path):
+   * store faults the gate met (a decision's read or write, a fail-mode audit, a late write, an
+   * outcome), and decisions the fail mode took.
+   */
+  readonly stats = { storeErrors: 0, failModeDecisions: 0 };
 
   constructor(deps: GateDeps) {
     this.store = deps.store;
@@ -166,10 +174,12 @@ export class Gate implements GateService {
             return;
           }
           this.logDecision(decision, attempt, started);
+          if (this.observers.length > 0) this.emit(decision, started, record, undefined);
           resolve(decision);
         },
         (err: unknown) => {
           if (settled) {
+            this.stats.storeErrors++;
             this.repeats.warn(
               'gate.late-failure',
               { code: 'CG_ERR_STORE_FAULT', err, stage: run.stage },
@@ -195,6 +205,56 @@ export class Gate implements GateService {
       'CG_ERR_GATE_DEADLINE',
       why,
     );
+  }
+
+  /**
+   * Calls `observer` after each decision the gate gives from now on (metrics, the live view), with
+   * the decision, its duration and whether its attempt was recorded. Synchronous, on the hot path:
+   * the observer must be quick; what it throws is swallowed. Returns the function that stops it.
+   */
+  observe(observer: (e: DecisionEvent) => void): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  private emit(decision: Decision, started: bigint, record: boolean, failCode: ErrorCode | undefined): void {
+    const e: DecisionEvent = {
+      decision,
+      durationNs: Number(process.hrtime.bigint() - started),
+      recorded: record && decision.verdict === 'allow' && decision.callee !== undefined,
+    };
+    if (failCode !== undefined) e.failCode = failCode;
+    for (const o of this.observers) {
+      try {
+        o(e);
+      } catch {
+        // an observer's fault must never reach a call
+      }
+    }
+  }
+
+  /**
+   * What the gate would decide for `attempt`, from the store's facts, WITHOUT writing anything (no
+   * audit row, no attempt) and without the deadline: for the admin API's number lookup (when may
+   * this consumer next be called). Rejects on a store fault (there is no fail mode: nothing is at
+   * stake). Not a decision to act on: a call must go through decide().
+   */
+  async preview(attempt: CallAttempt): Promise<Decision> {
+    const ctx = this.context(attempt);
+    const located = locateCallee(attempt);
+    const at = validInstant(attempt);
+    if (!located.ok || at === undefined) return evaluate(attempt, EMPTY_FACTS, ctx);
+    const facts = await this.store.getFacts({
+      e164: located.number.e164,
+      professional: ctx.campaign.professional,
+      at,
+      windowStart: frequencyWindowStart(at, this.policy),
+      campaignId: ctx.campaign.id,
+      opposition: regimeAt(at, this.policy) === 'opposition',
+    });
+    return evaluate(attempt, facts, ctx);
   }
 
   /**
@@ -232,6 +292,7 @@ export class Gate implements GateService {
           'outcome for an unknown decision id, not recorded',
         );
     } catch (err) {
+      this.stats.storeErrors++;
       this.repeats.error(
         'gate.outcome-failed',
         { code: 'CG_ERR_OUTCOME', decisionId, err },
@@ -307,6 +368,7 @@ export class Gate implements GateService {
         'a commit finished after the deadline; its attempt was released (the PBX was given the fail-mode decision)',
       );
     } catch (err) {
+      this.stats.storeErrors++;
       this.log.error(
         { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err },
         'a commit finished after the deadline and its attempt could not be released: it counts towards the frequency limit',
@@ -336,6 +398,9 @@ export class Gate implements GateService {
       this.repeats.warn(`gate.fail-mode.${code}`, fields, `fail mode decided: ${why}`);
     else this.repeats.error(`gate.fail-mode.${code}`, fields, `fail mode decided: ${why}`);
     this.logDecision(decision, attempt, started);
+    this.stats.failModeDecisions++;
+    if (code === 'CG_ERR_STORE_FAULT') this.stats.storeErrors++;
+    if (this.observers.length > 0) this.emit(decision, started, record, code);
 
     const recordAttempt = record && decision.verdict === 'allow' && decision.callee !== undefined;
     const at = validInstant(attempt);
@@ -360,6 +425,7 @@ export class Gate implements GateService {
         const busy = String((err as { cause?: { code?: unknown } })?.cause?.code ?? '').startsWith('SQLITE_BUSY');
         const away = (err as { transient?: unknown })?.transient === true;
         if (!(busy || away) || attempt >= (away ? FAIL_AUDIT_TRANSIENT_TRIES : FAIL_AUDIT_TRIES)) {
+          this.stats.storeErrors++;
           this.repeats.error(
             'gate.fail-mode-audit',
             { code: 'CG_ERR_STORE_FAULT', decisionId: decision.id, err, tries: attempt },
