@@ -29,4 +29,21 @@ module.exports = tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // the dashboard's script runs in the browser, as a plain script (no modules, no build step)
+    files: ['dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        sessionStorage: 'readonly',
+        TextDecoderStream: 'readonly',
+        AbortController: 'readonly',
+        setTimeout: 'readonly',
+        uPlot: 'readonly',
+      },
+    },
+  },
 );

@@ -13,6 +13,7 @@ import { type Clock, fixedClock, shiftedClock, systemClock } from './gate/clock'
 import { Gate } from './gate/gate';
 import { createLogger, flushRepeats } from './gate/logger';
 import type { PbxAdapter } from './gate/service';
+import type { ApiServer } from './api';
 import type { Store } from './gate/store';
 import { openStore } from './store';
 
@@ -143,22 +144,29 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
 }
 
 /**
- * Starts the gate and an adapter for each configured PBX section. Neither
- * asterisk: nor freeswitch: configured → ConfigError (nothing is opened).
+ * Starts the gate, an adapter for each configured PBX section and, with an api: section, the admin
+ * API (which may run without a PBX: it decides calls itself). None of them configured → ConfigError
+ * (nothing is opened), and so is an API without a token.
  */
 export async function startGate(
   config: Config,
   opts: { logger?: Logger } = {},
-): Promise<{ runtime: Runtime; adapters: PbxAdapter[]; stop(signal?: NodeJS.Signals): Promise<void> }> {
-  if (!config.asterisk && !config.freeswitch) {
+): Promise<{
+  runtime: Runtime;
+  adapters: PbxAdapter[];
+  api?: ApiServer;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}> {
+  if (!config.asterisk && !config.freeswitch && !config.api) {
     throw new ConfigError('(start)', [
       {
         path: 'asterisk',
         message:
-          'no PBX to gate: configure asterisk: or freeswitch: in callgate.yaml (see the commented sections of config/callgate.yaml)',
+          'no PBX to gate: configure asterisk: or freeswitch: in callgate.yaml (see the commented sections of config/callgate.yaml), or api: to serve only the admin API',
       },
     ]);
   }
+  const apiToken = config.api ? apiTokenOf(config) : undefined;
   const logger = opts.logger ?? createLogger(config.log);
   const clock = clockFromConfig(config.clock);
   if (config.clock.mode !== 'system') {
@@ -207,9 +215,11 @@ export async function startGate(
     throw err;
   }
 
+  let api: ApiServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal?: NodeJS.Signals): Promise<void> => {
     stopping ??= (async () => {
+      await api?.close(); // no new API requests; live streams ended
       logger.info(
         { adapters: adapters.map((a) => a.name), ...(signal ? { signal } : {}) },
         `${signal ? `${signal} received, stopping` : 'stopping'}: no new calls, letting in-flight decisions finish`,
@@ -237,9 +247,30 @@ export async function startGate(
     await runtime.close();
     throw err;
   }
+  if (config.api && apiToken !== undefined) {
+    try {
+      // Loaded here, not at the top: one-shot CLI commands never pay for fastify.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      api = await (require('./api') as typeof import('./api')).startApi({
+        config,
+        token: apiToken,
+        listen: config.api.listen,
+        gate,
+        store: runtime.store,
+        clock: runtime.clock,
+        logger,
+        adapters,
+      });
+    } catch (err) {
+      await Promise.allSettled(adapters.map((a) => a.stop()));
+      await runtime.close();
+      throw err;
+    }
+  }
   logger.info(
     {
       adapters: adapters.map((a) => a.name),
+      ...(api ? { api: api.url } : {}),
       store: config.store.driver,
       ...(config.store.driver === 'sqlite' ? { durability: config.store.durability } : {}),
       clock: runtime.clock.describe,
@@ -249,5 +280,13 @@ export async function startGate(
     },
     'callgate started',
   );
-  return { runtime, adapters, stop };
+  return { runtime, adapters, ...(api ? { api } : {}), stop };
+}
+
+/** The admin API's token (api.token, else CALLGATE_API_TOKEN); a ConfigError when there is none. */
+function apiTokenOf(config: Config): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const r = (require('./api/config') as typeof import('./api/config')).resolveApiToken(config.api!);
+  if (!r.ok) throw new ConfigError('(start)', [{ path: r.path, message: r.message }]);
+  return r.token;
 }

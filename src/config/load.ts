@@ -142,6 +142,7 @@ export function parseConfig(yamlText: string, source: string, env: NodeJS.Proces
     log: c.log,
     ...(c.asterisk ? { asterisk: c.asterisk } : {}),
     ...(c.freeswitch ? { freeswitch: c.freeswitch } : {}),
+    ...(c.api ? { api: c.api } : {}),
   };
   return deepFreeze(config);
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Campaign, Policy, Professional } from '../core/types';
 import { isJudgeableInstant, MAX_YEAR, MIN_YEAR, parseCalendarDate, parseInstant } from '../core/instant';
 import { DEFAULT_POLICY, SECTORS } from '../core/types';
+import { apiConfigSchema, type ApiConfig } from '../api/config';
 import { asteriskConfigSchema, type AsteriskConfig } from '../pbx/asterisk/config';
 import { freeswitchConfigSchema, type FreeswitchConfig } from '../pbx/freeswitch/config';
 import { checkCallerId } from './caller-id';
@@ -51,6 +52,8 @@ export type Config = {
   };
   asterisk?: AsteriskConfig;
   freeswitch?: FreeswitchConfig;
+  /** The admin HTTP API (src/api/): served by `callgate start` when present. */
+  api?: ApiConfig;
 };
 
 /** Values of log.decisions. */
@@ -267,6 +270,7 @@ export const configSchema = z
       .prefault({}),
     asterisk: asteriskConfigSchema.optional(),
     freeswitch: freeswitchConfigSchema.optional(),
+    api: apiConfigSchema.optional(),
   })
   .strict();
 

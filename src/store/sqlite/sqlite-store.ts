@@ -982,14 +982,21 @@ export class SqliteStore implements Store {
 
   /**
    * Takes the write lock and gives it back at once (BEGIN IMMEDIATE; ROLLBACK): fails when the file
-   * is read-only, locked by another process, or the store is closed. Synchronous, so it never
-   * interleaves with a group commit of this connection.
+   * is read-only, locked by another process, or the store is closed. Never waits for a lock (the
+   * busy timeout is 0 meanwhile: SQLite's busy handler would block the event loop), and runs
+   * synchronously, so it never interleaves with a group commit of this connection.
    */
   async checkWritable(): Promise<void> {
     this.run('checkWritable', () => {
       if (this.db.inTransaction) return; // this connection is writing right now
-      this.s.begin.run();
-      this.s.rollback.run();
+      const busy = this.db.pragma('busy_timeout', { simple: true }) as number;
+      if (busy !== 0) this.db.pragma('busy_timeout = 0');
+      try {
+        this.s.begin.run();
+        this.s.rollback.run();
+      } finally {
+        if (busy !== 0) this.db.pragma(`busy_timeout = ${busy}`);
+      }
     });
   }
 
