@@ -34,8 +34,10 @@
  * decision are decided then.
  */
 import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
 import type { CallAttempt, Decision } from '../../core/types';
-import type { GateService, PbxAdapter } from '../../gate/service';
+import { CallgateError } from '../../errors';
+import type { GateService, OriginateRequest, OriginateResult, PbxAdapter, PbxStatus } from '../../gate/service';
 import type { CallOutcome } from '../../gate/store';
 import { AriConnection, AriHttpError, type AriChannel, type AriEvent, type AriRest } from './ari';
 import { argsFromAppData, buildAttempt, maskNumber, parseStasisArgs, type StasisArgs } from './attempt';
@@ -126,6 +128,8 @@ export class AsteriskAdapter implements PbxAdapter {
   private warnedBackstop = false;
   /** Outcomes given up as unknown since start (metrics and tests). */
   unknownOutcomes = 0;
+  /** Times the event socket opened (the first connection and every reconnection). */
+  private connects = 0;
 
   constructor(private readonly opts: AsteriskAdapterOptions) {
     const c = opts.config;
@@ -146,7 +150,10 @@ export class AsteriskAdapter implements PbxAdapter {
     });
     this.rest = this.ari;
     this.ari.on('event', (ev: AriEvent) => this.onEvent(ev));
-    this.ari.on('connected', () => this.track(this.recover()));
+    this.ari.on('connected', () => {
+      this.connects++;
+      this.track(this.recover());
+    });
     this.ari.on('disconnected', (e: Error) =>
       this.log.warn(
         { err: e.message },
@@ -182,6 +189,51 @@ export class AsteriskAdapter implements PbxAdapter {
     const open = [...this.calls.values()].filter((c) => c.decision?.verdict === 'allow' && c.state !== 'done');
     this.giveUp(open, 'the gate stopped before these calls ended');
     this.calls.clear();
+  }
+
+  status(): PbxStatus {
+    return { connected: this.ari.connected, reconnects: Math.max(0, this.connects - 1) };
+  }
+
+  /**
+   * The admin API's originate: POST /channels to Local/NUMBER@asterisk.originateContext/n, so the
+   * ;2 half runs the gated dialplan (Stasis: this gate decides it again and records its attempt)
+   * before any trunk channel exists; the ;1 half goes to `connect` once the callee answers. The
+   * CALLGATE_* variables land on the ;2 half (Local copies them), the caller ID is presented there.
+   */
+  async originate(req: OriginateRequest): Promise<OriginateResult> {
+    if (!this.ari.connected)
+      throw new CallgateError(
+        'CG_ERR_PBX_ORIGINATE',
+        'not connected to Asterisk (ARI): a call placed now would find no gate in Stasis',
+      );
+    const channelId = randomUUID();
+    const gatedChannelId = randomUUID();
+    const variables: Record<string, string> = {};
+    if (req.campaign !== undefined) variables.CALLGATE_CAMPAIGN = req.campaign;
+    if (req.postalCode !== undefined) variables.CALLGATE_POSTAL_CODE = req.postalCode;
+    try {
+      const ch = await this.ari.originate({
+        endpoint: `Local/${req.to}@${this.opts.config.originateContext}/n`,
+        context: req.connect.context,
+        extension: req.connect.extension,
+        priority: 1,
+        callerId: req.callerId,
+        timeout: req.timeoutSec,
+        channelId,
+        otherChannelId: gatedChannelId,
+        variables,
+      });
+      return { channelId: ch.id, gatedChannelId };
+    } catch (e) {
+      throw new CallgateError(
+        'CG_ERR_PBX_ORIGINATE',
+        `Asterisk refused the originate: ${e instanceof Error ? e.message : String(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
   }
 
   /** Calls currently known to the adapter, by state (for metrics and tests). */

@@ -585,6 +585,27 @@ export class AriConnection extends EventEmitter implements AriRest {
     return Array.isArray(app?.channel_ids) ? [...app.channel_ids] : [];
   }
 
+  /**
+   * POST /channels (originate): creates the channel and dials it at once; answers with the new
+   * channel's snapshot (state Down) without waiting for the callee. For the admin API's originate
+   * into the gated path (the adapter's originate()).
+   */
+  async originate(params: {
+    endpoint: string;
+    context: string;
+    extension: string;
+    priority: number;
+    callerId: string;
+    timeout: number;
+    channelId: string;
+    otherChannelId: string;
+    variables: Record<string, string>;
+  }): Promise<{ id: string }> {
+    const ch = (await this.op('channels', 'originate', params)) as { id?: unknown } | undefined;
+    // ari-client wraps it in a resource instance: only the id is read
+    return { id: typeof ch?.id === 'string' ? ch.id : params.channelId };
+  }
+
   async getChannel(channelId: string): Promise<AriChannel | undefined> {
     try {
       const ch = (await this.op('channels', 'get', { channelId })) as AriChannel & Record<string, unknown>;

@@ -12,6 +12,11 @@ export const asteriskConfigSchema = z
     app: z.string().min(1).default('callgate'),
     /** Context where an allowed call continues (extension = the number, priority 1). */
     allowContext: z.string().min(1),
+    /**
+     * The gated context of the dialplan (the one that sends calls into Stasis): the admin API's
+     * POST /v1/originate places its calls as Local/NUMBER@originateContext/n, so the gate decides them.
+     */
+    originateContext: z.string().min(1).default('callgate-outbound'),
     /** Context for blocked calls (an announcement to the agent); absent = hang up with hangupReason. */
     blockContext: z.string().min(1).optional(),
     /** ARI hangup reason for blocked calls: rejected = cause 21. */

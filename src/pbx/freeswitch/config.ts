@@ -34,6 +34,12 @@ export const freeswitchConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The gated context of the dialplan (the one that runs the `socket` app): the admin API's
+     * POST /v1/originate places its calls as loopback/NUMBER/originateContext, so the gate decides them.
+     * Originates need `inbound` (they are sent on an inbound Event Socket connection).
+     */
+    originateContext: z.string().min(1).default('callgate-outbound'),
     /** Context an allowed call is transferred to (extension = the number). */
     allowContext: z.string().min(1),
     /** Context for blocked calls; absent = hang up with hangupCause. */

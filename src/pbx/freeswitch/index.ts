@@ -3,8 +3,9 @@
  * configured, the inbound client that follows outcomes (outcomes.ts). See dialplan/freeswitch/.
  */
 import type { Logger } from 'pino';
-import type { GateService, PbxAdapter } from '../../gate/service';
+import type { GateService, OriginateRequest, PbxAdapter, PbxStatus } from '../../gate/service';
 import type { FreeswitchConfig } from './config';
+import { originateThroughInbound } from './originate';
 import { OutcomeFollower } from './outcomes';
 import { OutboundServer, type CallTiming } from './server';
 
@@ -43,6 +44,18 @@ export function createFreeswitchAdapter(deps: FreeswitchAdapterDeps): Freeswitch
       await outcomes?.stop();
       await server.stop();
     },
+    /** Up when the socket-app listener listens and, if configured, the inbound connection is connected. */
+    status(): PbxStatus {
+      const listening = server.address() !== undefined;
+      return {
+        connected: listening && (outcomes === undefined || outcomes.state === 'connected'),
+        reconnects: Math.max(0, (outcomes?.stats.connects ?? 0) - 1),
+      };
+    },
+    // originates go out on an inbound Event Socket connection: only with freeswitch.inbound
+    ...(deps.config.inbound !== undefined
+      ? { originate: (req: OriginateRequest) => originateThroughInbound(deps.config, req) }
+      : {}),
   };
 }
 

@@ -69,6 +69,24 @@ export type OriginateOptions = {
   pres?: string;
   /** Channel variables set before the dialplan runs (originate variables). */
   vars?: Record<string, string>;
+  /** The channel's id (an ARI originate may choose it); default `<epoch>.<n>`. */
+  id?: string;
+};
+
+/** A POST /ari/channels the simulator accepted (a Local channel: its ;2 half runs the dialplan). */
+export type RestOriginate = {
+  /** The ;1 half, returned to the client. */
+  channelId: string;
+  /** The ;2 half, running `extension@context` of the endpoint. */
+  gatedChannelId: string;
+  endpoint: string;
+  /** Where the ;1 half goes once answered. */
+  to: { context: string; extension: string; priority: number };
+  callerId: string;
+  timeout: number;
+  variables: Record<string, string>;
+  /** The ;2 half's end. */
+  done: Promise<CallResult>;
 };
 
 export type SimOptions = {
@@ -143,6 +161,10 @@ export class AriSimulator {
   onRest?: (method: string, path: string, channelId: string | undefined) => void;
   /** Hook: called for each StasisStart sent. */
   onStasisStart?: (channelId: string) => void;
+  /** Fault injection: answer POST /ari/channels with this error instead (e.g. 400 "Invalid endpoint specified"). */
+  originateFault?: (endpoint: string) => { status: number; message: string } | undefined;
+  /** Every originate accepted through POST /ari/channels, in order. */
+  readonly originates: RestOriginate[] = [];
   /** WebSocket upgrade requests seen (connection attempts to /ari/events). */
   upgrades = 0;
   /** Fault injection: an HTTP status to answer for an api-docs file instead of serving it. */
@@ -248,7 +270,7 @@ export class AriSimulator {
     const n = ++this.seq;
     const context = o.context ?? 'callgate-outbound';
     const ch: SimChannel = {
-      id: `${this.epoch}.${n}`,
+      id: o.id ?? `${this.epoch}.${n}`,
       name: `Local/${o.exten}@${context}-${n.toString(16).padStart(8, '0')};2`,
       state: 'Ring',
       caller: { name: o.callerId?.name ?? '', number: o.callerId?.number ?? '' },
@@ -703,6 +725,7 @@ export class AriSimulator {
       }
       if (am[2] === 'eventFilter' && method === 'PUT') return this.setFilter(a, app, body, reply);
     }
+    if (p === '/ari/channels' && method === 'POST') return this.restOriginate(q, body, reply);
     if (p === '/ari/channels' && method === 'GET')
       return reply(
         200,
@@ -791,6 +814,74 @@ export class AriSimulator {
       for (const e of v) set.add(e.type);
     }
     reply(200, this.application(app));
+  }
+
+  /**
+   * POST /ari/channels (originate), as Asterisk 22 answers it (PROTOCOLS.md D.2): the parameter
+   * checks and their 400/409 messages, then 200 with the new channel's snapshot (state Down) at once,
+   * the dial going on asynchronously. Only Local/EXTEN@CONTEXT[/n] endpoints are simulated: the ;2 half
+   * runs the dialplan with the originate's variables (Local copies them) and presents the caller ID
+   * (Local gives the ;2 half the ;1 half's connected line, which the originate sets); the ;1 half,
+   * which nothing here answers, lives as long as the ;2 half.
+   */
+  private restOriginate(q: URLSearchParams, body: string, reply: (s: number, j?: unknown) => void): void {
+    const endpoint = q.get('endpoint');
+    if (!endpoint) return reply(400, { message: 'Endpoint must be specified' });
+    const fault = this.originateFault?.(endpoint);
+    if (fault) return reply(fault.status, { message: fault.message });
+    const app = q.get('app');
+    const extension = q.get('extension');
+    if (!app && !extension) return reply(400, { message: 'Application or extension must be specified' });
+    const m = /^Local\/([^@/]+)@([^/]+)(?:\/n)?$/i.exec(endpoint);
+    if (!m) return reply(400, { message: 'Invalid endpoint specified' });
+    const channelId = q.get('channelId') ?? `${this.epoch}.${++this.seq}`;
+    const gatedChannelId = q.get('otherChannelId') ?? `${this.epoch}.${++this.seq}`;
+    if (this.channels.has(channelId) || this.channels.has(gatedChannelId) || channelId === gatedChannelId)
+      return reply(409, { message: 'Channel with given unique ID already exists' });
+    let variables: Record<string, string> = {};
+    if (body) {
+      try {
+        const v = (JSON.parse(body) as { variables?: Record<string, unknown> }).variables ?? {};
+        variables = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+      } catch {
+        return reply(400, { message: 'Request body is not valid JSON' });
+      }
+    }
+    const cid = q.get('callerId') ?? '';
+    const named = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(cid);
+    const callerId = named
+      ? { name: named[1] as string, number: named[2] as string }
+      : { name: '', number: cid.trim() };
+    const exten = m[1] as string;
+    const context = m[2] as string;
+    const { done } = this.originate({ exten, context, callerId, vars: variables, id: gatedChannelId });
+    this.originates.push({
+      channelId,
+      gatedChannelId,
+      endpoint,
+      to: {
+        context: q.get('context') ?? 'default',
+        extension: extension ?? '',
+        priority: Number(q.get('priority') ?? 1),
+      },
+      callerId: cid,
+      timeout: Number(q.get('timeout') ?? 30),
+      variables,
+      done,
+    });
+    const n = this.seq;
+    reply(200, {
+      id: channelId,
+      name: `Local/${exten}@${context}-${n.toString(16).padStart(8, '0')};1`,
+      state: 'Down',
+      protocol_id: '',
+      caller: callerId,
+      connected: { name: '', number: '' },
+      accountcode: '',
+      dialplan: { context, exten, priority: 1, app_name: '', app_data: '' },
+      creationtime: ariTimestamp(),
+      language: 'en',
+    });
   }
 
   private application(app: string): Record<string, unknown> {
