@@ -5,7 +5,7 @@
  *   npm run bench               full sizes (1M consents + 1M attempts, 5M-line import, PBX runs at 200 calls/s:
  *                               Asterisk 60,000 calls beside a stand-in gate, FreeSWITCH 30 s)
  *   npm run bench -- --quick    small sizes, to check the harness
- *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch
+ *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch,api
  *
  * For iterations on the decisions part alone, run its script directly (after npm run build), e.g.
  *   BENCH_SEED_CACHE=/tmp/seeded.db node --max-semi-space-size=64 dist/bench/decisions.js 1000000 1000000 100000 8 normal,full
@@ -102,6 +102,12 @@ function main() {
     progress(`${pbx}: added latency at 200 new calls/s for ${seconds} s…`);
     // --expose-gc: heap after a full GC before and after the calls (what calls leave behind)
     result[pbx] = child('pbx.js', [pbx, String(seconds), '200'], [...GATE_NODE_FLAGS, '--expose-gc']);
+  }
+  if (want('api')) {
+    progress('admin API: POST /v1/attempts over loopback HTTP, in-process and a trivial fastify route…');
+    result.api = quick
+      ? child('api.js', ['60000', '10000', '8'], GATE_NODE_FLAGS)
+      : child('api.js', ['230000', '50000', '8'], GATE_NODE_FLAGS);
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

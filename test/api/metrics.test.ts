@@ -130,3 +130,22 @@ test('campaign ids the configuration does not know never become labels', async (
   expect(Number(series[0]!.value)).toBe(50);
   expect(h.api.hub.campaigns).toEqual(['acme-energy', 'acme-robot', 'default', 'other']);
 });
+
+test('the Grafana dashboard of docs/ queries only metrics /metrics exposes', async () => {
+  h = await harness();
+  await call(h, 'POST', '/v1/check', attempt());
+  const exposed = new Set<string>();
+  for (const f of await scrape()) {
+    exposed.add(f.name);
+    if (f.type === 'HISTOGRAM') for (const s of ['_bucket', '_sum', '_count']) exposed.add(f.name + s);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dashboard = require('../../docs/grafana-dashboard.json') as { panels: { targets: { expr: string }[] }[] };
+  const queried = new Set(
+    dashboard.panels.flatMap((p) =>
+      p.targets.flatMap((t) => [...t.expr.matchAll(/\bcallgate_[a-z0-9_]+/g)].map((m) => m[0])),
+    ),
+  );
+  expect(queried.size).toBeGreaterThanOrEqual(9);
+  expect([...queried].filter((m) => !exposed.has(m))).toEqual([]);
+});

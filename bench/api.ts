@@ -1,0 +1,218 @@
+/**
+ * The admin API's POST /v1/attempts (check and record) over loopback HTTP with keep-alive, beside,
+ * in the same run and on the same SQLite store: the same check-and-record called in-process
+ * (gate.decide, what the HTTP route adds nothing to), and a trivial fastify route (the floor: what
+ * HTTP alone costs on this machine). The load generator runs in a process of its own
+ * (bench/api-client.ts); latency is measured there, per request, as a dialer sees it.
+ *
+ * Also what the API's counting costs the gate's hot path (metrics and live view, LiveHub.record):
+ * its cost per decision alone, and the in-process rate with and without it.
+ *
+ * Every attempt is to a distinct number holding a consent: all allowed, all recorded.
+ *
+ * Usage: node dist/bench/api.js [consents] [requests] [inFlight]
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Fastify from 'fastify';
+import { startApi } from '../src/api';
+import { LiveHub } from '../src/api/live';
+import type { CallAttempt } from '../src/core/types';
+import { bufferedDestination, createLogger } from '../src/gate/logger';
+import type { DecisionEvent } from '../src/gate/service';
+import type { ConsentRow } from '../src/gate/store';
+import { createRuntime } from '../src/main';
+import { BENCH_AT, benchConfig } from './fixture-config';
+import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
+
+const DAY = 86_400_000;
+const TOKEN = 'bench-token-0123456789abcdef';
+
+/** A client run, with the CPU this process (the server) spent meanwhile, per request. */
+async function measured(run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const cpu0 = process.cpuUsage();
+  const r = await run();
+  const cpu = process.cpuUsage(cpu0);
+  return { ...r, serverCpuUsPerRequest: Math.round(((cpu.user + cpu.system) / (r.requests as number)) * 10) / 10 };
+}
+
+function client(
+  url: string,
+  method: 'GET' | 'POST',
+  n: number,
+  inFlight: number,
+  first: number,
+  token = '',
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, 'api-client.js'), url, method, String(n), String(inFlight), String(first), token],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`api-client exited ${code}`));
+      resolve(JSON.parse(last) as Record<string, unknown>);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const consents = Number(process.argv[2] ?? 300_000);
+  const requests = Number(process.argv[3] ?? 50_000);
+  const inFlight = Number(process.argv[4] ?? 8);
+  const dir = tempDir('api');
+  const db = path.join(dir, 'api.db');
+  const config = benchConfig(db, `api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }`);
+  const logger = createLogger(config.log, bufferedDestination('/dev/null'));
+  const rt = createRuntime(config, { logger });
+
+  // consents for every number the runs call
+  const session = await rt.store.beginImport('consent');
+  const batch: ConsentRow[] = [];
+  for (let i = 0; i < consents; i++) {
+    batch.push({
+      e164: mobileE164(i),
+      professional: 'acme',
+      categories: ['energy-supply'],
+      collectedAt: new Date(BENCH_AT.getTime() - 20 * DAY),
+    });
+    if (batch.length === 10_000) await session.consents(batch.splice(0));
+  }
+  if (batch.length) await session.consents(batch.splice(0));
+  await session.commit();
+
+  const attempt = (i: number): CallAttempt => ({
+    to: mobileNational(i),
+    callerId: { number: '+33162000001', presentation: 'allowed' },
+    at: BENCH_AT,
+    campaignId: 'bench',
+    source: { pbx: 'api' },
+  });
+  let nextNumber = 0;
+  /** In-process check-and-record: `n` decisions, `inFlight` at a time, on numbers not called before. */
+  const inProcess = async (n: number) => {
+    const first = nextNumber;
+    nextNumber += n;
+    const samples: number[] = new Array(n);
+    let next = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let i = next++; i < n; i = next++) {
+          const s = process.hrtime.bigint();
+          const d = await rt.gate.decide(attempt(first + i), { record: true });
+          if (d.verdict !== 'allow') throw new Error(`bench call blocked: ${d.reasons.map((r) => r.code).join(',')}`);
+          samples[i] = Number(process.hrtime.bigint() - s);
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      decisions: n,
+      inFlight,
+      perSecond: Math.round(n / seconds),
+      latencyMs: latencyMs(samples),
+      cpuUsPerDecision: Math.round(((cpu.user + cpu.system) / n) * 10) / 10,
+    };
+  };
+
+  const need = 4 * requests + 20_000;
+  if (consents < need) throw new Error(`need at least ${need} consents for ${requests} requests`);
+
+  await inProcess(5_000); // warm-up
+
+  // the API's counting alone, per decision: LiveHub.record on a real decision
+  const sample = await rt.gate.decide(attempt(nextNumber++), { record: true });
+  const hub = new LiveHub(config, (n) => n);
+  const e: DecisionEvent = { decision: sample, durationNs: 420_000, recorded: true };
+  for (let i = 0; i < 200_000; i++) hub.record(e);
+  const c0 = process.hrtime.bigint();
+  const N = 2_000_000;
+  for (let i = 0; i < N; i++) hub.record(e);
+  const recordNs = Math.round((Number(process.hrtime.bigint() - c0) / N) * 10) / 10;
+
+  // in-process check-and-record, without and with the API's observer, alternated (the store grows
+  // as the runs go: alternating keeps that out of the comparison)
+  const bare: Awaited<ReturnType<typeof inProcess>>[] = [];
+  const observed: Awaited<ReturnType<typeof inProcess>>[] = [];
+  for (let round = 0; round < 2; round++) {
+    bare.push(await inProcess(requests / 2));
+    const stop = rt.gate.observe(new LiveHub(config, (n) => n).record);
+    observed.push(await inProcess(requests / 2));
+    stop();
+  }
+  const merge = (runs: typeof bare) => ({
+    decisions: runs.reduce((a, r) => a + r.decisions, 0),
+    inFlight,
+    perSecond: Math.round(runs.reduce((a, r) => a + r.perSecond, 0) / runs.length),
+    p99Ms: Math.max(...runs.map((r) => r.latencyMs.p99)),
+    runs: runs.map((r) => ({ perSecond: r.perSecond, latencyMs: r.latencyMs })),
+    cpuUsPerDecision: Math.round((runs.reduce((a, r) => a + r.cpuUsPerDecision, 0) / runs.length) * 10) / 10,
+  });
+  const inProcessBare = merge(bare);
+  const inProcessObserved = merge(observed);
+
+  const server = await startApi({
+    config,
+    token: TOKEN,
+    listen: config.api!.listen,
+    gate: rt.gate,
+    store: rt.store,
+    clock: rt.clock,
+    logger,
+    adapters: [],
+  });
+
+  // the floor: a trivial fastify route on the same machine, driven the same way
+  const floorApp = Fastify({ logger: false });
+  floorApp.get('/floor', async () => ({ ok: true }));
+  const floorUrl = await floorApp.listen({ host: '127.0.0.1', port: 0 });
+  await client(`${floorUrl}/floor`, 'GET', 5_000, inFlight, 0); // warm-up
+  const floor = await measured(() => client(`${floorUrl}/floor`, 'GET', requests, inFlight, 0));
+  await floorApp.close();
+
+  await client(`${server.url}/v1/attempts`, 'POST', 5_000, inFlight, nextNumber, TOKEN); // warm-up
+  nextNumber += 5_000;
+  const overHttp = await measured(() =>
+    client(`${server.url}/v1/attempts`, 'POST', requests, inFlight, nextNumber, TOKEN),
+  );
+  nextNumber += requests;
+  await server.close();
+  await rt.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const rate = (x: Record<string, unknown>) => x.perSecond as number;
+  emit({
+    store: 'sqlite',
+    consents,
+    cpus: os.cpus().length,
+    loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    postAttemptsOverHttp: overHttp,
+    inProcess: inProcessBare,
+    inProcessWithApiObserver: inProcessObserved,
+    trivialFastifyRoute: floor,
+    ratios: {
+      httpToInProcess: Math.round((rate(overHttp) / inProcessBare.perSecond) * 100) / 100,
+      httpToFloor: Math.round((rate(overHttp) / rate(floor)) * 100) / 100,
+      observedToBare: Math.round((inProcessObserved.perSecond / inProcessBare.perSecond) * 100) / 100,
+      observedCpuToBareCpu:
+        Math.round((inProcessObserved.cpuUsPerDecision / inProcessBare.cpuUsPerDecision) * 100) / 100,
+    },
+    apiCountingNsPerDecision: recordNs,
+    targets: { perSecond: 5000, p99Ms: 5 },
+    peakRssMb: peakRssMb(),
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
