@@ -117,7 +117,7 @@ export const ERRORS = {
   CG_ERR_API_INPUT: {
     meaning:
       'An admin API request was refused as invalid (a missing or wrong field, a bad number or date, an unknown campaign or professional); nothing was changed.',
-    fix: 'Read every listed problem (each names its field, e.g. /collectedAt) and send the request again; GET /v1/openapi.json describes every route.',
+    fix: 'Read every listed problem (each names its field, e.g. body.collectedAt) and send the request again; GET /v1/openapi.json describes every route.',
   },
   CG_ERR_API_AUTH: {
     meaning: 'An admin API request had no bearer token, or not the configured one (HTTP 401); nothing was done.',
