@@ -87,3 +87,13 @@ test('an API without a token does not start (exit 2), and says how to give one',
   expect(short.code).toBe(2);
   expect(short.stderr).toMatch(/CALLGATE_API_TOKEN: the API token is too short \(3\)/);
 });
+
+test('config check shows the API and where its token comes from, never the token', () => {
+  sb = sandbox(BASE_CONFIG + 'api: {listen: {port: 9123}}\n');
+  const withEnv = sb.run(['config', 'check'], { CALLGATE_API_TOKEN: TOKEN });
+  expect(withEnv.code).toBe(0);
+  expect(withEnv.stdout).toMatch(/^ {2}api: http:\/\/127\.0\.0\.1:9123, token from CALLGATE_API_TOKEN$/m);
+  expect(withEnv.stdout).not.toContain(TOKEN);
+  const without = sb.run(['config', 'check'], { CALLGATE_API_TOKEN: '' });
+  expect(without.stdout).toMatch(/api: http:\/\/127\.0\.0\.1:9123, NO TOKEN: start will refuse it \(api\.token: /);
+});

@@ -1,4 +1,5 @@
 /** `callgate config check`: load the configuration as `start` would, print OK and a summary, or every problem (exit 2). */
+import type { Config } from '../../config/schema';
 import { configPath, loadCliConfig } from '../context';
 import { EXIT_OK } from '../errors';
 import type { Io } from '../io';
@@ -23,6 +24,14 @@ function storeLine(c: ReturnType<typeof loadCliConfig>): string {
   return s.driver;
 }
 
+/** Where `start` will find the API's token (never the token itself). */
+function apiTokenLine(api: NonNullable<Config['api']>): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only when an api: section is there
+  const r = (require('../../api/config') as typeof import('../../api/config')).resolveApiToken(api);
+  if (!r.ok) return `NO TOKEN: start will refuse it (${r.path}: ${r.message})`;
+  return api.token !== undefined ? 'token from api.token' : 'token from CALLGATE_API_TOKEN';
+}
+
 export async function configCheck(opts: { config?: string }, io: Io): Promise<number> {
   const file = configPath(opts.config);
   const c = loadCliConfig(opts.config);
@@ -37,7 +46,8 @@ export async function configCheck(opts: { config?: string }, io: Io): Promise<nu
     `  professionals: ${c.professionals.map((p) => p.id).join(', ') || '(none)'}`,
     `  campaigns: ${c.campaigns.map((k) => k.id).join(', ') || '(none)'} (default: ${c.defaultCampaign.id}, professional ${c.defaultCampaign.professional})`,
     `  policy: regime ${c.policy.regime}, failMode ${c.policy.failMode}${c.policy.monitorOnly ? ', MONITOR ONLY' : ''}`,
-    `  pbx: ${pbx.join(', ') || '(none: `callgate start` needs asterisk: or freeswitch:)'}`,
+    `  pbx: ${pbx.join(', ') || (c.api ? '(none)' : '(none: `callgate start` needs asterisk:, freeswitch: or api:)')}`,
+    ...(c.api ? [`  api: http://${c.api.listen.host}:${c.api.listen.port}, ${apiTokenLine(c.api)}`] : []),
   ];
   io.out(lines.join('\n') + '\n');
   return EXIT_OK;
