@@ -75,6 +75,21 @@ describe('migrations', () => {
     }
   }, 30_000);
 
+  test('a new database is created without upgrade warnings; an older one says each step it upgrades', async () => {
+    const steps: { from: number; to: number }[] = [];
+    const created = new PostgresStore({ url: fresh.url, onMigration: (x) => steps.push({ from: x.from, to: x.to }) });
+    await created.ready();
+    await created.close();
+    expect(steps).toEqual([]);
+    // back to version 1, as a callgate of schema 1 left it
+    await sql(fresh.url, 'DROP INDEX callgate.decisions_at');
+    await sql(fresh.url, 'DELETE FROM callgate.schema_migrations WHERE version > 1');
+    const older = new PostgresStore({ url: fresh.url, onMigration: (x) => steps.push({ from: x.from, to: x.to }) });
+    await older.ready();
+    await older.close();
+    expect(steps).toEqual(PG_MIGRATIONS.slice(1).map((m) => ({ from: m.version - 1, to: m.version })));
+  });
+
   test('a database written by a newer callgate is refused at open, untouched', async () => {
     const s = new PostgresStore({ url: fresh.url });
     await s.ready();

@@ -181,6 +181,8 @@ export async function migratePg(
   onStep?: OnPgMigration,
 ): Promise<number> {
   const latest = migrations[migrations.length - 1]!.version;
+  /** This run found no schema and is creating it: its later steps are part of the creation, not an upgrade. */
+  let creating = false;
   for (;;) {
     await long(c, 'BEGIN');
     try {
@@ -199,7 +201,8 @@ export async function migratePg(
         await long(c, 'COMMIT');
         return current;
       }
-      if (current > 0) onStep?.({ from: current, to: next.version, name: next.name });
+      if (current === 0) creating = true;
+      else if (!creating) onStep?.({ from: current, to: next.version, name: next.name });
       await long(
         c,
         `CREATE SCHEMA IF NOT EXISTS callgate;
