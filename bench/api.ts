@@ -10,7 +10,7 @@
  *
  * Every attempt is to a distinct number holding a consent: all allowed, all recorded.
  *
- * Usage: node dist/bench/api.js [consents] [requests] [inFlight]
+ * Usage: node dist/bench/api.js [consents] [requests] [inFlight] [durability: full|normal]
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,7 +24,8 @@ import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { DecisionEvent } from '../src/gate/service';
 import type { ConsentRow } from '../src/gate/store';
 import { createRuntime } from '../src/main';
-import { BENCH_AT, benchConfig } from './fixture-config';
+import { parseConfig } from '../src/config';
+import { BENCH_AT } from './fixture-config';
 import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from './util';
 
 const DAY = 86_400_000;
@@ -66,9 +67,23 @@ async function main(): Promise<void> {
   const consents = Number(process.argv[2] ?? 300_000);
   const requests = Number(process.argv[3] ?? 50_000);
   const inFlight = Number(process.argv[4] ?? 8);
+  const durability = process.argv[5] ?? 'full';
   const dir = tempDir('api');
   const db = path.join(dir, 'api.db');
-  const config = benchConfig(db, `api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }`);
+  // the benchmarks' configuration (bench/fixture-config.ts) with the durability asked and the API
+  const config = parseConfig(
+    `
+store: { driver: sqlite, path: ${JSON.stringify(db)}, durability: ${durability} }
+professionals: [{ id: acme, callerIds: ['+33162000001'] }]
+campaigns:
+  - { id: bench, professional: acme, purpose: prospecting, audience: consumer, dialing: manual, sector: other, categories: [energy-supply] }
+defaultCampaign: { id: default, professional: acme, dialing: manual }
+clock: { mode: fixed, at: ${BENCH_AT.toISOString()} }
+log: { level: info, maskNumbers: true }
+api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
+`,
+    'bench',
+  );
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const rt = createRuntime(config, { logger });
 
@@ -192,6 +207,7 @@ async function main(): Promise<void> {
   const rate = (x: Record<string, unknown>) => x.perSecond as number;
   emit({
     store: 'sqlite',
+    durability,
     consents,
     cpus: os.cpus().length,
     loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
