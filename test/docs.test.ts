@@ -149,9 +149,4 @@ describe('the docs', () => {
     const known = commands(buildProgram({ out: () => undefined, err: () => undefined }, () => undefined));
     expect(known).toEqual(expect.arrayContaining([['config', 'check'], ['check'], ['consent', 'import']]));
   });
-
-  it('promise no admin API: callgate has no HTTP interface', () => {
-    const mentions = docs.filter((doc) => /admin API/i.test(readFileSync(path.join(root, doc), 'utf8')));
-    expect(mentions).toEqual([]);
-  });
 });

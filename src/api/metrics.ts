@@ -9,7 +9,7 @@
  *   callgate_pbx_reconnects_total{pbx}                  times the PBX connection came back
  *   callgate_store_errors_total                         store faults (decisions, outcomes, API requests)
  *   callgate_fail_mode_decisions_total                  decisions the fail mode took (GATE-1)
- *   + prom-client's default process and Node.js metrics (callgate_process_*, callgate_nodejs_*)
+ *   + prom-client's default process and Node metrics (callgate_process_*, callgate_nodejs_*)
  *
  * Nothing here runs on the gate's hot path: the decision counts live in LiveHub's typed arrays and
  * the other values in the gate's and adapters' own counters; they are read when Prometheus scrapes.

@@ -34,6 +34,15 @@ const DIALPLAN_NAME = /^[A-Za-z0-9_+*#.-]{1,80}$/;
 export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { config, gate, clock } = ctx;
 
+  /**
+   * The decision as `callgate check --json` prints it: core's decisionToJson and, like the command,
+   * a `clock` field when the configured clock (not the system's) chose the instant.
+   */
+  const asCheckPrints = (d: Decision, atGiven: boolean) => {
+    const j = decisionToJson(d);
+    return !atGiven && config.clock.mode !== 'system' ? { ...j, clock: clock.describe } : j;
+  };
+
   /** The attempt of a request, every field checked first (a 400 lists every problem). */
   function attemptOf(b: AttemptBody, p: Problems): CallAttempt {
     const to = dialledField(p, 'to', b.to);
@@ -71,8 +80,9 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (req, reply) => {
-      const d = await gate.decide(attemptOf(req.body as AttemptBody, Problems.of(req, 'body')), { record: false });
-      return sendJson(reply, 200, decisionToJson(d));
+      const b = req.body as AttemptBody;
+      const d = await gate.decide(attemptOf(b, Problems.of(req, 'body')), { record: false });
+      return sendJson(reply, 200, asCheckPrints(d, b.at !== undefined));
     },
   );
 
@@ -90,8 +100,9 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (req, reply) => {
-      const d = await gate.decide(attemptOf(req.body as AttemptBody, Problems.of(req, 'body')), { record: true });
-      return sendJson(reply, 200, decisionToJson(d));
+      const b = req.body as AttemptBody;
+      const d = await gate.decide(attemptOf(b, Problems.of(req, 'body')), { record: true });
+      return sendJson(reply, 200, asCheckPrints(d, b.at !== undefined));
     },
   );
 
@@ -189,7 +200,7 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
           `${adapter.name} is not connected: no call was decided or placed; GET /readyz says when it is back`,
         );
       const d: Decision = await gate.decide(attempt, { record: false });
-      if (d.verdict === 'block') return sendJson(reply, 200, { decision: decisionToJson(d), originated: false });
+      if (d.verdict === 'block') return sendJson(reply, 200, { decision: asCheckPrints(d, false), originated: false });
       let placed: OriginateResult;
       try {
         placed = await adapter.originate!({
@@ -214,7 +225,7 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
         );
       }
       return sendJson(reply, 200, {
-        decision: decisionToJson(d),
+        decision: asCheckPrints(d, false),
         originated: true,
         pbx: adapter.name,
         channelId: placed.channelId,

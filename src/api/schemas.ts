@@ -1,7 +1,7 @@
 /**
  * JSON Schemas of the admin API: every route's input (validated by fastify's ajv before the handler
  * runs: unknown fields, wrong types and missing fields are refused, every problem listed) and every
- * answer (documented in the OpenAPI document, GET /v1/openapi.json). Answers are written by the
+ * answer (documented in the OpenAPI document the API serves). Answers are written by the
  * handlers with JSON.stringify, so a decision is byte for byte what `callgate check --json` prints
  * (core's decisionToJson); the schemas describe them, a test holds the answers to them.
  *
@@ -118,6 +118,11 @@ export const decisionSchema = {
     source: {
       type: 'object',
       properties: { pbx: { type: 'string' }, channelId: { type: 'string' } },
+    },
+    clock: {
+      type: 'string',
+      description:
+        'Only when the gate runs on a fixed or shifted clock (callgate.yaml clock:) and the request gave no `at`: the clock that chose the instant, as `callgate check` says it.',
     },
   },
 } as const;

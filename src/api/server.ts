@@ -2,7 +2,7 @@
  * The admin HTTP API (fastify): decisions (check, attempts, originate), the data the rules read
  * (consents, contracts, do-not-call entries, refusals), what the gate knows about a number, the
  * decision list, health, Prometheus metrics and the live dashboard. Served by `callgate start` when
- * callgate.yaml has an `api:` section; see README.md (HTTP API) and GET /v1/openapi.json.
+ * callgate.yaml has an `api:` section; see README.md (HTTP API) and the OpenAPI document it serves.
  *
  * Every route but /healthz and the dashboard's files asks for the bearer token (./auth.ts). Every
  * route has a JSON Schema; inputs are checked whole before anything is written, and a refused input

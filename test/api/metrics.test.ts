@@ -89,7 +89,7 @@ test('decisions by verdict, first reason and campaign; their durations; the PBX 
   expect(value(f, 'callgate_pbx_reconnects_total', { pbx: 'asterisk' })).toBe(2);
   expect(value(f, 'callgate_store_errors_total')).toBe(0);
   expect(value(f, 'callgate_fail_mode_decisions_total')).toBe(0);
-  // prom-client's process and Node.js metrics
+  // prom-client's process and Node metrics
   expect(family(f, 'callgate_process_cpu_user_seconds_total').type).toBe('COUNTER');
   expect(family(f, 'callgate_nodejs_eventloop_lag_seconds').type).toBe('GAUGE');
 

@@ -1,7 +1,7 @@
 /**
  * The admin API's originate on FreeSWITCH: `bgapi originate` on a short inbound Event Socket
  * connection of its own (freeswitch.inbound's host, port and password), into the gated dialplan path
- * (PROTOCOLS.md A.7, A.8):
+ * (the dialplan/freeswitch/README.md gated path; FreeSWITCH mod_commands' originate):
  *
  *   bgapi originate {origination_uuid=U,origination_caller_id_number=N,originate_timeout=T,
  *                    callgate_campaign=C,callgate_postal_code=P}loopback/NUMBER/<originateContext> EXT XML CTX

@@ -817,7 +817,7 @@ export class AriSimulator {
   }
 
   /**
-   * POST /ari/channels (originate), as Asterisk 22 answers it (PROTOCOLS.md D.2): the parameter
+   * POST /ari/channels (originate), as Asterisk 22 answers it (res/ari/resource_channels.c): the parameter
    * checks and their 400/409 messages, then 200 with the new channel's snapshot (state Down) at once,
    * the dial going on asynchronously. Only Local/EXTEN@CONTEXT[/n] endpoints are simulated: the ;2 half
    * runs the dialplan with the originate's variables (Local copies them) and presents the caller ID
