@@ -8,6 +8,7 @@
 import { normalizeNumber, writtenNumberProblem } from '../core/numbers';
 import { parseInstant } from '../core/instant';
 import { quoteValue } from '../core/quote';
+import { locatePostalCode } from '../core/postal';
 import { isWithheldNumber } from '../core/rules/caller-id';
 import type { CallAttempt } from '../core/types';
 import type { Config } from '../config/schema';
@@ -146,9 +147,9 @@ export function callerIdField(p: Problems, field: string, raw: string): CallAtte
 
 export function postalCodeField(p: Problems, field: string, raw: string | undefined): string | undefined {
   if (raw === undefined || p.has(field)) return undefined;
-  const v = raw.trim();
-  if (/^\d{5}$/.test(v)) return v;
-  p.add(field, `${quoteValue(raw)} is not a French postal code; give five digits, e.g. 67000`);
+  const located = locatePostalCode(raw);
+  if (located.ok) return raw.trim();
+  p.add(field, located.error);
   return undefined;
 }
 

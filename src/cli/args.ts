@@ -21,6 +21,8 @@ const instants = (): typeof import('../core/instant') => require('../core/instan
 const numbers = (): typeof import('../core/numbers') => require('../core/numbers');
 const quote = (v: unknown): string => (require('../core/quote') as typeof import('../core/quote')).quoteValue(v);
 const rows = (): typeof import('../store/rows') => require('../store/rows');
+const postal = (): typeof import('../core/postal') => require('../core/postal');
+const callerIdRules = (): typeof import('../core/rules/caller-id') => require('../core/rules/caller-id');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const CLI_ZONE = 'Europe/Paris';
@@ -55,10 +57,9 @@ export function asUsage<T>(fn: () => T): T {
 
 /** A French postal code: five digits (97xxx overseas, 20xxx Corsica). */
 export function parsePostalCode(text: string, flag: string): string {
-  const raw = text.trim();
-  if (!/^\d{5}$/.test(raw))
-    throw usage(`${flag}: ${quote(text)} is not a French postal code; give five digits, e.g. 67000`);
-  return raw;
+  const located = postal().locatePostalCode(text);
+  if (!located.ok) throw usage(`${flag}: ${located.error}`);
+  return text.trim();
 }
 
 /**
@@ -74,16 +75,14 @@ export function parseDialled(text: string, flag: string): string {
   return text.trim();
 }
 
-/** Words a PBX uses for a withheld caller ID (CID-1). */
-const WITHHELD = new Set(['anonymous', 'restricted', 'unknown', 'unavailable', 'private', 'withheld']);
-
 /** `--caller-id N|anonymous`: a number presented, or a withheld presentation. */
 export function parseCallerId(
   text: string,
   flag = '--caller-id',
 ): { number: string; presentation: 'allowed' | 'restricted' } {
   const raw = text.trim();
-  if (WITHHELD.has(raw.toLowerCase())) return { number: raw.toLowerCase(), presentation: 'restricted' };
+  if (raw !== '' && callerIdRules().isWithheldNumber(raw))
+    return { number: raw.toLowerCase(), presentation: 'restricted' };
   if (numbers().writtenNumberProblem(raw) !== undefined) {
     throw usage(`${flag}: ${quote(text)} is neither a phone number nor 'anonymous'; e.g. --caller-id 0162123456`);
   }

@@ -98,8 +98,13 @@ describe('parsePostalCode', () => {
   it('accepts five digits', () => {
     expect(parsePostalCode('67000', '--postal-code')).toBe('67000');
   });
+  it('reads what the gate reads (core locatePostalCode): spaces inside are fine', () => {
+    expect(parsePostalCode(' 57 100 ', '--postal-code')).toBe('57 100');
+  });
   it('refuses anything else', () => {
-    expect(errorOf(() => parsePostalCode('2A004', '--postal-code')).message).toMatch(/five digits/);
+    expect(errorOf(() => parsePostalCode('2A004', '--postal-code')).message).toMatch(
+      /--postal-code: postal code "2A004" .*expected 5 digits/,
+    );
   });
 });
 

@@ -22,7 +22,16 @@ import type { CallAttempt, Campaign, Policy, Professional } from '../types';
 import { type Acc, fail, pass, skip } from './result';
 import { quoteValue } from '../quote';
 
-const PLACEHOLDERS: ReadonlySet<string> = new Set(['', 'anonymous', 'unknown', 'restricted', 'unavailable']);
+/** Words a PBX, a dialer or a person uses for a withheld caller ID (CID-1), lower case. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set([
+  '',
+  'anonymous',
+  'unknown',
+  'restricted',
+  'unavailable',
+  'private',
+  'withheld',
+]);
 
 export function isWithheldNumber(number: unknown): boolean {
   return typeof number !== 'string' || PLACEHOLDERS.has(number.trim().toLowerCase());

@@ -114,3 +114,9 @@ describe('CID-6 declared caller IDs', () => {
     ).toBe('skip');
   });
 });
+
+test('the words for a withheld caller ID are one list, shared by the CLI and the API', () => {
+  for (const w of ['anonymous', 'Restricted', 'unknown', 'unavailable', 'Private', 'withheld'])
+    expect(isWithheldNumber(w)).toBe(true);
+  expect(isWithheldNumber('0162000001')).toBe(false);
+});
