@@ -235,7 +235,11 @@ describe('callgate check: bad input → exit 2, one line naming what to fix, not
       ['check', '--to', CALLEE, '--caller-id', CALLER, '--config', ''],
       /--config: empty file name/,
     ],
-    ['a bad postal code', ['check', '--to', CALLEE, '--caller-id', CALLER, '--postal-code', 'x'], /--postal-code: postal code "x"/],
+    [
+      'a bad postal code',
+      ['check', '--to', CALLEE, '--caller-id', CALLER, '--postal-code', 'x'],
+      /--postal-code: postal code "x"/,
+    ],
     ['a missing --caller-id', ['check', '--to', CALLEE], /caller-id/],
     ['an unknown option', ['check', '--to', CALLEE, '--caller-id', CALLER, '--bogus'], /--bogus/],
     ['an unknown command', ['chekc'], /chekc/],
