@@ -2,7 +2,7 @@
  * The Asterisk path at 200 new calls per second (issue 12): what callgate costs per call, beside a
  * stand-in gate run in the same benchmark on the same simulator at the same rate.
  *
- * - The ARI simulator runs the shipped dialplan in its own process (test/sim/ari/child.ts), like a
+ * - The ARI simulator runs the shipped dialplan in its own process (src/sim/ari/child.ts), like a
  *   real Asterisk, and measures on its own clock the added latency: StasisStart written → the request
  *   that releases the call received (`continue`, or the hangup of a blocked call). It also counts
  *   the events it serialised to the app per call (what the application event filter saves the PBX).
@@ -28,8 +28,8 @@ import type { ConsentRow } from '../src/gate/store';
 import { AsteriskAdapter } from '../src/pbx/asterisk/adapter';
 import { asteriskConfigSchema } from '../src/pbx/asterisk/config';
 import { openStore } from '../src/store';
-import { PASS, USER } from '../test/sim/ari/harness';
-import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../test/sim/ari/child';
+import { PASS, USER } from '../src/sim/ari/harness';
+import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildRunResult } from '../src/sim/ari/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 import { startStandIn } from './standin-ari';

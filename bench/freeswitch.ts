@@ -4,7 +4,7 @@
  * `ratePerS` new calls per second for `durationS` seconds, with the real Gate on a temp SQLite store
  * (every number has a consent, so every call is allowed and recorded: the full check-and-record path).
  *
- * The Event Socket simulator runs in a CHILD PROCESS (test/sim/esl/child.ts), as a real FreeSWITCH
+ * The Event Socket simulator runs in a CHILD PROCESS (src/sim/esl/child.ts), as a real FreeSWITCH
  * runs beside the gate: its CPU is not in the gate's event loop. Both timestamps are taken in the
  * child. Loopback network; shipped dialplan in synchronous `full` mode (the async mode would add the
  * 20 ms park ticks of a real FreeSWITCH after the command arrives, not included by construction).
@@ -24,7 +24,7 @@ import { createFreeswitchAdapter, type CallTiming } from '../src/pbx/freeswitch'
 import { freeswitchConfigSchema } from '../src/pbx/freeswitch/config';
 import { openStore } from '../src/store';
 import { freePort } from '../test/e2e/freeswitch-helpers';
-import { SIM_EXEC_ARGV, type ChildResult, type ChildRun } from '../test/sim/esl/child';
+import { SIM_EXEC_ARGV, type ChildResult, type ChildRun } from '../src/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 

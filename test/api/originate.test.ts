@@ -8,8 +8,8 @@ import { createRuntime } from '../../src/main';
 import type { PbxAdapter } from '../../src/gate/service';
 import { originateCommand } from '../../src/pbx/freeswitch/originate';
 import { rig } from '../e2e/freeswitch-helpers';
-import { startAdapter, startSim, until } from '../sim/ari/harness';
-import type { AriSimulator } from '../sim/ari/server';
+import { startAdapter, startSim, until } from '../../src/sim/ari/harness';
+import type { AriSimulator } from '../../src/sim/ari/server';
 import { logSink } from '../gate/helpers';
 import { apiConfig, call, CONSUMER, harness, type Harness } from './helpers';
 

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config';
-import { repoRoot } from '../sim/repo-root';
+import { repoRoot } from '../../src/sim/repo-root';
 
 const BASE = `
 professionals:

@@ -20,7 +20,7 @@ import { Gate } from '../../src/gate/gate';
 import type { GateService } from '../../src/gate/service';
 import { openStore } from '../../src/store';
 import { ARI_EVENT_TYPES } from '../../src/pbx/asterisk/adapter';
-import { findExtension } from '../sim/ari/dialplan';
+import { findExtension } from '../../src/sim/ari/dialplan';
 import {
   bareApp,
   captureLogger,
@@ -32,9 +32,9 @@ import {
   until,
   withoutEventFilter,
   type Running,
-} from '../sim/ari/harness';
-import { repoRoot } from '../sim/ari/paths';
-import type { AriSimulator, SimOptions } from '../sim/ari/server';
+} from '../../src/sim/ari/harness';
+import { repoRoot } from '../../src/sim/ari/paths';
+import type { AriSimulator, SimOptions } from '../../src/sim/ari/server';
 import { ScriptedGate } from './asterisk-scripted-gate';
 
 let sim: AriSimulator;

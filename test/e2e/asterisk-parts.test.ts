@@ -9,7 +9,7 @@ import { argsFromAppData, buildAttempt, parseStasisArgs, presentationOf } from '
 import { OutcomeTracker } from '../../src/pbx/asterisk/outcome';
 
 const recorded = fs
-  .readFileSync(path.join(__dirname, '..', 'fixtures', 'ari-recorded-events.jsonl'), 'utf8')
+  .readFileSync(path.join(__dirname, '..', '..', 'src', 'sim', 'fixtures', 'ari-recorded-events.jsonl'), 'utf8')
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as AriEvent);

@@ -3,8 +3,8 @@
  * tests pin the adapter's wire behaviour (variables, continue, hangup cause, reconnect, replace)
  * independently of the rules. The rules end-to-end run in asterisk.test.ts with the real Gate.
  */
-import { dial, startAdapter, startSim, until, type Running } from '../sim/ari/harness';
-import type { AriSimulator } from '../sim/ari/server';
+import { dial, startAdapter, startSim, until, type Running } from '../../src/sim/ari/harness';
+import type { AriSimulator } from '../../src/sim/ari/server';
 import { ScriptedGate } from './asterisk-scripted-gate';
 import { createLogger, flushRepeats } from '../../src/gate/logger';
 
@@ -224,7 +224,7 @@ test('connecting prints nothing on stdout (swagger-client\'s "deprecated version
 });
 
 test('wrong password: start() rejects with one clear error, no uncaught exception', async () => {
-  const { newAdapter } = await import('../sim/ari/harness');
+  const { newAdapter } = await import('../../src/sim/ari/harness');
   const a = newAdapter(sim, gate, { password: 'wrong' });
   await expect(a.start()).rejects.toThrow(/refused user 'callgate'.*check asterisk.username\/password/);
   await a.stop();

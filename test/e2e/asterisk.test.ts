@@ -9,8 +9,8 @@ import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
 import type { Store } from '../../src/gate/store';
 import { openStore } from '../../src/store';
-import { dial, startAdapter, startSim, testLogger, until, type Running } from '../sim/ari/harness';
-import type { AriSimulator } from '../sim/ari/server';
+import { dial, startAdapter, startSim, testLogger, until, type Running } from '../../src/sim/ari/harness';
+import type { AriSimulator } from '../../src/sim/ari/server';
 import { stillReachable, trackingGate } from './leak-check';
 
 const AT = new Date('2026-12-01T10:00:00+01:00'); // a Tuesday, working hours

@@ -4,10 +4,10 @@ import pino, { type Logger } from 'pino';
 import type { GateService } from '../../src/gate/service';
 import { createFreeswitchAdapter, type FreeswitchAdapter } from '../../src/pbx/freeswitch';
 import { freeswitchConfigSchema, type FreeswitchConfigInput } from '../../src/pbx/freeswitch/config';
-import { loadDialplan } from '../sim/esl/dialplan';
-import { EslSimulator, type SimOptions } from '../sim/esl/simulator';
+import { loadDialplan } from '../../src/sim/esl/dialplan';
+import { EslSimulator, type SimOptions } from '../../src/sim/esl/simulator';
 
-import { SHIPPED_DIALPLAN } from '../sim/esl/paths';
+import { SHIPPED_DIALPLAN } from '../../src/sim/esl/paths';
 
 export { SHIPPED_DIALPLAN };
 

@@ -3,7 +3,7 @@
  * the events into the CallOutcome recorded on the attempt: every attempt counts, answered or
  * not (FREQ-2, Code de la consommation D. 223-9), and the audit keeps how it ended.
  *
- * Asterisk facts (observed on a real Asterisk 22.10.1, see test/fixtures/ari-recorded-events.jsonl):
+ * Asterisk facts (observed on a real Asterisk 22.10.1, see src/sim/fixtures/ari-recorded-events.jsonl):
  * - the channel's own state is the truth about "answered": a call answered by Dial(), an Answer(),
  *   an IVR or a queue all take the channel to Up (ChannelStateChange); only Dial() produces Dial
  *   events and DIALSTATUS, so its dial status is kept as extra information when there is one;

@@ -1,6 +1,6 @@
 /**
  * Outbound-socket server: FreeSWITCH's `socket` dialplan app connects here for every gated call
- * (mod_event_socket's outbound mode, transcripts in test/fixtures/esl/). Per connection: channel data → CallAttempt → gate.decide (deadline)
+ * (mod_event_socket's outbound mode, transcripts in src/sim/fixtures/esl/). Per connection: channel data → CallAttempt → gate.decide (deadline)
  * → channel variables → `transfer` to the allow context + `exit`, or hangup with the configured cause.
  *
  * Whatever goes wrong (unreadable channel data, a command failing or timing out, the gate not answering

@@ -6,8 +6,8 @@
  * clients (`ws`, `http`), not with the gate.
  */
 import * as net from 'node:net';
-import { ariRequest, bareApp, dial, putEventFilter, shippedDialplan, startSim, until } from './harness';
-import type { AriSimulator } from './server';
+import { ariRequest, bareApp, dial, putEventFilter, shippedDialplan, startSim, until } from '../../../src/sim/ari/harness';
+import type { AriSimulator } from '../../../src/sim/ari/server';
 
 let sim: AriSimulator;
 afterEach(async () => {

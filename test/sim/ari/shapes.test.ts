@@ -1,7 +1,7 @@
 /**
  * The simulator must speak like a real Asterisk 22.10.1: every event it sends has the keys, in
  * the order, of the same event type recorded from a real server
- * (test/fixtures/ari-recorded-events.jsonl), its channel snapshots have the real snapshot keys,
+ * (src/sim/fixtures/ari-recorded-events.jsonl), its channel snapshots have the real snapshot keys,
  * and it only sends event types that the events.json it serves declares (ari-client's event
  * dispatch crashes on any other).
  */
@@ -10,11 +10,11 @@ import * as path from 'node:path';
 import { fixedClock } from '../../../src/gate/clock';
 import type { GateService } from '../../../src/gate/service';
 import type { Decision } from '../../../src/core/types';
-import { parseDialplan, substitute, findExtension } from './dialplan';
-import { dial, startAdapter, startSim, until, withoutEventFilter } from './harness';
+import { parseDialplan, substitute, findExtension } from '../../../src/sim/ari/dialplan';
+import { dial, startAdapter, startSim, until, withoutEventFilter } from '../../../src/sim/ari/harness';
 import { fakeFailModeDecision } from '../../gate/fake-fail-mode';
 
-const FIX = path.join(__dirname, '..', '..', 'fixtures');
+const FIX = path.join(__dirname, '..', '..', '..', 'src', 'sim', 'fixtures');
 const recorded = fs
   .readFileSync(path.join(FIX, 'ari-recorded-events.jsonl'), 'utf8')
   .split('\n')
@@ -96,7 +96,7 @@ test('every event the simulator sends has the shape of the same event recorded f
       const alt = t === 'Dial' ? keys.replace(',caller,', ',') : keys;
       expect([...known]).toContain(alt);
     } else {
-      // Not in the recording: ApplicationRegistered, shaped as the events.json of test/fixtures/ari-api-docs describes it.
+      // Not in the recording: ApplicationRegistered, shaped as the events.json of src/sim/fixtures/ari-api-docs describes it.
       expect(keys).toBe('type,timestamp,application,asterisk_id');
     }
     for (const k of ['channel', 'caller', 'peer']) {

@@ -1,7 +1,7 @@
 /** The simulator's framing, checked byte for byte against the recorded FreeSWITCH 1.11.1 traffic. */
 import { FreeSwitchClient, FreeSwitchServer, type FreeSwitchResponse } from 'esl';
 import { bgapi, silentEslLogger } from '../../../src/pbx/freeswitch/esl';
-import { parseDialplan } from './dialplan';
+import { parseDialplan } from '../../../src/sim/esl/dialplan';
 import {
   apiResponse,
   commandReply,
@@ -12,9 +12,9 @@ import {
   serializePlain,
   urlEncode,
   AUTH_REQUEST,
-} from './framing';
-import { EslSimulator } from './simulator';
-import { readSample, splitMessages } from './transcript';
+} from '../../../src/sim/esl/framing';
+import { EslSimulator } from '../../../src/sim/esl/simulator';
+import { readSample, splitMessages } from '../../../src/sim/esl/transcript';
 
 const fromFs = (name: string) => readSample(name).filter((b) => b.from === 'FreeSWITCH');
 

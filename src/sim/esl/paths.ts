@@ -7,4 +7,4 @@ export { repoRoot };
 /** The shipped dialplan snippet, verbatim. */
 export const SHIPPED_DIALPLAN = path.join(repoRoot(), 'dialplan', 'freeswitch', 'callgate.xml');
 /** Recorded Event Socket transcripts the framing is checked against. */
-export const ESL_FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'esl');
+export const ESL_FIXTURES = path.join(repoRoot(), 'src', 'sim', 'fixtures', 'esl');

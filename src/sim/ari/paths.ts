@@ -4,5 +4,5 @@ import { repoRoot } from '../repo-root';
 
 export { repoRoot };
 
-export const ARI_DOCS_DIR = path.join(repoRoot(), 'test', 'fixtures', 'ari-api-docs');
+export const ARI_DOCS_DIR = path.join(repoRoot(), 'src', 'sim', 'fixtures', 'ari-api-docs');
 export const SNIPPET_PATH = path.join(repoRoot(), 'dialplan', 'asterisk', 'extensions_callgate.conf');

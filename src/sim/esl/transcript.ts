@@ -1,4 +1,4 @@
-/** Reads the recorded Event Socket samples (test/fixtures/esl/samples/NN-*.txt): one message per block, bytes verbatim. */
+/** Reads the recorded Event Socket samples (src/sim/fixtures/esl/samples/NN-*.txt): one message per block, bytes verbatim. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESL_FIXTURES } from './paths';

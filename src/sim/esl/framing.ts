@@ -1,6 +1,6 @@
 /**
- * Event Socket framing as FreeSWITCH 1.11 writes and reads it (test/fixtures/esl/), for the simulator.
- * Checked byte for byte against the recorded transcripts in test/fixtures/esl/.
+ * Event Socket framing as FreeSWITCH 1.11 writes and reads it (src/sim/fixtures/esl/), for the simulator.
+ * Checked byte for byte against the recorded transcripts in src/sim/fixtures/esl/.
  */
 import { unescape } from 'node:querystring';
 

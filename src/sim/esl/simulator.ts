@@ -1,5 +1,5 @@
 /**
- * A FreeSWITCH Event Socket simulator over real TCP on 127.0.0.1 (transcripts of a real one in test/fixtures/esl/), good enough for
+ * A FreeSWITCH Event Socket simulator over real TCP on 127.0.0.1 (transcripts of a real one in src/sim/fixtures/esl/), good enough for
  * the real `esl` 11.2.1 package to run unmodified against it:
  * - inbound (the gate connects, like to port 8021): auth, event json/plain, filters, api, bgapi with
  *   BACKGROUND_JOB, sendmsg, exit; channel events of every simulated call;

@@ -5,10 +5,10 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import pino, { type Logger } from 'pino';
-import { AsteriskAdapter, type AsteriskCallReport } from '../../../src/pbx/asterisk/adapter';
-import { asteriskConfigSchema, type AsteriskConfig } from '../../../src/pbx/asterisk/config';
-import type { GateService } from '../../../src/gate/service';
-import type { CallOutcome } from '../../../src/gate/store';
+import { AsteriskAdapter, type AsteriskCallReport } from '../../pbx/asterisk/adapter';
+import { asteriskConfigSchema, type AsteriskConfig } from '../../pbx/asterisk/config';
+import type { GateService } from '../../gate/service';
+import type { CallOutcome } from '../../gate/store';
 import { SNIPPET_PATH } from './paths';
 import { AriSimulator, type OriginateOptions, type SimOptions } from './server';
 

@@ -1,8 +1,8 @@
 /**
  * An ARI simulator on loopback (HTTP + WebSocket) that `ari-client` 2.2.0 connects to unmodified:
- * it serves the real ARI API description of Asterisk 22.10.1 (test/fixtures/ari-api-docs, with
+ * it serves the real ARI API description of Asterisk 22.10.1 (src/sim/fixtures/ari-api-docs, with
  * `basePath` rewritten to the request's Host as Asterisk does), checks Basic auth and `api_key`,
- * sends events shaped like test/fixtures/ari-recorded-events.jsonl, implements the REST
+ * sends events shaped like src/sim/fixtures/ari-recorded-events.jsonl, implements the REST
  * operations the gate uses, and runs dialplan files through a tiny interpreter (dialplan.ts).
  *
  * Asterisk behaviours reproduced (observed on a real Asterisk 22.10.1):

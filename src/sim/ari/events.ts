@@ -1,6 +1,6 @@
 /**
  * ARI event and snapshot builders, with keys in the order a real Asterisk 22.10.1 sends them
- * (test/fixtures/ari-recorded-events.jsonl; ast_channel_snapshot_to_json, app_send, the
+ * (src/sim/fixtures/ari-recorded-events.jsonl; ast_channel_snapshot_to_json, app_send, the
  * WebSocket layer adding `application` last).
  */
 

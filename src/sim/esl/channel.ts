@@ -1,5 +1,5 @@
 /**
- * A simulated FreeSWITCH channel and the headers of its events (test/fixtures/esl/), in the
+ * A simulated FreeSWITCH channel and the headers of its events (src/sim/fixtures/esl/), in the
  * order switch_event_prep_for_delivery and switch_channel_event_set_data write them.
  */
 import { randomUUID } from 'node:crypto';
