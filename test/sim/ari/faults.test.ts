@@ -6,7 +6,15 @@
  * clients (`ws`, `http`), not with the gate.
  */
 import * as net from 'node:net';
-import { ariRequest, bareApp, dial, putEventFilter, shippedDialplan, startSim, until } from '../../../src/sim/ari/harness';
+import {
+  ariRequest,
+  bareApp,
+  dial,
+  putEventFilter,
+  shippedDialplan,
+  startSim,
+  until,
+} from '../../../src/sim/ari/harness';
 import type { AriSimulator } from '../../../src/sim/ari/server';
 
 let sim: AriSimulator;
