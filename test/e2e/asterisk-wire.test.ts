@@ -256,11 +256,14 @@ test('a second gate on the same app name: ApplicationReplaced is logged as an er
 });
 
 test('burst: 500 concurrent attempts for distinct numbers are all decided, none lost', async () => {
-  run = await startAdapter(sim, gate);
+  // What is tested is that none is lost, not how fast: a deadline no loaded CI machine reaches (with the
+  // default 500 ms, a 2-vCPU machine at load 11 answered some of the 500 in the fail mode, as it should).
+  run = await startAdapter(sim, gate, { deadlineMs: 3000 });
   const calls = Array.from({ length: 500 }, (_, i) => dial(sim, `06${String(10000000 + i)}`));
   const results = await Promise.all(calls.map((c) => c.done));
   expect(gate.attempts).toHaveLength(500);
   expect(new Set(gate.attempts.map((a) => a.to)).size).toBe(500);
-  expect(results.every((r) => r.vars.CALLGATE_VERDICT === 'allow' && r.dialed?.status === 'ANSWER')).toBe(true);
+  const notThrough = results.filter((r) => !(r.vars.CALLGATE_VERDICT === 'allow' && r.dialed?.status === 'ANSWER'));
+  expect(notThrough.map((r) => [r.vars.CALLGATE_VERDICT, r.vars.CALLGATE_REASONS, r.dialed?.status])).toEqual([]);
   await until(() => gate.outcomes.length === 500, 'all outcomes');
 });
