@@ -48,9 +48,32 @@ export function serializeJson(headers: Pairs, body?: string): string {
   return `{${parts.join(',')}}`;
 }
 
+/**
+ * switch_event_xmlize + switch_xml_toxml: two-space indentation, header values URL-encoded, a body
+ * after its Content-Length (as recorded from FreeSWITCH 1.11.1: the body text, then the indentation of
+ * the closing tag).
+ */
+export function serializeXml(headers: Pairs, body?: string): string {
+  let s = '<event>\n  <headers>\n';
+  for (const [k, v] of headers) s += `    <${k}>${urlEncode(v)}</${k}>\n`;
+  s += '  </headers>\n';
+  if (body !== undefined)
+    s += `  <Content-Length>${Buffer.byteLength(body)}</Content-Length>\n  <body>${xmlEscape(body)}  </body>\n`;
+  return `${s}</event>\n`;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Envelope of a delivered event: length first, then type. */
-export function eventFrame(format: 'json' | 'plain', headers: Pairs, body?: string): string {
-  const text = format === 'json' ? serializeJson(headers, body) : serializePlain(headers, body);
+export function eventFrame(format: 'json' | 'plain' | 'xml', headers: Pairs, body?: string): string {
+  const text =
+    format === 'json'
+      ? serializeJson(headers, body)
+      : format === 'xml'
+        ? serializeXml(headers, body)
+        : serializePlain(headers, body);
   return `Content-Length: ${Buffer.byteLength(text)}\nContent-Type: text/event-${format}\n\n${text}`;
 }
 

@@ -48,6 +48,8 @@ export type SimOptions = {
   connectWaitMs?: number;
   callee?: (destination: string) => Callee;
   inject?: Injection;
+  /** Called with every finished call's record (also when trace is off): the dialer mode's calls end here. */
+  onCallEnd?: (r: CallRecord) => void;
   /**
    * Keep every connection's bytes (SocketTrace.received/written, inboundLog) and every finished call in
    * `records` (default true, for tests). A long benchmark turns it off: the calls' records are still
@@ -101,16 +103,28 @@ function compileFilter(header: string, value: string, negative: boolean): Filter
   return f;
 }
 
+/** The event types `myevents` turns on (mod_event_socket's parse_command). */
+const MY_EVENTS =
+  'CHANNEL_ANSWER CHANNEL_APPLICATION CHANNEL_BRIDGE CHANNEL_CREATE CHANNEL_DATA CHANNEL_DESTROY CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_ORIGINATE CHANNEL_UUID CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_STATE CHANNEL_UNBRIDGE CHANNEL_UNPARK DETECTED_SPEECH DTMF NOTALK TALK'.split(
+    ' ',
+  );
+
 const KNOWN_EVENTS = new Set(
   'CUSTOM CLONE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_ORIGINATE CHANNEL_UUID CHANNEL_DATA API LOG HEARTBEAT BACKGROUND_JOB DTMF MESSAGE ALL'.split(
     ' ',
   ),
 );
+for (const n of MY_EVENTS) KNOWN_EVENTS.add(n);
 
 class Session {
   authed: boolean;
   format: 'json' | 'plain' | 'xml' = 'plain';
+  /** Event types this connection receives (`event … ALL` turns every one on; `nixevent` turns some off). */
   events = new Set<string>();
+  /** LFLAG_EVENTS: an `event` command succeeded since the last `noevents`. */
+  listening = false;
+  /** `myevents` already given. */
+  myevents = false;
   filters: Filter[] = [];
   linger = false;
   closed = false;
@@ -149,7 +163,7 @@ class Session {
   }
 
   wants(e: SimEvent, header: (lowerName: string) => string | undefined): boolean {
-    if (this.closed || (!this.events.has(e.name) && !this.events.has('ALL'))) return false;
+    if (this.closed || !this.events.has(e.name)) return false;
     if (this.filters.length === 0) return true;
     let pass = false;
     for (const f of this.filters) {
@@ -175,7 +189,8 @@ export class EslSimulator {
   readonly records: CallRecord[] = [];
   /** Every inbound connection's traffic, in accept order. */
   readonly inboundLog: Array<{ received: Command[]; written: Buffer[] }> = [];
-  readonly opts: Required<Omit<SimOptions, 'inject' | 'callee'>> & Pick<SimOptions, 'inject' | 'callee'>;
+  readonly opts: Required<Omit<SimOptions, 'inject' | 'callee' | 'onCallEnd'>> &
+    Pick<SimOptions, 'inject' | 'callee' | 'onCallEnd'>;
 
   constructor(opts: SimOptions) {
     this.opts = { password: 'ClueCon', parkTickMs: 20, connectWaitMs: 25_000, trace: true, ...opts };
@@ -187,7 +202,25 @@ export class EslSimulator {
     const server = net.createServer((socket) => this.acceptInbound(socket));
     this.inbound = server;
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    return (server.address() as net.AddressInfo).port;
+    this.inboundPort = (server.address() as net.AddressInfo).port;
+    return this.inboundPort;
+  }
+
+  /** The port of the inbound listener (kept across closeInbound, for a restart). */
+  inboundPort: number | undefined;
+
+  /**
+   * A FreeSWITCH restart: every Event Socket connection is cut and the port refused, every channel
+   * ends without anyone receiving its events, and after `downMs` the same port accepts connections
+   * again (a real one takes ~1.6 s). Resolves once it listens again.
+   */
+  async restart(downMs: number): Promise<void> {
+    const port = this.inboundPort;
+    await this.closeInbound();
+    for (const s of this.sessions) s.socket.destroy();
+    for (const ch of [...this.channels.values()]) this.hangup(ch, 'NORMAL_CLEARING');
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.listenInbound(port);
   }
 
   /** Stop listening and cut every inbound connection (later connects are refused). */
@@ -258,13 +291,11 @@ export class EslSimulator {
       idx ??= new Map(headers.map(([k, v]) => [k.toLowerCase(), v]));
       return idx.get(name);
     };
-    let json: string | undefined;
-    let plain: string | undefined;
+    const frames: Partial<Record<'json' | 'plain' | 'xml', string>> = {};
     for (const s of this.sessions) {
-      if (s.format === 'xml' || !s.wants(e, header)) continue;
+      if (!s.wants(e, header)) continue;
       headers ??= e.headers();
-      if (s.format === 'json') s.write((json ??= eventFrame('json', headers, e.body)));
-      else s.write((plain ??= eventFrame('plain', headers, e.body)));
+      s.write((frames[s.format] ??= eventFrame(s.format, headers, e.body)));
     }
   }
 
@@ -340,18 +371,31 @@ export class EslSimulator {
 
     switch (cmd) {
       case 'event': {
+        // The format word switches the format even when no event name follows (then -ERR).
         const [fmt = 'plain', ...names] = rest;
         s.format = fmt === 'json' || fmt === 'xml' ? fmt : 'plain';
         const ok = names.filter((n) => KNOWN_EVENTS.has(n));
         if (ok.length === 0) return s.write(commandReply('-ERR no keywords supplied'));
-        ok.forEach((n) => s.events.add(n));
+        for (const n of ok) {
+          if (n === 'ALL') for (const k of KNOWN_EVENTS) s.events.add(k);
+          else s.events.add(n);
+        }
+        s.events.delete('ALL');
+        s.listening = true;
         return s.write(commandReply(`+OK event listener enabled ${s.format}`));
       }
-      case 'nixevent':
-        rest.forEach((n) => s.events.delete(n));
-        return s.write(commandReply(rest.length ? '+OK events nixed' : '-ERR no keywords supplied'));
+      case 'nixevent': {
+        const names = rest.filter(Boolean);
+        for (const n of names) {
+          if (n === 'ALL') s.events.clear();
+          else s.events.delete(n);
+        }
+        return s.write(commandReply(names.length ? '+OK events nixed' : '-ERR no keywords supplied'));
+      }
       case 'noevents':
-        if (s.events.size === 0) return s.write(commandReply('-ERR not listening for events'));
+        // Turns every event type off; filters stay (mod_event_socket wipes only the event list).
+        if (!s.listening) return s.write(commandReply('-ERR not listening for events'));
+        s.listening = false;
         s.events.clear();
         return s.write(commandReply('+OK no longer listening for events'));
       case 'filter': {
@@ -371,15 +415,27 @@ export class EslSimulator {
         s.filters.push(compileFilter(header, raw.replace(/^[+\- ]+/, ''), negative));
         return s.write(commandReply(`+OK filter added. [${header}]=[${raw}]`));
       }
-      case 'myevents':
-        if (s.channel) {
-          s.filters.push(compileFilter('Unique-ID', s.channel.uuid, false));
-          'CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_DATA'
-            .split(' ')
-            .forEach((n) => s.events.add(n));
-          if (rest[0] === 'json' || rest[0] === 'xml') s.format = rest[0];
+      case 'myevents': {
+        // Outbound: the controlled channel; inbound: `myevents <uuid> [plain|json|xml]`.
+        if (s.myevents) return s.write(commandReply('-ERR aready enabled.'));
+        const words = rest.filter(Boolean);
+        let uuid = s.channel?.uuid;
+        let fmt = words[0];
+        if (!s.outbound) {
+          uuid = words[0];
+          fmt = words[1];
+          if (uuid === undefined || (!this.channels.has(uuid) && fmt !== undefined))
+            return s.write(commandReply('-ERR invalid uuid'));
         }
+        if (uuid === undefined) return s.write(commandReply('-ERR invalid uuid'));
+        s.myevents = true;
+        s.filters.push(compileFilter('Unique-ID', uuid, false));
+        s.filters.push(compileFilter('Job-Owner-UUID', uuid, false));
+        for (const n of MY_EVENTS) s.events.add(n);
+        s.listening = true;
+        if (fmt === 'json' || fmt === 'xml' || fmt === 'plain') s.format = fmt;
         return s.write(commandReply('+OK Events Enabled'));
+      }
       case 'linger':
         if (!s.outbound) return s.write(commandReply('-ERR not controlling a session'));
         s.linger = true;
@@ -411,9 +467,10 @@ export class EslSimulator {
           const headers: Pairs = [
             ...standardHeaders('BACKGROUND_JOB', 'mod_event_socket.c', 'api_exec', 1569),
             ['Job-UUID', job],
-            ['Job-Owner-UUID', owner],
-            ['Job-Command', jobCmd],
           ];
+          // FreeSWITCH 1.11.1 leaves Job-Owner-UUID out on an inbound connection (recorded sample 07).
+          if (owner !== '') headers.push(['Job-Owner-UUID', owner]);
+          headers.push(['Job-Command', jobCmd]);
           if (jobArgs.length) headers.push(['Job-Command-Arg', jobArgs.join(' ')]);
           this.fire({ name: 'BACKGROUND_JOB', headers: () => headers, body });
         });
@@ -483,6 +540,8 @@ export class EslSimulator {
         this.hangup(ch, args[1] ?? 'NORMAL_CLEARING');
         return '+OK\n';
       }
+      case 'uuid_exists':
+        return this.channels.has(args[0] ?? '') ? 'true' : 'false';
       case 'uuid_getvar': {
         const ch = this.channels.get(args[0] ?? '');
         if (!ch) return '-ERR No such channel!\n';
@@ -505,6 +564,7 @@ export class EslSimulator {
       variables[kv.slice(0, i)] = kv.slice(i + 1).replace(/^'(.*)'$/, '$1');
     }
     const call = this.placeCall({
+      ...(variables['origination_uuid'] ? { uuid: variables['origination_uuid'] } : {}),
       to: m[2] as string,
       context: m[3] as string,
       callerIdNumber: variables['origination_caller_id_number'],
@@ -612,6 +672,7 @@ export class EslSimulator {
     this.recordsByUuid.delete(ch.uuid);
     this.sessionsSinceStartup++;
     if (this.opts.trace) this.records.push(record);
+    this.opts.onCallEnd?.(record);
     return record;
   }
 
