@@ -72,6 +72,11 @@ export const ERRORS = {
     meaning: 'The outcome of a placed call could not be recorded (unknown decision id or store fault).',
     fix: 'Look at the logged cause; the decision itself was recorded, only its outcome is missing from the audit.',
   },
+  CG_ERR_OUTCOME_UNKNOWN: {
+    meaning:
+      'The gate could not see how some calls it allowed ended (the PBX connection was down when they ended, or they were still up when callgate stopped): no outcome is recorded for them; the warning says how many, with their decision ids.',
+    fix: 'Nothing to repair: their attempts were recorded and still count (FREQ-2). Frequent warnings mean the PBX connection drops: look for the CG_ERR_PBX_CONNECT lines around them.',
+  },
   CG_ERR_PBX_CONNECT: {
     meaning: 'The gate could not connect to the PBX (ARI or Event Socket) and keeps retrying with backoff.',
     fix: 'Check the url/host, port and credentials of the asterisk: or freeswitch: section and that the PBX is running.',

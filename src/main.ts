@@ -206,6 +206,7 @@ export async function startGate(
         (require('./pbx/freeswitch') as typeof import('./pbx/freeswitch')).createFreeswitchAdapter({
           gate,
           config: config.freeswitch,
+          deadlineMs: config.gate.deadlineMs,
           logger,
         }),
       );

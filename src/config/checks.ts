@@ -8,6 +8,7 @@ import { quoteValue } from '../core/quote';
 import type { Problem } from './problems';
 import { DEFAULT_POLICY } from '../core/types';
 import { DEFAULT_DEADLINE_MS } from './schema';
+import { backstopProblem, DEFAULT_DIALPLAN_BACKSTOP_S } from '../pbx/freeswitch/config';
 
 type Raw = Record<string, unknown>;
 
@@ -50,6 +51,18 @@ export function crossChecks(raw: Raw): Problem[] {
       problems.push({
         path: 'store.statementTimeoutMs',
         message: `must be below gate.deadlineMs (${deadline} ms), so that a slow statement is cancelled before the fail mode decides; leave it out for half the deadline`,
+      });
+  }
+  if (isObj(raw.freeswitch)) {
+    // the dialplan's sched_hangup (one-second resolution) must not overlap the gate's deadline (issue 12.4)
+    const deadline =
+      isObj(raw.gate) && typeof raw.gate.deadlineMs === 'number' ? raw.gate.deadlineMs : DEFAULT_DEADLINE_MS;
+    const n = raw.freeswitch.dialplanBackstopS;
+    const problem = backstopProblem(deadline, typeof n === 'number' ? n : DEFAULT_DIALPLAN_BACKSTOP_S);
+    if (problem !== undefined)
+      problems.push({
+        path: typeof n === 'number' ? 'freeswitch.dialplanBackstopS' : 'gate.deadlineMs',
+        message: problem,
       });
   }
   const pros = ids(raw.professionals, 'professionals', problems);

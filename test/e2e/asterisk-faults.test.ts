@@ -221,7 +221,7 @@ function retries(lines: Array<Record<string, unknown>>): Array<{ time: number; r
 }
 
 const unknownLines = (lines: Array<Record<string, unknown>>) =>
-  lines.filter((l) => l.code === 'CG_ERR_OUTCOME' && /outcome unknown/.test(String(l.msg)));
+  lines.filter((l) => l.code === 'CG_ERR_OUTCOME_UNKNOWN' && /outcome unknown/.test(String(l.msg)));
 
 describe('coming back after a PBX restart or a dropped connection (issue 12.3)', () => {
   test('after a restart the gate registers again at its first attempt once ARI is back, every retry within a second', async () => {

@@ -50,13 +50,16 @@ export async function rig(opts: {
   sim?: Partial<SimOptions>;
   /** Start the adapter (default true). */
   startAdapter?: boolean;
-  deadlineS?: number;
+  /** callgate_backstop_s of the dialplan (sched_hangup +N). */
+  backstopS?: number;
+  /** gate.deadlineMs as the adapter knows it (the adapter drops a call 250 ms after it); default 500. */
+  deadlineMs?: number;
   inbound?: boolean;
 }): Promise<Rig> {
   const gatePort = await freePort();
   const dialplan = loadDialplan(SHIPPED_DIALPLAN, {
     callgate_socket: `127.0.0.1:${gatePort}`,
-    ...(opts.deadlineS ? { callgate_deadline_s: String(opts.deadlineS) } : {}),
+    ...(opts.backstopS ? { callgate_backstop_s: String(opts.backstopS) } : {}),
   });
   const sim = new EslSimulator({ dialplan, ...opts.sim });
   const inboundPort = opts.inbound === false ? undefined : await sim.listenInbound();
@@ -69,7 +72,12 @@ export async function rig(opts: {
       ? { inbound: { port: inboundPort, reconnectMinMs: 50, reconnectMaxMs: 200, ...(opts.config?.inbound ?? {}) } }
       : {}),
   });
-  const adapter = createFreeswitchAdapter({ gate: opts.gate, config, logger });
+  const adapter = createFreeswitchAdapter({
+    gate: opts.gate,
+    config,
+    logger,
+    ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+  });
   if (opts.startAdapter !== false) {
     await adapter.start();
     if (adapter.outcomes && opts.config?.inbound?.password === undefined) await adapter.outcomes.ready(5000);

@@ -121,8 +121,9 @@ test('gate down: the shipped dialplan refuses the call (socket fails, hangup CAL
   const { gate } = await gateWith();
   r = await rig({ gate, startAdapter: false, inbound: false });
   const rec = await call(r, '0612345678');
-  expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket', 'hangup']);
+  expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket', 'set', 'set', 'hangup']);
   expect(rec.hangupCause).toBe('CALL_REJECTED');
+  expect(rec.vars).toMatchObject({ callgate_verdict: 'block', callgate_reasons: 'gate_unavailable' });
   expect(rec.sockets).toEqual([]);
 });
 
@@ -182,10 +183,10 @@ test('a gate that accepts the call and never answers: the backstop drops it and 
     recordOutcome: async () => undefined,
     failModeDecision: fakeFailModeDecision,
   };
-  r = await rig({ gate: never, config: { backstopMs: 100 } });
+  r = await rig({ gate: never, deadlineMs: 1 });
   const rec = await call(r, '0612345678');
   expect(rec.hangupCause).toBe('CALL_REJECTED');
-  expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket', 'hangup']);
+  expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket', 'set', 'set', 'hangup']);
 });
 
 test('stop() while a call waits for the gate: the call is dropped and refused at once, stop() does not wait for the gate', async () => {
@@ -200,7 +201,7 @@ test('stop() while a call waits for the gate: the call is dropped and refused at
     recordOutcome: async () => undefined,
     failModeDecision: fakeFailModeDecision,
   };
-  r = await rig({ gate: never, inbound: false, config: { backstopMs: 60_000, commandTimeoutMs: 3000 } });
+  r = await rig({ gate: never, inbound: false, deadlineMs: 60_000, config: { commandTimeoutMs: 3000 } });
   const done = call(r, '0612345678');
   await waiting;
   const t0 = Date.now();
@@ -218,7 +219,7 @@ test("a hung gate process: the dialplan's sched_hangup deadline refuses the call
     recordOutcome: async () => undefined,
     failModeDecision: fakeFailModeDecision,
   };
-  r = await rig({ gate: never, config: { backstopMs: 60_000 }, deadlineS: 1 });
+  r = await rig({ gate: never, deadlineMs: 60_000, backstopS: 1 });
   const rec = await call(r, '0612345678');
   expect(rec.hangupCause).toBe('CALL_REJECTED');
   expect(rec.apps.map((a) => a.app)).toEqual(['sched_hangup', 'socket']);
@@ -268,7 +269,7 @@ test('a burst of 500 concurrent calls (100 numbers × 5): every call decided, no
     consent: numbers.map((n) => `+33${n.slice(1)}`),
     extra: 'gate: {deadlineMs: 60000}',
   });
-  r = await rig({ gate, inbound: false, deadlineS: 120, config: { commandTimeoutMs: 60_000, backstopMs: 90_000 } });
+  r = await rig({ gate, inbound: false, backstopS: 120, deadlineMs: 90_000, config: { commandTimeoutMs: 60_000 } });
   const recs = await Promise.all(numbers.flatMap((n) => Array.from({ length: 5 }, () => call(r!, n))));
   expect(recs).toHaveLength(500);
   expect(recs.every((x) => typeof x.vars['callgate_decision_id'] === 'string')).toBe(true);
@@ -326,7 +327,7 @@ test('async mode (the commented alternative of the dialplan): parked, released t
     .replace(
       '<action application="socket" data="$${callgate_socket} full"/>',
       () =>
-        '<action application="set" data="park_timeout=$${callgate_deadline_s}:CALL_REJECTED"/><action application="socket" data="$${callgate_socket} async full"/>',
+        '<action application="set" data="park_timeout=$${callgate_backstop_s}:CALL_REJECTED"/><action application="socket" data="$${callgate_socket} async full"/>',
     );
   const sim = new EslSimulator({ dialplan: parseDialplan(xml, { callgate_socket: `127.0.0.1:${r.gatePort}` }) });
   const rec = await sim.placeCall({

@@ -539,7 +539,7 @@ export class AsteriskAdapter implements PbxAdapter {
     this.unknownOutcomes += calls.length;
     this.log.warn(
       {
-        code: 'CG_ERR_OUTCOME',
+        code: 'CG_ERR_OUTCOME_UNKNOWN',
         count: calls.length,
         decisionIds: calls.slice(0, 20).map((c) => (c.decision as Decision).id),
       },

@@ -43,7 +43,12 @@ function checkHeaders(args: StringMap): void {
 
 export type Sendmsg = { uuid: string; timeoutMs: number };
 
-export type Command = { command: string; args: StringMap };
+export type Command = {
+  command: string;
+  args: StringMap;
+  /** A `-ERR` reply matching this is an answer, not a failure (e.g. `noevents` on a connection that listens to nothing). */
+  mayFail?: RegExp;
+};
 
 /** The `sendmsg <uuid>` + execute command (event-lock: queued messages run strictly one after another). */
 export function executeCommand(uuid: string, app: string, arg: string, eventUuid?: string): Command {
@@ -107,8 +112,8 @@ export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: n
           const reply = res.headers['Reply-Text'] ?? '';
           const i = texts.length;
           texts.push(res);
-          if (reply.startsWith('-')) {
-            const c = commands[i] as Command;
+          const c = commands[i] as Command;
+          if (reply.startsWith('-') && !(c.mayFail?.test(reply) ?? false)) {
             fail(
               new FreeSwitchError(res as { headers: StringMap; body: string }, {
                 when: 'command reply',

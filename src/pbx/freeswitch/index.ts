@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { GateService, OriginateRequest, PbxAdapter, PbxStatus } from '../../gate/service';
+import { DEFAULT_DEADLINE_MS } from '../../config/schema';
 import type { FreeswitchConfig } from './config';
 import { originateThroughInbound } from './originate';
 import { OutcomeFollower } from './outcomes';
@@ -12,6 +13,8 @@ import { OutboundServer, type CallTiming } from './server';
 export type FreeswitchAdapterDeps = {
   gate: GateService;
   config: FreeswitchConfig;
+  /** gate.deadlineMs (default 500 ms, the configuration's default). */
+  deadlineMs?: number;
   logger: Logger;
   onCall?: (t: CallTiming) => void;
 };
@@ -22,7 +25,6 @@ export type FreeswitchAdapter = PbxAdapter & {
 };
 
 export function createFreeswitchAdapter(deps: FreeswitchAdapterDeps): FreeswitchAdapter {
-  const server = new OutboundServer(deps);
   const outcomes =
     deps.config.inbound !== undefined
       ? new OutcomeFollower({
@@ -32,6 +34,11 @@ export function createFreeswitchAdapter(deps: FreeswitchAdapterDeps): Freeswitch
           logger: deps.logger,
         })
       : undefined;
+  const server = new OutboundServer({
+    ...deps,
+    deadlineMs: deps.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    ...(outcomes ? { allowed: outcomes } : {}),
+  });
   return {
     name: 'freeswitch',
     server,
@@ -59,7 +66,13 @@ export function createFreeswitchAdapter(deps: FreeswitchAdapterDeps): Freeswitch
   };
 }
 
-export { freeswitchConfigSchema, type FreeswitchConfig } from './config';
+export {
+  freeswitchConfigSchema,
+  backstopProblem,
+  minDialplanBackstopS,
+  BACKSTOP_GRACE_MS,
+  type FreeswitchConfig,
+} from './config';
 export { attemptFromChannelData, hidesNumber } from './channel';
 export { planFor } from './actions';
 export { outcomeFromHangup, OutcomeFollower, type InboundState } from './outcomes';

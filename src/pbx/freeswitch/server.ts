@@ -16,7 +16,7 @@ import { limitRepeats, type RepeatLimiter } from '../../gate/logger';
 import type { GateService } from '../../gate/service';
 import { planFor, type Plan } from './actions';
 import { attemptFromChannelData } from './channel';
-import type { FreeswitchConfig } from './config';
+import { BACKSTOP_GRACE_MS, type FreeswitchConfig } from './config';
 import {
   describeEslError,
   executeCommand,
@@ -37,9 +37,16 @@ export type CallTiming = {
   releaseMs: number;
 };
 
+/** What the server tells the outcome follower of the calls it allows. */
+export type AllowedCalls = { track(uuid: string, decisionId: string): void; untrack(uuid: string): void };
+
 export type OutboundServerDeps = {
   gate: GateService;
   config: FreeswitchConfig;
+  /** gate.deadlineMs: the gate's one deadline; the adapter drops the call BACKSTOP_GRACE_MS after it. */
+  deadlineMs: number;
+  /** The outcome follower, when freeswitch.inbound is set: told of each allowed call before its release. */
+  allowed?: AllowedCalls;
   logger: Logger;
   /** Called once per handled call, for metrics and the bench. */
   onCall?: (t: CallTiming) => void;
@@ -200,17 +207,15 @@ export class OutboundServer {
     }
 
     // The gate promises a decision within its deadline; the backstop covers a gate that breaks that promise.
+    // It comes BACKSTOP_GRACE_MS after the deadline, and the dialplan's sched_hangup at least a second
+    // after that (freeswitch.dialplanBackstopS, checked against gate.deadlineMs): never two at once.
+    const backstopMs = this.deps.deadlineMs + BACKSTOP_GRACE_MS;
     let backstop: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (backstop = setTimeout(() => resolve('late'), config.backstopMs)));
-    const decided = gate
-      .decide(
-        attempt,
-        config.deadlineMs !== undefined ? { record: true, deadlineMs: config.deadlineMs } : { record: true },
-      )
-      .then(
-        (d) => ({ d }),
-        (e: unknown) => ({ e }),
-      );
+    const late = new Promise<'late'>((resolve) => (backstop = setTimeout(() => resolve('late'), backstopMs)));
+    const decided = gate.decide(attempt, { record: true }).then(
+      (d) => ({ d }),
+      (e: unknown) => ({ e }),
+    );
     let wake: (() => void) | undefined;
     const stopped = new Promise<'stopped'>((resolve) => {
       wake = () => resolve('stopped');
@@ -220,13 +225,16 @@ export class OutboundServer {
     const first = await Promise.race([decided, late, stopped]);
     clearTimeout(backstop);
     if (wake) this.stopWaiters.delete(wake);
-    if (first === 'late') return drop(`no decision within ${config.backstopMs} ms`);
+    if (first === 'late') return drop(`no decision within ${backstopMs} ms`);
     if (first === 'stopped') return drop('the gate is stopping');
     // GateService.decide never rejects; if it does anyway, fail closed through the dialplan.
     if ('e' in first) return drop('the gate failed', { err: (first.e as Error)?.message });
     const decision = first.d;
     const decideMs = performance.now() - t0;
     const plan = planFor(decision, attempt.to, config);
+    // Followed from before its release: its hangup may come before the release's reply does.
+    const follow = decision.verdict === 'allow' ? this.deps.allowed : undefined;
+    follow?.track(uuid, decision.id);
     try {
       const releaseMs = await this.apply(call, uuid, plan, t0);
       if (decision.verdict === 'allow') this.stats.allowed++;
@@ -234,6 +242,7 @@ export class OutboundServer {
       log.debug({ decision: decision.id, verdict: decision.verdict, decideMs, releaseMs }, 'call released');
       this.deps.onCall?.({ uuid, verdict: decision.verdict, decideMs, releaseMs });
     } catch (e) {
+      follow?.untrack(uuid);
       drop('an Event Socket command failed', {
         code: 'CG_ERR_FS_COMMAND',
         err: describeEslError(e),

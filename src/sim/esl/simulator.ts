@@ -747,7 +747,13 @@ export class EslSimulator {
       case 'sched_hangup': {
         const m = /^\+?(\d+)\s*(\S+)?/.exec(data);
         if (!m) return '_none_';
-        const t = setTimeout(() => this.hangup(ch, m[2] ?? 'ALLOTTED_TIMEOUT'), Number(m[1]) * 1000);
+        // FreeSWITCH's scheduler counts whole seconds (runtime = now in seconds + N, checked each
+        // second): `+N` fires between N - 1 and N seconds after it is set, as seen on FreeSWITCH 1.11.
+        const now = Date.now();
+        const t = setTimeout(
+          () => this.hangup(ch, m[2] ?? 'ALLOTTED_TIMEOUT'),
+          (Math.floor(now / 1000) + Number(m[1])) * 1000 - now,
+        );
         this.sched.set(ch.uuid, [...(this.sched.get(ch.uuid) ?? []), t]);
         return '_none_';
       }
@@ -870,7 +876,9 @@ export class EslSimulator {
       let parkTimer: NodeJS.Timeout | undefined;
       if (parkTimeout) {
         const [secs = '0', cause = 'ALLOTTED_TIMEOUT'] = parkTimeout.split(':');
-        parkTimer = setTimeout(() => this.hangup(ch, cause), Number(secs) * 1000);
+        // whole seconds, as sched_hangup: between N - 1 and N seconds
+        const now = Date.now();
+        parkTimer = setTimeout(() => this.hangup(ch, cause), (Math.floor(now / 1000) + Number(secs)) * 1000 - now);
       }
       const tick = setInterval(() => void this.drain(s), this.opts.parkTickMs);
       await Promise.race([closed, ch.whenDown()]);
