@@ -6,6 +6,7 @@
  *                               Asterisk 60,000 calls beside a stand-in gate, FreeSWITCH 30 s)
  *   npm run bench -- --quick    small sizes, to check the harness
  *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch,api
+ *   npm run bench -- --only freeswitch --freeswitch-60k   (60,000 calls each, instead of 6,000)
  *
  * For iterations on the decisions part alone, run its script directly (after npm run build), e.g.
  *   BENCH_SEED_CACHE=/tmp/seeded.db node --max-semi-space-size=64 dist/bench/decisions.js 1000000 1000000 100000 8 normal,full
@@ -97,8 +98,9 @@ function main() {
       result[pbx] = { skipped: `bench/${pbx}.ts not built` };
       continue;
     }
-    // asterisk: 60,000 calls through callgate (and 60 s of a stand-in gate beside it)
-    const seconds = quick ? 3 : pbx === 'asterisk' ? 300 : 30;
+    // asterisk: 60,000 calls through callgate (and 60 s of a stand-in gate beside it);
+    // freeswitch: 6,000 calls through callgate and as many through its stand-in, 60,000 each with --freeswitch-60k
+    const seconds = quick ? 3 : pbx === 'asterisk' ? 300 : process.argv.includes('--freeswitch-60k') ? 300 : 30;
     progress(`${pbx}: added latency at 200 new calls/s for ${seconds} s…`);
     // --expose-gc: heap after a full GC before and after the calls (what calls leave behind)
     result[pbx] = child('pbx.js', [pbx, String(seconds), '200'], [...GATE_NODE_FLAGS, '--expose-gc']);

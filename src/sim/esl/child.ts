@@ -6,10 +6,17 @@
  * seconds through the shipped dialplan (verbatim, socket target overridden), waits for every call to
  * end, and answers with a `result` message (latency samples measured inside the child: socket TCP
  * connect → the release command arriving, both on the child's clock), then exits.
+ *
+ * With `dialer: true` the simulator first listens for inbound Event Socket connections and says on
+ * which port (`listening`); the parent connects its outcome follower there and answers `go`. Every
+ * call is then placed as a dialer does it, with `bgapi originate` on an inbound connection of its own
+ * (src/sim/esl/dialer.ts): its BACKGROUND_JOB results and every application's
+ * CHANNEL_EXECUTE_COMPLETE go to every connection subscribed to them (issue 12's noise).
  */
 import { performance } from 'node:perf_hooks';
 import { loadDialplan } from './dialplan';
 import { SHIPPED_DIALPLAN } from './paths';
+import { SimDialer } from './dialer';
 import { EslSimulator, type CallRecord } from './simulator';
 
 export type ChildRun = {
@@ -24,7 +31,11 @@ export type ChildRun = {
   variables: Record<string, string>;
   /** The allowed call's bridge: answer and talk times (ms). */
   callee: { answerAfterMs: number; talkMs: number };
+  /** Place the calls through a dialer's `bgapi originate` (see above). */
+  dialer?: boolean;
 };
+
+export type ChildListening = { type: 'listening'; port: number };
 
 export type ChildResult = {
   type: 'result';
@@ -42,6 +53,8 @@ export type ChildResult = {
   hangupCauses: Record<string, number>;
   /** The simulator process's own CPU over the run, ms. */
   cpuMs: { user: number; system: number };
+  /** Dialer mode: what the dialer's own connection received (the noise every subscribed connection gets). */
+  dialer?: { jobsOk: number; jobsErr: number; events: number; bytes: number };
 };
 
 /** What the run keeps of one finished call. */
@@ -70,11 +83,24 @@ function summarize(r: CallRecord, placedAt: number): CallSummary {
 }
 
 async function run(m: ChildRun): Promise<ChildResult> {
+  const ends = new Map<string, (r: CallRecord) => void>();
   const sim = new EslSimulator({
     dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: m.socket }),
     callee: () => m.callee,
     trace: false,
+    onCallEnd: (r) => {
+      ends.get(r.uuid)?.(r);
+      ends.delete(r.uuid);
+    },
   });
+  let dialer: SimDialer | undefined;
+  if (m.dialer) {
+    const port = await sim.listenInbound();
+    const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+    process.send?.({ type: 'listening', port } satisfies ChildListening);
+    await go;
+    dialer = await SimDialer.connect(port);
+  }
   const total = Math.round(m.durationS * m.ratePerS);
   // Each call is cut down to its few numbers the moment it ends: holding 6,000 full CallRecords (every
   // channel variable, every app run) grew this process's live heap by ~2 MB/s, and V8's major GCs over
@@ -88,6 +114,14 @@ async function run(m: ChildRun): Promise<ChildResult> {
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const to = `${m.to.prefix}${String(i).padStart(m.to.digits, '0')}`;
     const placedAt = performance.now() - t0;
+    if (dialer) {
+      const uuid = dialer.originate(to, 'callgate-outbound', {
+        origination_caller_id_number: m.callerIdNumber,
+        ...m.variables,
+      });
+      done.push(new Promise<CallRecord>((resolve) => ends.set(uuid, resolve)).then((r) => summarize(r, placedAt)));
+      continue;
+    }
     done.push(
       sim
         .placeCall({ to, context: 'callgate-outbound', callerIdNumber: m.callerIdNumber, variables: m.variables })
@@ -97,6 +131,10 @@ async function run(m: ChildRun): Promise<ChildResult> {
   const offeredS = (performance.now() - t0) / 1000;
   const recs = await Promise.all(done);
   const cpu = process.cpuUsage(cpu0);
+  // the last BACKGROUND_JOBs follow the last hangups
+  if (dialer) await new Promise((r) => setTimeout(r, 200));
+  const dialerStats = dialer ? { ...dialer.stats } : undefined;
+  dialer?.close();
   await sim.close();
   const samples: number[] = [];
   const phases: ChildResult['phases'] = { accept: [], setupAndDecide: [], variablesAndRelease: [] };
@@ -128,6 +166,16 @@ async function run(m: ChildRun): Promise<ChildResult> {
     transferred,
     hangupCauses,
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+    ...(dialerStats
+      ? {
+          dialer: {
+            jobsOk: dialerStats.jobsOk,
+            jobsErr: dialerStats.jobsErr,
+            events: dialerStats.events,
+            bytes: dialerStats.bytes,
+          },
+        }
+      : {}),
   };
 }
 
@@ -138,6 +186,9 @@ async function run(m: ChildRun): Promise<ChildResult> {
  * measured latency. A 64 MB young generation makes those pauses ~5 times rarer.
  * CALLGATE_SIM_NODE_ARGS adds flags (e.g. "--trace-gc" or "--cpu-prof").
  */
+/** This file, as built (the parent forks it). */
+export const CHILD_ENTRY = __filename;
+
 export const SIM_EXEC_ARGV = [
   '--max-semi-space-size=64',
   '--min-semi-space-size=64',
