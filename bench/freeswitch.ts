@@ -27,19 +27,16 @@ import { createFreeswitchAdapter } from '../src/pbx/freeswitch';
 import { freeswitchConfigSchema } from '../src/pbx/freeswitch/config';
 import { openStore } from '../src/store';
 import { freePort } from '../test/e2e/freeswitch-helpers';
-import {
-  CHILD_ENTRY,
-  SIM_EXEC_ARGV,
-  type ChildListening,
-  type ChildResult,
-  type ChildRun,
-} from '../src/sim/esl/child';
+import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildListening, type ChildResult, type ChildRun } from '../src/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { startEslStandIn } from './standin-esl';
 import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
 
 /** The simulator process: forked, ready, listening (its inbound port given to `attach`), then one run. */
-async function runSimulatorProcess(run: ChildRun, attach: (inboundPort: number) => Promise<void>): Promise<ChildResult> {
+async function runSimulatorProcess(
+  run: ChildRun,
+  attach: (inboundPort: number) => Promise<void>,
+): Promise<ChildResult> {
   const child = fork(CHILD_ENTRY, [], { execArgv: SIM_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result: ChildResult | undefined;
@@ -86,12 +83,12 @@ function summary(sim: ChildResult, cpuUs: number, total: number) {
     transferred: sim.transferred,
     hangupCauses: sim.hangupCauses,
     latency: latencyMs(sim.samples.map((ms) => ms * 1e6)),
+    maxLatencyMsBySecond: sim.maxBySecond,
     cpuMsPerCall: round(cpuUs / 1000 / Math.max(1, total)),
     simulatorCpuMsPerCall: round((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)),
     dialerNoise: sim.dialer,
   };
 }
-
 
 export async function benchFreeswitch(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);

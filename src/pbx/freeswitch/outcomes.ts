@@ -133,6 +133,8 @@ export class OutcomeFollower {
   private readonly log: Logger;
   private readonly random: () => number;
   private _state: InboundState = 'idle';
+  /** The last reconnect delays drawn, ms (at most 100; tests and the bench check them against the cap). */
+  readonly retryDelays: number[] = [];
   readonly stats = {
     connects: 0,
     /** Connection attempts made (the first and every retry). */
@@ -324,6 +326,8 @@ export class OutcomeFollower {
         'inbound Event Socket not connected: call outcomes are not followed until FreeSWITCH answers there (calls are still gated); retrying every second at most',
       );
     else this.log.debug(fields, 'inbound Event Socket still not connected, retrying');
+    this.retryDelays.push(delay);
+    if (this.retryDelays.length > 100) this.retryDelays.shift();
     this.deps.onRetry?.(delay, this.attempt);
     this.setState('connecting');
     this.retryTimer = setTimeout(() => {
