@@ -92,6 +92,8 @@ function summary(sim: ChildResult, cpuUs: number, total: number) {
 
 export async function benchFreeswitch(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
   const total = Math.round(opts.durationS * opts.ratePerS);
+  // callgate at the default durability (full: a COMMIT survives a power cut, fsync on the event loop) and at normal
+  const durability = process.env.CALLGATE_BENCH_DURABILITY === 'normal' ? 'normal' : 'full';
 
   // 1. The stand-in gate: the floor.
   const standinPort = await freePort();
@@ -108,7 +110,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   // 2. callgate: the real Gate on a temp SQLite store, the real adapter (outbound server + outcome follower).
   const dir = tempDir('freeswitch');
   const config = benchConfig(path.join(dir, 'callgate.db'));
-  const store = openStore({ driver: 'sqlite', path: path.join(dir, 'callgate.db') }, { pollLocks: true });
+  const store = openStore({ driver: 'sqlite', path: path.join(dir, 'callgate.db'), durability }, { pollLocks: true });
   const imp = await store.beginImport('consent');
   const rows: ConsentRow[] = [];
   for (let i = 0; i < total; i += 2)
@@ -160,6 +162,7 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
     what: 'dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; callgate (real Gate on SQLite, outcomes followed) beside a stand-in gate (same round trips, no store, no rules) in the same run',
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
+    durability,
     callgate: { ...g, ...gateStats },
     standIn: { ...s, outcomesSeen: standOutcomes },
     ratios: {

@@ -103,7 +103,15 @@ function main() {
     const seconds = quick ? 3 : pbx === 'asterisk' ? 300 : process.argv.includes('--freeswitch-60k') ? 300 : 30;
     progress(`${pbx}: added latency at 200 new calls/s for ${seconds} s…`);
     // --expose-gc: heap after a full GC before and after the calls (what calls leave behind)
-    result[pbx] = child('pbx.js', [pbx, String(seconds), '200'], [...GATE_NODE_FLAGS, '--expose-gc']);
+    result[pbx] =
+      pbx === 'freeswitch'
+        ? Object.fromEntries(
+            ['full', 'normal'].map((durability) => {
+              process.env.CALLGATE_BENCH_DURABILITY = durability;
+              return [durability, child('pbx.js', [pbx, String(seconds), '200'], [...GATE_NODE_FLAGS, '--expose-gc'])];
+            }),
+          )
+        : child('pbx.js', [pbx, String(seconds), '200'], [...GATE_NODE_FLAGS, '--expose-gc']);
   }
   if (want('api')) {
     progress('admin API: POST /v1/attempts over loopback HTTP, in-process and a trivial fastify route…');

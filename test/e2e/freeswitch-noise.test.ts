@@ -172,12 +172,11 @@ describe('FreeSWITCH restarts (issue 12.3)', () => {
     r = await rig({ gate, config: { inbound: { reconnectMinMs: 100, reconnectMaxMs: 750 } } });
     const follower = r.adapter.outcomes!;
     const delays = follower.retryDelays;
-    let attemptsWhenBack = 0;
     const connects = follower.stats.connects;
     const restart = r.sim.restart(1600); // FreeSWITCH: ~1.6 s until Event Socket accepts again
     await settle(1590);
     await restart;
-    attemptsWhenBack = follower.stats.attempts;
+    const attemptsWhenBack = follower.stats.attempts;
     await follower.ready(2000);
     expect(follower.stats.connects).toBe(connects + 1);
     // the attempt that connected is the first one made after FreeSWITCH was back (none failed after it)
