@@ -15,6 +15,7 @@ import type {
   ReasonCode,
   RefusalRecord,
 } from '../core/types';
+import type { AuditChainBatch, ChainHead, ChainLink } from '../store/audit-chain';
 
 export type CallOutcome = {
   answered: boolean;
@@ -208,6 +209,8 @@ export type StoredDecisionRow = {
   counted: boolean;
   released: boolean;
   outcome?: CallOutcome;
+  /** Its place in the audit chain (src/store/audit-chain.ts), copied verbatim; absent on rows written before the chain existed. */
+  link?: ChainLink;
 };
 
 /** One batch of everything a store holds (Store.exportAll), in the order exportAll yields them. */
@@ -218,7 +221,9 @@ export type CopyBatch =
   | { kind: 'refusal'; rows: RefusalRow[] }
   /** The opposition list, dated; `first` on its first batch (the target's list is replaced from there). */
   | { kind: 'opposition'; rows: string[]; asOf: Date; first: boolean }
-  | { kind: 'decision'; rows: StoredDecisionRow[] };
+  | { kind: 'decision'; rows: StoredDecisionRow[] }
+  /** The audit chains' heads and purge anchors (yielded before the decisions: a live source's rows may go further). */
+  | { kind: 'chainHead'; rows: ChainHead[] };
 
 /** What Store.copyIn did with a batch. */
 export type CopyResult = { inserted: number; updated: number; skipped: number };
@@ -329,6 +334,13 @@ export interface Store {
    * already past it). For the admin API (GET /v1/decisions). (Port method of issue 13.)
    */
   listDecisions(q: DecisionQuery): Promise<DecisionPage>;
+  /**
+   * The audit chains, for `callgate audit verify` (constant memory), read in ONE snapshot: first
+   * every chain's head and purge anchor (one batch), then every decision row with its chain
+   * columns, the chained rows in (chain, position) order, then the rows written before the chain
+   * existed (chain null). (Port method of issue 15.7, src/store/audit-chain.ts.)
+   */
+  auditChain(batchSize?: number): AsyncIterable<AuditChainBatch>;
   /**
    * Resolves when the store can be written right now; rejects with a StoreError that says why not
    * (read-only, locked by another process, closed, unreachable). Writes nothing. For the admin API's

@@ -78,6 +78,7 @@ export async function storeCopy(opts: StoreCopyOptions, io: Io): Promise<number>
       refusal: 'refusals',
       opposition: 'opposition list numbers',
       decision: 'decisions',
+      chainHead: 'audit chain heads',
     };
     const lines = (Object.keys(names) as CopyBatch['kind'][]).map((k) => {
       const t = totals.get(k) ?? { inserted: 0, updated: 0, skipped: 0 };

@@ -15,6 +15,7 @@ import { quoteValue } from '../../core/quote';
 import type { Decision } from '../../core/types';
 import { encodeRules, decodeRules } from '../audit-rules';
 import type { CallOutcome, ImportKind } from '../../gate/store';
+import type { ChainHead, ChainLink } from '../audit-chain';
 import { StoreError } from '../../gate/store';
 
 /**
@@ -71,6 +72,46 @@ export function checkText(v: unknown, what: string): string {
     throw storeError('CG_ERR_STORE_INVALID', `${what} must be a non-empty string, got ${quoteValue(v)}`);
   }
   return v;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const CHAIN_ID = /^[0-9a-f]{32}$/;
+
+/** A copied row's chain columns, checked for shape (what they say is `audit verify`'s business). */
+export function checkLink(l: ChainLink): ChainLink {
+  if (
+    typeof l?.chain !== 'string' ||
+    !CHAIN_ID.test(l.chain) ||
+    !Number.isSafeInteger(l.position) ||
+    l.position < 1 ||
+    typeof l.prevHash !== 'string' ||
+    !HEX64.test(l.prevHash) ||
+    typeof l.rowHash !== 'string' ||
+    !HEX64.test(l.rowHash)
+  )
+    throw storeError(
+      'CG_ERR_STORE_INVALID',
+      `audit chain link ${quoteValue(JSON.stringify(l))} is not a chain id (32 hex digits), a position (1, 2, 3…) and two SHA-256 hashes (64 hex digits)`,
+    );
+  return l;
+}
+
+/** A copied chain head, checked for shape. */
+export function checkChainHead(h: ChainHead): ChainHead {
+  if (
+    typeof h?.chain !== 'string' ||
+    !CHAIN_ID.test(h.chain) ||
+    !Number.isSafeInteger(h.position) ||
+    h.position < 0 ||
+    !HEX64.test(String(h.hash)) ||
+    !Number.isSafeInteger(h.anchorPosition) ||
+    h.anchorPosition < 0 ||
+    h.anchorPosition > h.position ||
+    !HEX64.test(String(h.anchorHash)) ||
+    !Number.isSafeInteger(h.updatedAt)
+  )
+    throw storeError('CG_ERR_STORE_INVALID', `audit chain head ${quoteValue(JSON.stringify(h))} is not a chain head`);
+  return h;
 }
 
 /** Store.listDecisions' page size, checked: 1..1000. */

@@ -9,6 +9,14 @@
  * replaced as a whole.
  */
 import type { Decision, Facts } from '../../core/types';
+import {
+  ChainWriter,
+  GENESIS,
+  type AuditChainBatch,
+  type AuditChainRow,
+  type ChainHead,
+  type ChainLink,
+} from '../audit-chain';
 import type {
   AttemptRow,
   CallOutcome,
@@ -35,6 +43,8 @@ import type {
   StoredDecisionRow,
 } from '../../gate/store';
 import {
+  checkChainHead,
+  checkLink,
   checkNumber,
   checkOutcome,
   checkSessionKind,
@@ -76,6 +86,8 @@ type StoredDecision = {
   reasons: string;
   json: string;
   outcome?: CallOutcome;
+  /** Its place in the audit chain (absent: copied from a row written before the chain existed). */
+  link?: ChainLink;
 };
 type Consent = {
   seq: number;
@@ -202,6 +214,9 @@ export class MemoryStore implements Store {
   private readonly keyed = new Map<string, Consent | Contract | Dnc>();
   private opposition = new Set<string>();
   private oppositionMeta: { asOf: number; importedAt: number; count: number } | undefined;
+  /** This store's audit chain, and every chain's head (its own and copied ones). */
+  private readonly chain = new ChainWriter();
+  private readonly heads = new Map<string, ChainHead>();
 
   private live(): void {
     if (this.closed) throw storeError('CG_ERR_STORE_FAULT', 'the memory store is closed');
@@ -298,6 +313,19 @@ export class MemoryStore implements Store {
       json,
     };
     if (e164 !== undefined) d.e164 = e164;
+    const link = this.chain.next({ ...d, e164: e164 ?? null, auditText: json, counted: record });
+    d.link = link;
+    this.chain.advance(link);
+    this.chain.committedNow();
+    const head = this.heads.get(link.chain);
+    this.heads.set(link.chain, {
+      chain: link.chain,
+      position: link.position,
+      hash: link.rowHash,
+      anchorPosition: head?.anchorPosition ?? 0,
+      anchorHash: head?.anchorHash ?? GENESIS,
+      updatedAt: Date.now(),
+    });
     this.decisions.set(id, d);
     if (e164 !== undefined) push(this.decisionsByNumber, e164, d);
     if (record && e164 !== undefined) {
@@ -577,6 +605,7 @@ export class MemoryStore implements Store {
         first = false;
       }
     }
+    if (this.heads.size > 0) yield { kind: 'chainHead', rows: [...this.heads.values()].map((h) => ({ ...h })) };
     const decisions = [...this.decisions.values()]
       .sort((a, b) => a.seq - b.seq)
       .map((d): StoredDecisionRow => {
@@ -594,9 +623,37 @@ export class MemoryStore implements Store {
         };
         if (d.e164 !== undefined) row.e164 = d.e164;
         if (d.outcome) row.outcome = copyOutcome(d.outcome);
+        if (d.link) row.link = { ...d.link };
         return row;
       });
     for (const rows of chunks(decisions)) yield { kind: 'decision', rows };
+  }
+
+  /** The heads, then the chained rows in (chain, position) order, then the unchained ones (a copy taken at once). */
+  async *auditChain(batchSize = 1000): AsyncIterable<AuditChainBatch> {
+    this.live();
+    const heads = [...this.heads.values()].map((h) => ({ ...h }));
+    const rows = [...this.decisions.values()].map((d): AuditChainRow => ({
+      id: d.id,
+      at: d.at,
+      e164: d.e164 ?? null,
+      professional: d.professional,
+      campaign: d.campaign,
+      verdict: d.verdict,
+      reasons: d.reasons,
+      auditText: d.json,
+      counted: this.attempts.has(d.id),
+      chain: d.link?.chain ?? null,
+      position: d.link?.position ?? null,
+      prevHash: d.link?.prevHash ?? null,
+      rowHash: d.link?.rowHash ?? null,
+    }));
+    const chained = rows
+      .filter((r) => r.chain !== null)
+      .sort((a, b) => (a.chain! < b.chain! ? -1 : a.chain! > b.chain! ? 1 : a.position! - b.position!));
+    const all = [...chained, ...rows.filter((r) => r.chain === null)];
+    yield { kind: 'heads', heads };
+    for (let i = 0; i < all.length; i += batchSize) yield { kind: 'rows', rows: all.slice(i, i + batchSize) };
   }
 
   async *auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
@@ -626,13 +683,34 @@ export class MemoryStore implements Store {
     const dBefore = ms(c.decisionsBefore, 'decisionsBefore');
     const cBefore = ms(c.consentsCollectedBefore, 'consentsCollectedBefore');
     const kBefore = ms(c.contractsEndedBefore, 'contractsEndedBefore');
-    const old = [...this.decisions.values()].filter((d) => d.at < dBefore);
+    // audit chains: per chain only its oldest rows go, up to its first row at or after the cutoff;
+    // the last removed row becomes the chain's anchor (as SQLite's purgeChainsSqlite)
+    const byChain = new Map<string, StoredDecision[]>();
+    for (const d of this.decisions.values()) if (d.link) push(byChain, d.link.chain, d);
+    const anchors: [ChainHead, number, string][] = [];
+    const old = [...this.decisions.values()].filter((d) => d.link === undefined && d.at < dBefore);
+    for (const [chain, list] of byChain) {
+      const h = this.heads.get(chain);
+      if (!h) continue;
+      list.sort((a, b) => a.link!.position - b.link!.position);
+      const live = list.filter((d) => d.link!.position > h.anchorPosition);
+      const firstKept = live.findIndex((d) => d.at >= dBefore);
+      const gone = firstKept === -1 ? live : live.slice(0, firstKept);
+      const lastGone = gone[gone.length - 1];
+      if (!lastGone) continue;
+      old.push(...gone);
+      anchors.push([h, lastGone.link!.position, lastGone.link!.rowHash]);
+    }
     const report: PurgeReport = {
       decisions: old.length,
       consents: [...this.consents.values()].flat().filter((x) => x.collectedAt < cBefore).length,
       contracts: [...this.contracts.values()].flat().filter((x) => x.end !== null && x.end < kBefore).length,
     };
     if (dryRun) return report;
+    for (const [h, position, hash] of anchors) {
+      h.anchorPosition = position;
+      h.anchorHash = hash;
+    }
     for (const d of old) {
       this.decisions.delete(d.id);
       if (d.e164 !== undefined) {
@@ -743,6 +821,25 @@ export class MemoryStore implements Store {
           };
           if (row.e164 !== undefined) d.e164 = row.e164;
           if (row.outcome) d.outcome = copyOutcome(row.outcome);
+          if (row.link) {
+            const l = checkLink(row.link);
+            d.link = { ...l };
+            // a chain's head follows its copied rows (never moves back)
+            const h = this.heads.get(l.chain);
+            if (!h)
+              this.heads.set(l.chain, {
+                chain: l.chain,
+                position: l.position,
+                hash: l.rowHash,
+                anchorPosition: 0,
+                anchorHash: GENESIS,
+                updatedAt: Date.now(),
+              });
+            else if (h.position < l.position) {
+              h.position = l.position;
+              h.hash = l.rowHash;
+            }
+          }
           this.decisions.set(d.id, d);
           if (row.e164 !== undefined) push(this.decisionsByNumber, row.e164, d);
           if (row.counted && row.e164 !== undefined) {
@@ -760,6 +857,30 @@ export class MemoryStore implements Store {
             push(this.attemptsByKey, `${row.e164}\u0000${row.professional}`, a);
           }
           r.inserted++;
+        }
+        return r;
+      case 'chainHead':
+        for (const row of batch.rows) {
+          const c = checkChainHead(row);
+          const h = this.heads.get(c.chain);
+          if (!h) {
+            this.heads.set(c.chain, { ...c });
+            r.inserted++;
+            continue;
+          }
+          let changed = false;
+          if (c.position > h.position) {
+            h.position = c.position;
+            h.hash = c.hash;
+            changed = true;
+          }
+          if (c.anchorPosition > h.anchorPosition) {
+            h.anchorPosition = c.anchorPosition;
+            h.anchorHash = c.anchorHash;
+            changed = true;
+          }
+          if (changed) r.updated++;
+          else r.skipped++;
         }
         return r;
     }

@@ -3,7 +3,7 @@
  * (constant memory, the file may hold millions of decisions), and another store's rows written
  * idempotently (see Store.exportAll / Store.copyIn in src/gate/store.ts).
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type {
   CallOutcome,
   CopyBatch,
@@ -13,7 +13,8 @@ import type {
   PurgeReport,
   StoredDecisionRow,
 } from '../../gate/store';
-import { checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
+import type { AuditChainBatch, AuditChainRow, ChainHead, ChainLink } from '../audit-chain';
+import { checkChainHead, checkLink, checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
@@ -124,6 +125,8 @@ export async function* exportSqlite(db: Database.Database, n: number): AsyncIter
     }
     if (first) yield { kind: 'opposition', rows: [], asOf, first };
   }
+  const heads = headsOf(db);
+  if (heads.length > 0) yield { kind: 'chainHead', rows: heads };
   type Dec = {
     k: number;
     id: string;
@@ -141,10 +144,10 @@ export async function* exportSqlite(db: Database.Database, n: number): AsyncIter
     hangup_cause: string | null;
     duration_ms: Num;
     ended_at: Num;
-  };
+  } & LinkDb;
   for (const rows of pages<Dec>(
     db,
-    'SELECT rowid AS k, id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at FROM decisions WHERE rowid > @after ORDER BY rowid LIMIT @n',
+    'SELECT rowid AS k, id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash FROM decisions WHERE rowid > @after ORDER BY rowid LIMIT @n',
     n,
     -1,
   ))
@@ -165,9 +168,107 @@ export async function* exportSqlite(db: Database.Database, n: number): AsyncIter
         if (r.e164 !== null) row.e164 = r.e164;
         const o = outcomeOf(r);
         if (o) row.outcome = o;
+        const link = linkOf(r);
+        if (link) row.link = link;
         return row;
       }),
     };
+}
+
+type LinkDb = { chain: string | null; position: Num; prev_hash: string | null; row_hash: string | null };
+
+function linkOf(r: LinkDb): ChainLink | undefined {
+  if (r.chain === null || r.position === null || r.prev_hash === null || r.row_hash === null) return undefined;
+  return { chain: r.chain, position: r.position, prevHash: r.prev_hash, rowHash: r.row_hash };
+}
+
+const HEADS_SQL =
+  'SELECT chain, position, hash, anchor_position, anchor_hash, updated_at FROM chain_heads ORDER BY chain';
+
+function headsOf(db: Database.Database): ChainHead[] {
+  type H = {
+    chain: string;
+    position: number;
+    hash: string;
+    anchor_position: number;
+    anchor_hash: string;
+    updated_at: number;
+  };
+  return (db.prepare(HEADS_SQL).all() as H[]).map((h) => ({
+    chain: h.chain,
+    position: h.position,
+    hash: h.hash,
+    anchorPosition: h.anchor_position,
+    anchorHash: h.anchor_hash,
+    updatedAt: h.updated_at,
+  }));
+}
+
+/**
+ * Store.auditChain on SQLite: the heads, then the chained rows in (chain, position) order (the
+ * partial index decisions_chain), then the unchained ones, all in ONE read transaction, so that a
+ * gate writing meanwhile never shows a row beyond its head. On a connection of its own (the
+ * store's keeps writing), read only; `n` rows per batch, constant memory.
+ */
+export async function* auditChainSqlite(
+  db: Database.Database,
+  path: string,
+  n: number,
+): AsyncIterable<AuditChainBatch> {
+  const own = path !== ':memory:';
+  const rdb = own ? new Database(path, { readonly: true, fileMustExist: true }) : db;
+  try {
+    rdb.exec('BEGIN');
+    yield { kind: 'heads', heads: headsOf(rdb) };
+    type Row = {
+      id: string;
+      at: number;
+      e164: string | null;
+      professional: string;
+      campaign: string;
+      verdict: 'allow' | 'block';
+      reasons: string;
+      json: string;
+      counted: number;
+    } & LinkDb;
+    for (const where of ['chain IS NOT NULL ORDER BY chain, position', 'chain IS NULL']) {
+      const it = rdb
+        .prepare(
+          `SELECT id, at, e164, professional, campaign, verdict, reasons, json, counted, chain, position, prev_hash, row_hash FROM decisions WHERE ${where}`,
+        )
+        .iterate() as IterableIterator<Row>;
+      try {
+        let batch: AuditChainRow[] = [];
+        for (const r of it) {
+          batch.push({
+            id: r.id,
+            at: r.at,
+            e164: r.e164,
+            professional: r.professional,
+            campaign: r.campaign,
+            verdict: r.verdict,
+            reasons: r.reasons,
+            auditText: r.json,
+            counted: r.counted === 1,
+            chain: r.chain,
+            position: r.position,
+            prevHash: r.prev_hash,
+            rowHash: r.row_hash,
+          });
+          if (batch.length >= n) {
+            yield { kind: 'rows', rows: batch };
+            batch = [];
+          }
+        }
+        if (batch.length > 0) yield { kind: 'rows', rows: batch };
+      } finally {
+        it.return?.();
+      }
+    }
+  } finally {
+    if (rdb.open && rdb.inTransaction) rdb.exec('ROLLBACK');
+    if (own) rdb.close();
+  }
 }
 
 /** Writes one batch of another store's rows, in one IMMEDIATE transaction. */
@@ -267,8 +368,10 @@ export function copyIntoSqlite(db: Database.Database, batch: CopyBatch): CopyRes
       }
       case 'decision': {
         const ins = db.prepare(
-          'INSERT OR IGNORE INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT OR IGNORE INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
+        // the chain columns verbatim; a chain's head follows its copied rows (never moves back)
+        const tops = new Map<string, ChainLink>();
         const release = db.prepare('UPDATE decisions SET released = 1 WHERE id = ? AND counted = 1 AND released = 0');
         const outcome = db.prepare(
           'UPDATE decisions SET answered = ?, dial_status = ?, hangup_cause = ?, duration_ms = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL',
@@ -295,13 +398,46 @@ export function copyIntoSqlite(db: Database.Database, batch: CopyBatch): CopyRes
               row.counted ? 1 : 0,
               row.released ? 1 : 0,
               ...oc,
+              ...(row.link ? linkValues(checkLink(row.link)) : [null, null, null, null]),
             ).changes > 0;
+          if (inserted && row.link) {
+            const top = tops.get(row.link.chain);
+            if (!top || top.position < row.link.position) tops.set(row.link.chain, row.link);
+          }
           let updated = false;
           if (!inserted) {
             if (row.released && release.run(row.id).changes > 0) updated = true;
             if (o && outcome.run(...oc, row.id).changes > 0) updated = true;
           }
           count(inserted, updated);
+        }
+        const head = db.prepare(
+          'INSERT INTO chain_heads (chain, position, hash, started_at, updated_at) VALUES (@chain, @position, @hash, @now, @now) ON CONFLICT (chain) DO UPDATE SET position = excluded.position, hash = excluded.hash WHERE excluded.position > chain_heads.position',
+        );
+        for (const t of tops.values())
+          head.run({ chain: t.chain, position: t.position, hash: t.rowHash, now: Date.now() });
+        return;
+      }
+      case 'chainHead': {
+        // heads and purge anchors only ever move forward: a re-run, or an older copy, changes nothing
+        const has = db.prepare('SELECT position, anchor_position FROM chain_heads WHERE chain = ?');
+        const up = db.prepare(
+          `INSERT INTO chain_heads (chain, position, hash, anchor_position, anchor_hash, started_at, updated_at)
+           VALUES (@chain, @position, @hash, @anchorPosition, @anchorHash, @updatedAt, @updatedAt)
+           ON CONFLICT (chain) DO UPDATE SET
+             hash = CASE WHEN excluded.position > position THEN excluded.hash ELSE hash END,
+             position = max(position, excluded.position),
+             anchor_hash = CASE WHEN excluded.anchor_position > anchor_position THEN excluded.anchor_hash ELSE anchor_hash END,
+             anchor_position = max(anchor_position, excluded.anchor_position)`,
+        );
+        for (const h of batch.rows) {
+          const c = checkChainHead(h);
+          const before = has.get(c.chain) as { position: number; anchor_position: number } | undefined;
+          up.run(c);
+          count(
+            before === undefined,
+            before !== undefined && (c.position > before.position || c.anchorPosition > before.anchor_position),
+          );
         }
         return;
       }
@@ -365,6 +501,44 @@ export async function* auditSqlite(
   }
 }
 
+const linkValues = (l: ChainLink) => [l.chain, l.position, l.prevHash, l.rowHash];
+
+/**
+ * The audit chains' part of a purge (same transaction): per chain, only its oldest rows go — those
+ * before its first row recorded at or after `cut` (a later row recorded at an earlier instant
+ * keeps its older neighbours until the next purge) — and the last removed row becomes the chain's
+ * anchor (position, row_hash), so that what is left verifies. A chain whose row at the new anchor
+ * is missing (tampered with) is left whole, for `audit verify` to report. Returns the rows removed.
+ */
+function purgeChainsSqlite(db: Database.Database, cut: number, dryRun: boolean): number {
+  const heads = db.prepare('SELECT chain, anchor_position FROM chain_heads').all() as {
+    chain: string;
+    anchor_position: number;
+  }[];
+  const firstKept = db
+    .prepare('SELECT position FROM decisions WHERE chain = ? AND position > ? AND at >= ? ORDER BY position LIMIT 1')
+    .pluck();
+  const lastRow = db.prepare('SELECT MAX(position) FROM decisions WHERE chain = ?').pluck();
+  const hashAt = db.prepare('SELECT row_hash FROM decisions WHERE chain = ? AND position = ?').pluck();
+  const count = db.prepare('SELECT COUNT(*) FROM decisions WHERE chain = ? AND position > ? AND position <= ?').pluck();
+  const del = db.prepare('DELETE FROM decisions WHERE chain = ? AND position > ? AND position <= ?');
+  const anchor = db.prepare('UPDATE chain_heads SET anchor_position = ?, anchor_hash = ? WHERE chain = ?');
+  let removed = 0;
+  for (const h of heads) {
+    const kept = firstKept.get(h.chain, h.anchor_position, cut) as number | undefined;
+    const upto = kept === undefined ? ((lastRow.get(h.chain) as number | null) ?? 0) : kept - 1;
+    if (upto <= h.anchor_position) continue;
+    const hash = hashAt.get(h.chain, upto) as string | undefined;
+    if (hash === undefined) continue;
+    if (dryRun) removed += count.get(h.chain, h.anchor_position, upto) as number;
+    else {
+      removed += del.run(h.chain, h.anchor_position, upto).changes;
+      anchor.run(upto, hash, h.chain);
+    }
+  }
+  return removed;
+}
+
 /** Store.purge on SQLite: one IMMEDIATE transaction (counts only with dryRun). */
 export function purgeSqlite(db: Database.Database, c: PurgeCutoffs, dryRun: boolean): PurgeReport {
   const v = {
@@ -373,15 +547,16 @@ export function purgeSqlite(db: Database.Database, c: PurgeCutoffs, dryRun: bool
     k: ms(c.contractsEndedBefore, 'contractsEndedBefore'),
   };
   const where = {
-    decisions: 'FROM decisions WHERE at < @d',
+    // rows of the audit chains go per chain (purgeChainsSqlite); these are the unchained ones
+    decisions: 'FROM decisions WHERE chain IS NULL AND at < @d',
     consents: 'FROM consents WHERE collected_at < @c',
     contracts: 'FROM contracts WHERE "end" IS NOT NULL AND "end" < @k',
   };
   const tx = db.transaction((): PurgeReport => {
-    const out = { decisions: 0, consents: 0, contracts: 0 };
+    const out = { decisions: purgeChainsSqlite(db, v.d, dryRun), consents: 0, contracts: 0 };
     for (const t of ['decisions', 'consents', 'contracts'] as const) {
       const args = t === 'decisions' ? { d: v.d } : t === 'consents' ? { c: v.c } : { k: v.k };
-      out[t] = dryRun
+      out[t] += dryRun
         ? (db.prepare(`SELECT COUNT(*) ${where[t]}`).pluck().get(args) as number)
         : db.prepare(`DELETE ${where[t]}`).run(args).changes;
     }

@@ -219,7 +219,34 @@ CREATE INDEX decisions_number ON decisions (e164, professional, at, counted, rel
     // right-hand end of this b-tree (the page a group commit already holds), not to random pages.
     sql: `CREATE INDEX decisions_at ON decisions (at, id);`,
   },
+  {
+    version: 7,
+    name: 'audit chain: each decision row chained by a hash to the one its writer wrote before (src/store/audit-chain.ts)',
+    // Rows written before stay unchained (chain NULL): `audit verify` counts them, not checks them.
+    // The partial index serves verification and purge, in (chain, position) order; a writer appends
+    // at the right-hand end of its own chain. chain_heads: each chain's last position and hash (a
+    // deleted tail shows), and its purge anchor (the last purged row: the chain starts after it).
+    sql: `
+ALTER TABLE decisions ADD COLUMN chain TEXT;
+ALTER TABLE decisions ADD COLUMN position INTEGER;
+ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
+ALTER TABLE decisions ADD COLUMN row_hash TEXT;
+CREATE INDEX decisions_chain ON decisions (chain, position) WHERE chain IS NOT NULL;
+CREATE TABLE chain_heads (
+  chain           TEXT PRIMARY KEY,
+  position        INTEGER NOT NULL,
+  hash            TEXT NOT NULL,
+  anchor_position INTEGER NOT NULL DEFAULT 0,
+  anchor_hash     TEXT NOT NULL DEFAULT '${'0'.repeat(64)}',
+  started_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
+
+/** The schema version that brought the audit chain: rows written before it are unchained. */
+export const CHAIN_SCHEMA = 7;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

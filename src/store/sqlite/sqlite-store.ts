@@ -68,8 +68,9 @@ import {
   storeError,
 } from '../memory/common';
 import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-store';
+import { ChainWriter, type AuditChainBatch } from '../audit-chain';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
-import { auditSqlite, copyIntoSqlite, exportSqlite, purgeSqlite } from './bulk';
+import { auditChainSqlite, auditSqlite, copyIntoSqlite, exportSqlite, purgeSqlite } from './bulk';
 import { openSqlite, type SqliteOptions } from './open';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
@@ -168,7 +169,7 @@ SELECT 5, at, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 
 /** The decision row; counted = 1 makes it an attempt too (FREQ-1). */
 const INSERT_DECISION_SQL =
-  'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT INTO decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted, chain, position, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The SQL of the check-and-record path, for the benchmark's floor (bench/decisions.ts) to run the same statements. */
 export const HOT_PATH_SQL = { facts: FACTS_SQL, insertDecision: INSERT_DECISION_SQL } as const;
@@ -269,6 +270,10 @@ function prepareAll(db: Database.Database) {
          AND (@reason IS NULL OR instr(' ' || reasons || ' ', ' ' || @reason || ' ') > 0)
        ORDER BY at, id LIMIT @n`,
     ),
+    /** The chain's head, once per group that wrote decisions (src/store/audit-chain.ts). */
+    head: p(
+      'INSERT INTO chain_heads (chain, position, hash, started_at, updated_at) VALUES (@chain, @position, @hash, @startedAt, @now) ON CONFLICT (chain) DO UPDATE SET position = excluded.position, hash = excluded.hash, updated_at = excluded.updated_at',
+    ),
     begin: p('BEGIN IMMEDIATE'),
     commit: p('COMMIT'),
     rollback: p('ROLLBACK'),
@@ -283,6 +288,8 @@ export class SqliteStore implements Store {
   private readonly s: ReturnType<typeof prepareAll>;
   private importSeq = 0;
   private closed = false;
+  /** This store's audit chain (one per store instance: no other writer ever waits for it). */
+  private readonly chain = new ChainWriter();
 
   constructor(
     readonly db: Database.Database,
@@ -531,18 +538,25 @@ export class SqliteStore implements Store {
           for (const [q] of done) q.reject(lost);
           done = [];
           open = false;
+          this.chain.rolledBack();
         }
       }
     }
     if (!open) return [];
     try {
-      this.run('decideAndCommit COMMIT', () => this.s.commit.run());
+      this.run('decideAndCommit COMMIT', () => {
+        const head = this.chain.pendingHead();
+        if (head) this.s.head.run({ ...head, now: Date.now() });
+        this.s.commit.run();
+      });
+      this.chain.committedNow();
     } catch (err) {
       try {
         if (this.db.inTransaction) this.s.rollback.run();
       } catch {
         // the connection is unusable; the next BEGIN will say so
       }
+      this.chain.rolledBack();
       for (const [p] of done) p.reject(err);
       return [];
     }
@@ -570,6 +584,8 @@ export class SqliteStore implements Store {
 
   /** The decision row; with `record` it is also an attempt (counted = 1, FREQ-1). */
   private insertRow(c: Omit<CommitArgs, 'record' | 'windowStart' | 'maxAttempts'>, record: boolean): void {
+    // the next link of this store's chain, taken only once the row is written
+    const link = this.chain.next({ ...c, auditText: c.json, counted: record });
     this.s.insertDecision.run(
       c.id,
       c.at,
@@ -580,7 +596,12 @@ export class SqliteStore implements Store {
       c.reasons,
       c.json,
       record ? 1 : 0,
+      link.chain,
+      link.position,
+      link.prevHash,
+      link.rowHash,
     );
+    this.chain.advance(link);
   }
 
   /** The columns of a decision row, validated. */
@@ -929,6 +950,15 @@ export class SqliteStore implements Store {
   auditBetween(from: Date, to: Date, batchSize = 1000): AsyncIterable<DecisionRow[]> {
     if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `auditBetween: the SQLite store ${this.path} is closed`);
     return auditSqlite(this.db, ms(from, 'from'), ms(to, 'to'), batchSize);
+  }
+
+  /**
+   * The heads, then every decision row with its chain columns, in one read transaction of a
+   * connection of its own (see ./bulk.ts): the gate's connection keeps writing meanwhile.
+   */
+  auditChain(batchSize = 1000): AsyncIterable<AuditChainBatch> {
+    if (this.closed) throw storeError('CG_ERR_STORE_FAULT', `auditChain: the SQLite store ${this.path} is closed`);
+    return auditChainSqlite(this.db, this.path, batchSize);
   }
 
   /** Removes (or counts) what is older than the cutoffs, in one transaction (see ./bulk.ts). */
