@@ -189,6 +189,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .requiredOption('--to <iso>', 'end of the period (excluded)')
       .option('--format <format>', 'csv (default) or jsonl'),
   ).action(run((opts) => auditMod().auditExport(opts, io)));
+  withConfig(
+    audit
+      .command('verify')
+      .description(
+        'check every audit chain: names the first row edited, deleted, inserted or reordered; exit 0 intact, 1 not (docs/audit-trail.md)',
+      )
+      .option('--heads', "print each chain's head (one JSON line each) on stdout, to keep somewhere else")
+      .option('--against <file>', 'also compare with heads printed earlier by --heads'),
+  ).action(run((opts) => auditMod().auditVerify(opts, io)));
 
   const subject = program.command('subject').description("a consumer's access request");
   withConfig(

@@ -159,7 +159,8 @@ export type ChainProblem = {
   position: number;
   /** The decision at that position, when there is one. */
   decisionId?: string;
-  kind: 'edited' | 'deleted' | 'inserted' | 'reordered' | 'resealed' | 'tail-deleted' | 'appended' | 'no-head' | 'anchor';
+  kind:
+    'edited' | 'deleted' | 'inserted' | 'reordered' | 'resealed' | 'tail-deleted' | 'appended' | 'no-head' | 'anchor';
   message: string;
 };
 
@@ -186,6 +187,9 @@ export type AuditChainBatch = { kind: 'heads'; heads: ChainHead[] } | { kind: 'r
 /** Where verification reads from: a Store. */
 export type ChainSource = { auditChain(batchSize?: number): AsyncIterable<AuditChainBatch> };
 
+/** How far from its position verification looks for where a row that fails its hash was written. */
+const MOVED_WINDOW = 8;
+
 const short = (h: string | null) => (h === null ? 'null' : `${h.slice(0, 12)}…`);
 
 /**
@@ -211,6 +215,7 @@ export async function verifyChains(
   let expectPos = 0;
   let expectPrev = GENESIS;
   let last: { position: number; id: string; hash: string } | undefined;
+  let beforeLast: typeof last;
   let failed = false;
   let beforeFirst = true;
 
@@ -245,7 +250,8 @@ export async function verifyChains(
         position: last?.position ?? 0,
         decisionId: last?.id,
         kind: 'no-head',
-        message: 'the chain has no head in chain_heads: its rows were inserted under a chain nobody wrote, or its head was deleted',
+        message:
+          'the chain has no head in chain_heads: its rows were inserted under a chain nobody wrote, or its head was deleted',
       });
     } else if (lastPos < h.position) {
       problem({
@@ -277,6 +283,7 @@ export async function verifyChains(
     seen.add(chain);
     failed = false;
     last = undefined;
+    beforeLast = undefined;
     beforeFirst = true;
     const h = headOf.get(chain);
     expectPos = (h?.anchorPosition ?? 0) + 1;
@@ -322,16 +329,39 @@ export async function verifyChains(
         });
         continue;
       }
-      const hash = rowHash(r, r.chain, r.position, r.prevHash ?? '');
+      const content = contentHash(r);
+      const hashAt = (position: number) => sha256(linkText(r.chain!, position, r.prevHash ?? '', content));
+      const hash = hashAt(r.position);
       if (r.rowHash !== hash) {
-        problem({
-          chain: r.chain,
-          position: r.position,
-          decisionId: id,
-          kind: 'edited',
-          message:
-            'its content does not match its row_hash: the row was edited, or moved here from another position',
-        });
+        // written at another position? (a few around: an insert or a delete renumbers by one)
+        let q: number | undefined;
+        for (let d = 1; d <= MOVED_WINDOW && q === undefined; d++)
+          for (const c of [r.position - d, r.position + d]) if (c >= 1 && hashAt(c) === r.rowHash) q = c;
+        if (q === r.position - 1 && beforeLast !== undefined && r.prevHash === beforeLast.hash && last) {
+          // this row and the one before both claim to follow beforeLast: the one before was put in
+          problem({
+            chain: r.chain,
+            position: last.position,
+            decisionId: last.id,
+            kind: 'inserted',
+            message: `inserted: it was not written in this chain; the next row (decision ${id}) was written at position ${last.position}, right after position ${beforeLast.position} (decision ${beforeLast.id}), and renumbered`,
+          });
+        } else if (q !== undefined) {
+          problem({
+            chain: r.chain,
+            position: r.position,
+            decisionId: id,
+            kind: 'reordered',
+            message: `it was written at position ${q} and is now at ${r.position}: rows were reordered (or rows before it deleted or inserted, and the rest renumbered)`,
+          });
+        } else
+          problem({
+            chain: r.chain,
+            position: r.position,
+            decisionId: id,
+            kind: 'edited',
+            message: 'its content does not match its row_hash: the row was edited after it was written',
+          });
         continue;
       }
       if (r.prevHash !== expectPrev) {
@@ -348,6 +378,7 @@ export async function verifyChains(
         continue;
       }
       checkAnchored(r.chain, r.position, hash, id);
+      beforeLast = last;
       last = { position: r.position, id, hash };
       beforeFirst = false;
       expectPos = r.position + 1;
@@ -400,5 +431,13 @@ export async function verifyChains(
         : 'the anchored chain is gone (its rows and head were deleted)',
     });
   }
-  return { chains: new Set([...seen, ...heads.map((h) => h.chain)]).size, rows, unchained, problems, heads, anchored, ms: Date.now() - started };
+  return {
+    chains: new Set([...seen, ...heads.map((h) => h.chain)]).size,
+    rows,
+    unchained,
+    problems,
+    heads,
+    anchored,
+    ms: Date.now() - started,
+  };
 }

@@ -4,7 +4,7 @@
  * statement per table (unnest) inside one transaction (see Store.exportAll / Store.copyIn).
  */
 import type { CallOutcome, CopyBatch, StoredDecisionRow } from '../../gate/store';
-import { checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
+import { checkChainHead, checkLink, checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 import { MERGE, type MergeKind, mergeSql, rounds } from './upsert';
 
@@ -100,6 +100,30 @@ export async function* exportPostgres(
     }
     if (first) yield { kind: 'opposition', rows: [], asOf, first };
   }
+  type H = {
+    chain: string;
+    position: number;
+    hash: string;
+    anchor_position: number;
+    anchor_hash: string;
+    updated_at: number;
+  };
+  const heads = await sql<H>(
+    'store copy (read)',
+    'SELECT chain, position, hash, anchor_position, anchor_hash, updated_at FROM callgate.chain_heads ORDER BY chain',
+  );
+  if (heads.length > 0)
+    yield {
+      kind: 'chainHead',
+      rows: heads.map((h) => ({
+        chain: h.chain,
+        position: h.position,
+        hash: h.hash,
+        anchorPosition: h.anchor_position,
+        anchorHash: h.anchor_hash,
+        updatedAt: h.updated_at,
+      })),
+    };
   type Dec = {
     k: number;
     id: string;
@@ -117,10 +141,14 @@ export async function* exportPostgres(
     hangup_cause: string | null;
     duration_ms: Num;
     ended_at: Num;
+    chain: string | null;
+    position: Num;
+    prev_hash: string | null;
+    row_hash: string | null;
   };
   // decisions through a cursor, in recording order: seq has no index (none is needed on the hot path)
   for await (const rows of cursor<Dec>(
-    'SELECT seq AS k, id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at FROM callgate.decisions ORDER BY seq',
+    'SELECT seq AS k, id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash FROM callgate.decisions ORDER BY seq',
   ))
     yield {
       kind: 'decision',
@@ -144,6 +172,8 @@ export async function* exportPostgres(
           if (r.duration_ms !== null) o.durationMs = r.duration_ms;
           row.outcome = o;
         }
+        if (r.chain !== null && r.position !== null && r.prev_hash !== null && r.row_hash !== null)
+          row.link = { chain: r.chain, position: r.position, prevHash: r.prev_hash, rowHash: r.row_hash };
         return row;
       }),
     };
@@ -271,16 +301,40 @@ export function copyStatements(batch: CopyBatch): {
         r.map((x) => x.outcome?.durationMs ?? null),
         r.map((x) => msOpt(x.outcome?.endedAt, 'outcome.endedAt')),
       ];
+      // the chain columns verbatim
+      const links = r.map((x) => (x.link ? checkLink(x.link) : undefined));
+      const chains = [...new Set(links.flatMap((l) => (l ? [l.chain] : [])))];
       return {
         insert: [
-          `WITH i AS (INSERT INTO callgate.decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at)
-             SELECT id, at, e164, pro, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at
+          `WITH i AS (INSERT INTO callgate.decisions (id, at, e164, professional, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash)
+             SELECT id, at, e164, pro, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash
              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::boolean[],
-                         $11::boolean[], $12::text[], $13::text[], $14::bigint[], $15::bigint[]) WITH ORDINALITY
-                  AS v(id, at, e164, pro, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, o)
+                         $11::boolean[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::text[], $17::bigint[], $18::text[], $19::text[]) WITH ORDINALITY
+                  AS v(id, at, e164, pro, campaign, verdict, reasons, json, counted, released, answered, dial_status, hangup_cause, duration_ms, ended_at, chain, position, prev_hash, row_hash, o)
              ORDER BY o ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM i`,
-          cols,
+          [
+            ...cols,
+            links.map((l) => l?.chain ?? null),
+            links.map((l) => l?.position ?? null),
+            links.map((l) => l?.prevHash ?? null),
+            links.map((l) => l?.rowHash ?? null),
+          ],
         ],
+        // a chain's head follows its copied rows (never moves back)
+        after:
+          chains.length === 0
+            ? []
+            : [
+                [
+                  `INSERT INTO callgate.chain_heads AS h (chain, position, hash, started_at, updated_at)
+                   SELECT c.chain, t.position, t.row_hash, $2, $2 FROM unnest($1::text[]) AS c(chain)
+                   CROSS JOIN LATERAL (SELECT d.position, d.row_hash FROM callgate.decisions d
+                                       WHERE d.chain = c.chain ORDER BY d.position DESC LIMIT 1) AS t
+                   ON CONFLICT (chain) DO UPDATE SET position = excluded.position, hash = excluded.hash
+                   WHERE excluded.position > h.position`,
+                  [chains, Date.now()],
+                ],
+              ],
         // rows already here: a release or an outcome the copy knows and the target does not
         update: [
           `WITH u AS (UPDATE callgate.decisions d SET
@@ -295,6 +349,38 @@ export function copyStatements(batch: CopyBatch): {
              WHERE d.id = v.id AND ((d.counted AND v.released AND NOT d.released) OR (d.ended_at IS NULL AND v.ended_at IS NOT NULL))
              RETURNING 1) SELECT count(*)::int AS n FROM u`,
           [cols[0], cols[9], cols[10], cols[11], cols[12], cols[13], cols[14]],
+        ],
+      };
+    }
+    case 'chainHead': {
+      // heads and purge anchors only ever move forward: a re-run, or an older copy, changes nothing
+      const h = batch.rows.map((x) => checkChainHead(x));
+      const cols = [
+        h.map((x) => x.chain),
+        h.map((x) => x.position),
+        h.map((x) => x.hash),
+        h.map((x) => x.anchorPosition),
+        h.map((x) => x.anchorHash),
+        h.map((x) => x.updatedAt),
+      ];
+      const v = `unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) AS v(chain, position, hash, anchor_position, anchor_hash, updated_at)`;
+      return {
+        // a head this batch inserts equals its row: it is not counted as updated too
+        update: [
+          `WITH u AS (UPDATE callgate.chain_heads h SET
+               hash = CASE WHEN v.position > h.position THEN v.hash ELSE h.hash END,
+               position = GREATEST(h.position, v.position),
+               anchor_hash = CASE WHEN v.anchor_position > h.anchor_position THEN v.anchor_hash ELSE h.anchor_hash END,
+               anchor_position = GREATEST(h.anchor_position, v.anchor_position)
+             FROM ${v} WHERE h.chain = v.chain AND (v.position > h.position OR v.anchor_position > h.anchor_position)
+             RETURNING 1) SELECT count(*)::int AS n FROM u`,
+          cols,
+        ],
+        insert: [
+          `WITH i AS (INSERT INTO callgate.chain_heads (chain, position, hash, anchor_position, anchor_hash, started_at, updated_at)
+             SELECT chain, position, hash, anchor_position, anchor_hash, updated_at, updated_at FROM ${v}
+             ON CONFLICT (chain) DO NOTHING RETURNING 1) SELECT count(*)::int AS n FROM i`,
+          cols,
         ],
       };
     }

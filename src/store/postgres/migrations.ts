@@ -155,7 +155,96 @@ $fn$;
     // database's collation.
     sql: `CREATE INDEX IF NOT EXISTS decisions_at ON callgate.decisions (at, id COLLATE "C")`,
   },
+  {
+    version: 3,
+    name: 'audit chain: each decision row chained by a hash to the one its writer wrote before (src/store/audit-chain.ts)',
+    // Rows written before stay unchained (chain NULL): `audit verify` counts them, not checks them.
+    // record_decisions gets two arguments: the writer's chain id and, per decision, the content
+    // hash the gate computed. Under the lock of the chain's head row (one chain per connection
+    // slot of a gate: nobody else ever waits for it), each decision WRITTEN takes the next
+    // position and its link hash (sha256, built in since PostgreSQL 11), in the same statement:
+    // no round trip more, and a decision refused under the advisory lock takes no position. The
+    // 12-argument function stays, so that a gate not yet upgraded keeps working (its rows unchained).
+    sql: `
+ALTER TABLE callgate.decisions ADD COLUMN chain text, ADD COLUMN position bigint, ADD COLUMN prev_hash text, ADD COLUMN row_hash text;
+CREATE INDEX decisions_chain ON callgate.decisions (chain, position) WHERE chain IS NOT NULL;
+CREATE TABLE callgate.chain_heads (
+  chain           text PRIMARY KEY,
+  position        bigint NOT NULL,
+  hash            text NOT NULL,
+  anchor_position bigint NOT NULL DEFAULT 0,
+  anchor_hash     text NOT NULL DEFAULT repeat('0', 64),
+  started_at      bigint NOT NULL,
+  updated_at      bigint NOT NULL
+);
+CREATE FUNCTION callgate.record_decisions(
+  p_id text[], p_at bigint[], p_e164 text[], p_professional text[], p_campaign text[], p_verdict text[],
+  p_reasons text[], p_json text[], p_counted boolean[], p_window bigint[], p_max integer[], p_seen integer[],
+  p_chain text, p_content text[])
+RETURNS TABLE (i integer, written boolean, attempts bigint[]) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  k bigint;
+  f bigint[];
+  pos bigint;
+  prev text;
+  rh text;
+  moved boolean := false;
+  now_ms bigint := (extract(epoch from clock_timestamp()) * 1000)::bigint;
+BEGIN
+  FOR k IN
+    SELECT DISTINCT hashtextextended(p_professional[j] || chr(31) || p_e164[j], 0) AS key
+      FROM generate_subscripts(p_id, 1) AS j
+      WHERE p_counted[j] AND (p_max[j] IS NOT NULL OR p_seen[j] IS NOT NULL)
+      ORDER BY key
+  LOOP
+    PERFORM pg_advisory_xact_lock(k);
+  END LOOP;
+  SELECT h.position, h.hash INTO pos, prev FROM callgate.chain_heads h WHERE h.chain = p_chain FOR UPDATE;
+  IF NOT FOUND THEN
+    pos := 0;
+    prev := repeat('0', 64);
+  END IF;
+  FOR j IN 1 .. coalesce(cardinality(p_id), 0) LOOP
+    i := j;
+    written := false;
+    attempts := NULL;
+    IF p_counted[j] AND (p_max[j] IS NOT NULL OR p_seen[j] IS NOT NULL) THEN
+      SELECT coalesce(array_agg(d.at ORDER BY d.at), '{}') INTO f FROM callgate.decisions d
+        WHERE d.e164 = p_e164[j] AND d.professional = p_professional[j] AND d.at >= p_window[j]
+          AND d.counted AND NOT d.released;
+      IF (p_max[j] IS NOT NULL AND cardinality(f) >= p_max[j])
+         OR (p_seen[j] IS NOT NULL AND cardinality(f) <> p_seen[j]) THEN
+        attempts := f;
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+    END IF;
+    rh := encode(sha256(convert_to('callgate-audit/1|' || p_chain || '|' || (pos + 1)::text || '|' || prev || '|' || p_content[j], 'UTF8')), 'hex');
+    INSERT INTO callgate.decisions AS d (id, at, e164, professional, campaign, verdict, reasons, json, counted, chain, position, prev_hash, row_hash)
+      VALUES (p_id[j], p_at[j], p_e164[j], p_professional[j], p_campaign[j], p_verdict[j], p_reasons[j],
+              p_json[j], p_counted[j], p_chain, pos + 1, prev, rh)
+      ON CONFLICT (id) DO NOTHING;
+    written := FOUND;
+    IF written THEN
+      pos := pos + 1;
+      prev := rh;
+      moved := true;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF moved THEN
+    INSERT INTO callgate.chain_heads AS h (chain, position, hash, started_at, updated_at)
+      VALUES (p_chain, pos, prev, now_ms, now_ms)
+      ON CONFLICT (chain) DO UPDATE SET position = excluded.position, hash = excluded.hash, updated_at = excluded.updated_at;
+  END IF;
+END
+$fn$;
+`,
+  },
 ];
+
+/** The schema version that brought the audit chain: rows written before it are unchained. */
+export const PG_CHAIN_SCHEMA = 3;
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
 

@@ -76,6 +76,7 @@ import { copyStatements, countOf, exportPostgres } from './bulk';
 import { PG_DEFAULT_POOL, PG_DEFAULT_STATEMENT_TIMEOUT_MS } from './defaults';
 import { migratePg, type OnPgMigration } from './migrations';
 import { long } from './long';
+import { contentHash, newChainId, type AuditChainBatch, type AuditChainRow, type ChainHead } from '../audit-chain';
 import { MERGE, PG_CONSENT_ON_CONFLICT, PG_CONTRACT_ON_CONFLICT, PG_DNC_ON_CONFLICT } from './upsert';
 import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
 
@@ -174,7 +175,7 @@ SELECT q.i, 5, a.at, NULL, NULL, a.at, NULL, NULL, NULL, NULL, NULL
 ORDER BY 1, 2, 3`;
 
 const RECORD_SQL =
-  'SELECT i, written, attempts FROM callgate.record_decisions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
+  'SELECT i, written, attempts FROM callgate.record_decisions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)';
 
 /** Most decideAndCommit calls read and written together (one statement each, one COMMIT). */
 export const PG_MAX_GROUP = 64;
@@ -236,6 +237,8 @@ type DbRow = {
   verdict: string;
   reasons: string;
   json: string;
+  /** SHA-256 of the row's immutable fields (src/store/audit-chain.ts), made here, linked by record_decisions. */
+  content: string;
 };
 type RecordArgs = { row: DbRow; counted: boolean; windowStart: number; max: number | null; seen: number | null };
 type RecordOutcome = 'written' | 'duplicate' | { attempts: number[] };
@@ -498,7 +501,7 @@ export class PostgresStore implements Store {
     const e164 = decision.callee?.e164 ?? null;
     if (record && e164 === null)
       throw storeError('CG_ERR_STORE_INVALID', `decision ${id}: cannot record an attempt without callee.e164`);
-    return {
+    const row = {
       id,
       at,
       e164,
@@ -508,7 +511,15 @@ export class PostgresStore implements Store {
       reasons: decision.reasons.map((r) => r.code).join(' '),
       json: decisionToText(decision),
     };
+    return { ...row, content: contentHash({ ...row, auditText: row.json, counted: record }) };
   }
+
+  /**
+   * Audit chains not in use by a group right now: one group at a time per chain, so no group
+   * ever waits for another's chain head (one chain per connection slot of this process, made on
+   * first use).
+   */
+  private readonly freeChains: string[] = [];
 
   /**
    * callgate.record_decisions for a group: one statement, one COMMIT. Per row: 'written', the
@@ -518,6 +529,7 @@ export class PostgresStore implements Store {
   private async record(what: string, rows: RecordArgs[]): Promise<(RecordOutcome | undefined)[]> {
     const col = <K extends keyof RecordArgs>(k: K) => rows.map((r) => r[k]);
     const cols = <K extends keyof DbRow>(k: K) => rows.map((r) => r.row[k]);
+    const chain = this.freeChains.pop() ?? newChainId();
     try {
       const out = await this.q<{ i: number; written: boolean; attempts: number[] | null }>(what, {
         name: 'cg_record',
@@ -535,13 +547,19 @@ export class PostgresStore implements Store {
           col('windowStart'),
           col('max'),
           col('seen'),
+          chain,
+          cols('content'),
         ],
       });
       const result: (RecordOutcome | undefined)[] = rows.map(() => undefined);
       for (const r of out)
         result[r.i - 1] = r.written ? 'written' : r.attempts === null ? 'duplicate' : { attempts: r.attempts };
+      this.freeChains.push(chain);
       return result;
     } catch (err) {
+      // the chain is not used again: a statement whose outcome is unknown may still be running on
+      // the server, and would race the next group for the chain's first head
+      void chain;
       if ((err as StoreError).transient === true) for (const r of rows) if (r.counted) this.doubt(r.row.id);
       throw err;
     }
@@ -1149,6 +1167,101 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * The heads, then the chained rows in (chain, position) order (the partial index
+   * decisions_chain), then the unchained ones: ONE read-only REPEATABLE READ transaction on a
+   * connection of its own, so that a gate writing meanwhile never shows a row beyond its head;
+   * rows through a server-side cursor, `n` at a time (constant memory).
+   */
+  async *auditChain(n = 1000): AsyncIterable<AuditChainBatch> {
+    const what = 'audit verify (read)';
+    if (this.closed) throw this.closedError(what);
+    await this.ready();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.fault(what, err);
+    }
+    let failed: unknown;
+    type H = {
+      chain: string;
+      position: number;
+      hash: string;
+      anchor_position: number;
+      anchor_hash: string;
+      updated_at: number;
+    };
+    type R = {
+      id: string;
+      at: number;
+      e164: string | null;
+      professional: string;
+      campaign: string;
+      verdict: 'allow' | 'block';
+      reasons: string;
+      json: string;
+      counted: boolean;
+      chain: string | null;
+      position: number | null;
+      prev_hash: string | null;
+      row_hash: string | null;
+    };
+    try {
+      await long(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await long(client, 'SET LOCAL statement_timeout = 0');
+      const heads = (
+        await long<H>(
+          client,
+          'SELECT chain, position, hash, anchor_position, anchor_hash, updated_at FROM callgate.chain_heads ORDER BY chain',
+        )
+      ).rows.map((h): ChainHead => ({
+        chain: h.chain,
+        position: h.position,
+        hash: h.hash,
+        anchorPosition: h.anchor_position,
+        anchorHash: h.anchor_hash,
+        updatedAt: h.updated_at,
+      }));
+      yield { kind: 'heads', heads };
+      for (const where of ['chain IS NOT NULL ORDER BY chain, position', 'chain IS NULL']) {
+        await long(
+          client,
+          `DECLARE cg_chain NO SCROLL CURSOR FOR SELECT id, at, e164, professional, campaign, verdict, reasons, json, counted, chain, position, prev_hash, row_hash FROM callgate.decisions WHERE ${where}`,
+        );
+        for (;;) {
+          const rows = (await long<R>(client, `FETCH ${Math.max(1, Math.floor(n))} FROM cg_chain`)).rows;
+          if (rows.length === 0) break;
+          yield {
+            kind: 'rows',
+            rows: rows.map((r): AuditChainRow => ({
+              id: r.id,
+              at: r.at,
+              e164: r.e164,
+              professional: r.professional,
+              campaign: r.campaign,
+              verdict: r.verdict,
+              reasons: r.reasons,
+              auditText: r.json,
+              counted: r.counted,
+              chain: r.chain,
+              position: r.position,
+              prevHash: r.prev_hash,
+              rowHash: r.row_hash,
+            })),
+          };
+        }
+        await long(client, 'CLOSE cg_chain');
+      }
+    } catch (err) {
+      failed = err;
+      throw this.fault(what, err);
+    } finally {
+      await long(client, 'ROLLBACK').catch((err: unknown) => (failed ??= err));
+      client.release(failed === undefined ? undefined : true);
+    }
+  }
+
   /** One page of the decision list (admin API): a range of the decisions_at index (schema 2). */
   async listDecisions(q: DecisionQuery): Promise<DecisionPage> {
     const limit = pageLimit(q.limit);
@@ -1250,7 +1363,8 @@ export class PostgresStore implements Store {
       contracts: ms(c.contractsEndedBefore, 'contractsEndedBefore'),
     };
     const where = {
-      decisions: 'callgate.decisions WHERE at < $1',
+      // rows of the audit chains go per chain (purgeChains); these are the unchained ones
+      decisions: 'callgate.decisions WHERE chain IS NULL AND at < $1',
       consents: 'callgate.consents WHERE collected_at < $1',
       contracts: 'callgate.contracts WHERE "end" IS NOT NULL AND "end" < $1',
     };
@@ -1265,12 +1379,20 @@ export class PostgresStore implements Store {
       await long(client, 'BEGIN');
       await long(client, 'SET LOCAL statement_timeout = 0');
       const out: PurgeReport = { decisions: 0, consents: 0, contracts: 0 };
+      const anchors = await this.purgeChains(client, v.decisions, dryRun, out);
       for (const t of ['decisions', 'consents', 'contracts'] as const) {
         const text = dryRun
           ? `SELECT count(*)::int AS n FROM ${where[t]}`
           : `WITH x AS (DELETE FROM ${where[t]} RETURNING 1) SELECT count(*)::int AS n FROM x`;
-        out[t] = (await long<{ n: number }>(client, text, [v[t]])).rows[0]!.n;
+        out[t] += (await long<{ n: number }>(client, text, [v[t]])).rows[0]!.n;
       }
+      // last, so that the gates writing to these chains wait for their head rows only until COMMIT
+      for (const [chain, position, hash] of anchors)
+        await long(
+          client,
+          'UPDATE callgate.chain_heads SET anchor_position = $2, anchor_hash = $3 WHERE chain = $1 AND anchor_position < $2',
+          [chain, position, hash],
+        );
       await long(client, 'COMMIT');
       client.release();
       return out;
@@ -1279,6 +1401,61 @@ export class PostgresStore implements Store {
       client.release(true);
       throw this.fault('purge', err);
     }
+  }
+
+  /**
+   * The audit chains' part of a purge (same transaction, see SQLite's purgeChainsSqlite): per
+   * chain only its oldest rows go, up to its first row at or after `cut`; returns the new anchors
+   * (chain, position, row_hash of the last removed row), for the caller to write before COMMIT.
+   */
+  private async purgeChains(
+    client: PoolClient,
+    cut: number,
+    dryRun: boolean,
+    out: PurgeReport,
+  ): Promise<[string, number, string][]> {
+    const heads = (
+      await long<{ chain: string; anchor_position: number }>(
+        client,
+        'SELECT chain, anchor_position FROM callgate.chain_heads ORDER BY chain',
+      )
+    ).rows;
+    const anchors: [string, number, string][] = [];
+    for (const h of heads) {
+      const [kept] = (
+        await long<{ position: number }>(
+          client,
+          'SELECT position FROM callgate.decisions WHERE chain = $1 AND position > $2 AND at >= $3 ORDER BY position LIMIT 1',
+          [h.chain, h.anchor_position, cut],
+        )
+      ).rows;
+      const upto =
+        kept !== undefined
+          ? kept.position - 1
+          : ((
+              await long<{ p: number | null }>(
+                client,
+                'SELECT max(position) AS p FROM callgate.decisions WHERE chain = $1',
+                [h.chain],
+              )
+            ).rows[0]?.p ?? 0);
+      if (upto <= h.anchor_position) continue;
+      const [at] = (
+        await long<{ row_hash: string }>(
+          client,
+          'SELECT row_hash FROM callgate.decisions WHERE chain = $1 AND position = $2',
+          [h.chain, upto],
+        )
+      ).rows;
+      if (at === undefined) continue; // tampered with: left whole, for `audit verify` to report
+      const args = [h.chain, h.anchor_position, upto];
+      const text = dryRun
+        ? 'SELECT count(*)::int AS n FROM callgate.decisions WHERE chain = $1 AND position > $2 AND position <= $3'
+        : 'WITH x AS (DELETE FROM callgate.decisions WHERE chain = $1 AND position > $2 AND position <= $3 RETURNING 1) SELECT count(*)::int AS n FROM x';
+      out.decisions += (await long<{ n: number }>(client, text, args)).rows[0]!.n;
+      anchors.push([h.chain, upto, at.row_hash]);
+    }
+    return dryRun ? [] : anchors;
   }
 
   /** Another store's rows, written idempotently in one transaction (see ./bulk.ts). */

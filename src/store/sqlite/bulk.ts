@@ -14,7 +14,16 @@ import type {
   StoredDecisionRow,
 } from '../../gate/store';
 import type { AuditChainBatch, AuditChainRow, ChainHead, ChainLink } from '../audit-chain';
-import { checkChainHead, checkLink, checkNumber, checkText, decisionFromText, decodeCategories, ms, msOpt } from '../memory/common';
+import {
+  checkChainHead,
+  checkLink,
+  checkNumber,
+  checkText,
+  decisionFromText,
+  decodeCategories,
+  ms,
+  msOpt,
+} from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 
