@@ -632,7 +632,7 @@ export class MemoryStore implements Store {
   /** The heads, then the chained rows in (chain, position) order, then the unchained ones (a copy taken at once). */
   async *auditChain(batchSize = 1000): AsyncIterable<AuditChainBatch> {
     this.live();
-    const heads = [...this.heads.values()].map((h) => ({ ...h }));
+    const heads = [...this.heads.values()].map((h) => ({ ...h })).sort((a, b) => (a.chain < b.chain ? -1 : 1));
     const rows = [...this.decisions.values()].map((d): AuditChainRow => ({
       id: d.id,
       at: d.at,
