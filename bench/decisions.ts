@@ -48,6 +48,7 @@ import { systemClock } from '../src/gate/clock';
 import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { ConsentRow } from '../src/gate/store';
 import { SqliteStore } from '../src/store';
+import { ChainWriter } from '../src/store/audit-chain';
 import { timeOrderedId } from '../src/gate/gate';
 import { SYNCHRONOUS, type Durability } from '../src/store/sqlite/open';
 import { HOT_PATH_SQL } from '../src/store/sqlite/sqlite-store';
@@ -267,6 +268,9 @@ function floorStatements(db: Database.Database) {
   };
 }
 
+/** The floor's audit chain: the same links as the store's (src/store/audit-chain.ts). */
+const floorChain = new ChainWriter();
+
 type FloorTally = { decisions: number; seconds: number; commits: number; owed: number };
 
 async function floorMany(
@@ -295,7 +299,34 @@ async function floorMany(
       const json = audit.text.replace(audit.id, id).replace(audit.e164, e164);
       // counted = 0: the same bytes and index entries as an attempt, without adding to the
       // frequency count of the later runs' numbers (FREQ-1 would block them)
-      sql.insert.run(id, at, e164, 'acme', 'bench', 'allow', '', json, 0);
+      // the audit chain's columns and index entry, of their real size (the store also hashes the row)
+      const link = floorChain.next({
+        id,
+        at,
+        e164,
+        professional: 'acme',
+        campaign: 'bench',
+        verdict: 'allow',
+        reasons: '',
+        auditText: json,
+        counted: false,
+      });
+      floorChain.advance(link);
+      sql.insert.run(
+        id,
+        at,
+        e164,
+        'acme',
+        'bench',
+        'allow',
+        '',
+        json,
+        0,
+        link.chain,
+        link.position,
+        link.prevHash,
+        link.rowHash,
+      );
     }
     sql.commit.run();
     tally.commits++;
