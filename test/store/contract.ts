@@ -5,6 +5,7 @@
 import type { Decision, Facts } from '../../src/core/types';
 import { StoreError, type Store } from '../../src/gate/store';
 import { MemoryStore } from '../../src/store/memory/memory-store';
+import { verifyChains } from '../../src/store/audit-chain';
 import { runDecisionListContract } from './contract-decisions';
 
 export const NUM = '+33612345678';
@@ -863,10 +864,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
 
       test('another store copied in holds the same history; copying again changes nothing', async () => {
         const m = await filled();
-        expect(await copy(m, store)).toEqual({ inserted: 12, updated: 0, skipped: 0 });
+        // 12 rows, and the head of the memory store's audit chain
+        expect(await copy(m, store)).toEqual({ inserted: 13, updated: 0, skipped: 0 });
         const want = [await m.history(NUM), await m.history(OTHER)];
         expect([await store.history(NUM), await store.history(OTHER)]).toEqual(want);
-        expect(await copy(m, store)).toEqual({ inserted: 0, updated: 0, skipped: 12 });
+        expect(await copy(m, store)).toEqual({ inserted: 0, updated: 0, skipped: 13 });
+        // the audit chain came along verbatim: it verifies here, with the source's head
+        const chain = await verifyChains(store);
+        expect(chain.problems).toEqual([]);
+        expect(chain).toMatchObject({ chains: 1, rows: 4, unchained: 0 });
+        expect(chain.heads).toEqual((await verifyChains(m)).heads);
         expect([await store.history(NUM), await store.history(OTHER)]).toEqual(want);
         // the counted attempts are the same as well: one (the released one does not count)
         expect((await facts()).recentAttempts).toEqual([d('2026-11-10T10:00:00Z')]);
@@ -879,7 +886,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
         await m.releaseAttempt('c-allow');
         await m.recordOutcome('c-block', { answered: false, dialStatus: 'BUSY', endedAt: d('2026-11-30T10:00:05Z') });
         await m.addRefusal(NUM, PRO, d('2026-11-20T00:00:00Z'));
-        expect(await copy(m, store)).toEqual({ inserted: 1, updated: 3, skipped: 9 });
+        expect(await copy(m, store)).toEqual({ inserted: 1, updated: 3, skipped: 10 });
+        expect((await verifyChains(store)).problems).toEqual([]);
         expect([await store.history(NUM), await store.history(OTHER)]).toEqual([
           await m.history(NUM),
           await m.history(OTHER),

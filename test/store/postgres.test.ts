@@ -81,8 +81,17 @@ describe('migrations', () => {
     await created.ready();
     await created.close();
     expect(steps).toEqual([]);
-    // back to version 1, as a callgate of schema 1 left it
+    // back to version 1, as a callgate of schema 1 left it (each later step undone)
     await sql(fresh.url, 'DROP INDEX callgate.decisions_at');
+    await sql(
+      fresh.url,
+      'DROP FUNCTION callgate.record_decisions(text[], bigint[], text[], text[], text[], text[], text[], text[], boolean[], bigint[], integer[], integer[], text, text[])',
+    );
+    await sql(fresh.url, 'DROP TABLE callgate.chain_heads');
+    await sql(
+      fresh.url,
+      'ALTER TABLE callgate.decisions DROP COLUMN chain, DROP COLUMN position, DROP COLUMN prev_hash, DROP COLUMN row_hash',
+    );
     await sql(fresh.url, 'DELETE FROM callgate.schema_migrations WHERE version > 1');
     const older = new PostgresStore({ url: fresh.url, onMigration: (x) => steps.push({ from: x.from, to: x.to }) });
     await older.ready();

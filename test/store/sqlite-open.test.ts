@@ -48,6 +48,7 @@ test('a new file is created in WAL mode, synchronous FULL (durability full, the 
       'consents_key',
       'contracts_key',
       'decisions_at',
+      'decisions_chain',
       'decisions_number',
       'dnc_key',
       'refusals_number',
