@@ -10,7 +10,7 @@
  *
  * What is hashed (version 1), in two steps:
  *
- *   content_hash = SHA-256(contentText(row))      the decision as written, see contentText
+ *   content_hash = SHA-256(contentText(row))      the decision as written, see contentHead
  *   row_hash     = SHA-256("callgate-audit/1|" + chain + "|" + position + "|" + prev_hash + "|" + content_hash)
  *
  * prev_hash is the row_hash of the row before in the chain (GENESIS for position 1, or the
@@ -80,20 +80,28 @@ export type ChainHead = {
 };
 
 /**
- * The canonical text of a row's immutable fields: a versioned prefix, then one JSON array (JSON
- * strings and integers have one spelling each; keys never reorder in an array).
+ * The canonical text of a row's short immutable fields: a versioned prefix, then one JSON array
+ * (JSON strings and integers have one spelling each; keys never reorder in an array) and a line
+ * break. The audit text follows it as it is (contentText): the array never holds a raw line
+ * break, so the two cannot be told apart wrongly, and the long text is not escaped again.
  */
-export function contentText(r: ChainContent): string {
+function contentHead(r: ChainContent): string {
   return (
     CONTENT_PREFIX +
-    JSON.stringify([r.id, r.at, r.e164, r.professional, r.campaign, r.verdict, r.reasons, r.counted, r.auditText])
+    JSON.stringify([r.id, r.at, r.e164, r.professional, r.campaign, r.verdict, r.reasons, r.counted]) +
+    '\n'
   );
+}
+
+/** What content_hash covers: contentHead, then the audit text verbatim. */
+export function contentText(r: ChainContent): string {
+  return contentHead(r) + r.auditText;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 export function contentHash(r: ChainContent): string {
-  return sha256(contentText(r));
+  return createHash('sha256').update(contentHead(r), 'utf8').update(r.auditText, 'utf8').digest('hex');
 }
 
 /** The text the link hash covers (PostgreSQL builds the same string in record_decisions). */

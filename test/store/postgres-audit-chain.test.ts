@@ -57,7 +57,7 @@ async function harness() {
 }
 
 test('golden vector: the link hash PostgreSQL makes is the one of src/store/audit-chain.ts', async () => {
-  const content = 'f6a68312eafa022282e363f8b7032030d3507998a2fbfcd89cf88700a027e9af';
+  const content = '7720c9ef3363aae425c5b690e607eee113ac146798a9a4481cbc3f88eef761dc';
   const [r] = await sql<{ h: string }>(
     db.url,
     "SELECT encode(sha256(convert_to('callgate-audit/1|' || $1 || '|' || ($2::bigint)::text || '|' || $3 || '|' || $4, 'UTF8')), 'hex') AS h",
@@ -66,7 +66,7 @@ test('golden vector: the link hash PostgreSQL makes is the one of src/store/audi
   expect(linkText('0123456789abcdef0123456789abcdef', 1, GENESIS, content)).toBe(
     `callgate-audit/1|0123456789abcdef0123456789abcdef|1|${GENESIS}|${content}`,
   );
-  expect(r!.h).toBe('152b90732405acda206d1d3727976ef7bfcf114ce9e6adc077271d8f6ec3d415');
+  expect(r!.h).toBe('c064295986822a2944780f41923a67bd187895cc5e1b6baf6c9707412badc0b7');
 });
 
 runChainContract('postgres', harness);
