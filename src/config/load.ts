@@ -74,8 +74,20 @@ export const MAX_YAML_ALIASES = 100;
 /** The document as plain values; a file whose aliases expand too far is refused before it takes memory. */
 function documentValue(doc: YAML.Document, source: string): unknown {
   try {
-    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    const value: unknown = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    // `a: &x [*x]`: an alias inside the node it names makes a structure that contains itself, which
+    // every later step (environment expansion, the schema) would walk forever
+    if (containsItself(value))
+      throw new ConfigError(source, [
+        {
+          path: 'YAML',
+          message:
+            'an alias (*name) is used inside the very node its anchor (&name) names, so the settings would contain themselves; write them out instead',
+        },
+      ]);
+    return value;
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     if (!(e instanceof ReferenceError)) throw e;
     if (/alias count/i.test(e.message)) {
       throw new ConfigError(
@@ -91,6 +103,17 @@ function documentValue(doc: YAML.Document, source: string): unknown {
     }
     throw new ConfigError(source, [{ path: 'YAML', message: `YAML error: ${e.message}` }], { cause: e });
   }
+}
+
+/** True when a value built from YAML contains itself (an alias inside its own anchor). */
+function containsItself(v: unknown, open = new Set<object>()): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (open.has(v)) return true;
+  open.add(v);
+  const children = v instanceof Map ? [...v.keys(), ...v.values()] : Object.values(v as object);
+  const found = children.some((c) => containsItself(c, open));
+  open.delete(v);
+  return found;
 }
 
 /**
