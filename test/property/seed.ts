@@ -9,5 +9,5 @@ export const PROPERTY_SEED = Number(process.env.CALLGATE_PROPERTY_SEED ?? 1412);
 
 /** fast-check options: the fixed seed, `numRuns` runs, the seed in the failure message. */
 export function runs<T>(numRuns: number): Parameters<T> {
-  return { numRuns, seed: PROPERTY_SEED, verbose: 1 };
+  return { numRuns, seed: PROPERTY_SEED };
 }

@@ -142,6 +142,14 @@ export class OutboundServer {
     const call = new FreeSwitchResponse(socket, silentEslLogger);
     this.calls.add(call);
     call.once('socket.close', () => this.calls.delete(call));
+    // esl ends a connection it is done with (end(), a write or socket error) with socket.end(), which
+    // waits for the gate's last writes to be read: a peer that stops reading kept the connection and
+    // its buffers forever. Destroyed if still open a command timeout later.
+    const destroyLater = () => {
+      const t = setTimeout(() => socket.destroy(), this.deps.config.commandTimeoutMs).unref();
+      socket.once('close', () => clearTimeout(t));
+    };
+    for (const e of ['socket.end', 'socket.write', 'socket.error'] as const) call.once(e, destroyLater);
     const p = this.setUp(call).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
