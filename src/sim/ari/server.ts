@@ -173,6 +173,18 @@ export class AriSimulator {
   muteEvents = false;
   /** Keep the event log and the REST log (off for long benchmarks: they grow with every call). */
   recordEvents = true;
+  /**
+   * Fault injection (hostile-input tests): the text of each event about to be written to an app's
+   * WebSocket passes through this; what it returns is sent instead (any bytes, not only JSON).
+   */
+  mutateEvent?: (text: string, event: Record<string, unknown>) => string | Buffer;
+  /** Fault injection: each REST reply passes through this (method, path, status, body text); a result replaces it. */
+  mutateReply?: (
+    method: string,
+    path: string,
+    status: number,
+    text: string,
+  ) => { status: number; text: string | Buffer } | undefined;
   /** True while restarting (nothing listens). */
   down = false;
   url = '';
@@ -609,7 +621,8 @@ export class AriSimulator {
     }
     this.serialised++;
     if (this.recordEvents) this.sent.push({ app, event });
-    ws.send(JSON.stringify(event));
+    const text = JSON.stringify(event);
+    ws.send(this.mutateEvent ? this.mutateEvent(text, event) : text);
   }
 
   /** res_stasis cleanup(): an app with no WebSocket, no channel in Stasis and no subscription is destroyed. */
@@ -670,7 +683,9 @@ export class AriSimulator {
     req.on('end', () => {
       if (this.blackout) return void this.held.push(res);
       const reply = (status: number, json?: unknown) => {
-        const text = json === undefined ? '' : JSON.stringify(json);
+        let text: string | Buffer = json === undefined ? '' : JSON.stringify(json);
+        const m = this.mutateReply?.(req.method ?? '', u.pathname, status, text);
+        if (m) ({ status, text } = m);
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
         if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Asterisk REST Interface"';
         res.writeHead(status, headers);
