@@ -103,6 +103,11 @@ function mutate(text: string, m: Mutation): string | Buffer {
       return text.slice(0, Math.floor(m.at * text.length));
     case 'huge':
       return text.replace(/"type":/, `"junk":"${'z'.repeat(1 << 20)}","type":`);
+    case 'type': {
+      const o = JSON.parse(text) as Record<string, unknown>;
+      o.type = m.type;
+      return JSON.stringify(o);
+    }
     default: {
       const o = JSON.parse(text) as Record<string, unknown>;
       let at: Record<string, unknown> = o;
@@ -110,9 +115,9 @@ function mutate(text: string, m: Mutation): string | Buffer {
         if (at[k] === null || typeof at[k] !== 'object') at[k] = {};
         at = at[k] as Record<string, unknown>;
       }
-      const last = m.kind === 'type' ? 'type' : m.path[m.path.length - 1]!;
+      const last = m.path[m.path.length - 1]!;
       if (m.kind === 'delete') delete at[last];
-      else (m.kind === 'type' ? o : at)[last] = m.kind === 'type' ? m.type : m.value;
+      else at[last] = m.value;
       return JSON.stringify(o);
     }
   }
