@@ -108,6 +108,7 @@ test('Asterisk (ARI simulator): SIGKILLs of the gate lose no allowed attempt and
     trunk: () => ({ result: 'answer', talkMs: 10 }),
   });
   sim.recordEvents = false;
+  let d: ReturnType<typeof dialer> | undefined;
   await sim.start();
   try {
     writeConfig(
@@ -121,7 +122,7 @@ test('Asterisk (ARI simulator): SIGKILLs of the gate lose no allowed attempt and
       sb,
       Array.from({ length: POOL }, (_, i) => e164(national(i))),
     );
-    const d = dialer(async (to) => {
+    d = dialer(async (to) => {
       const r = await sim.originate({
         exten: to,
         callerId: { number: CALLER_ID },
@@ -137,10 +138,12 @@ test('Asterisk (ARI simulator): SIGKILLs of the gate lose no allowed attempt and
     };
     const { kills } = await killLoop(sb, rnd, KILLS, ready, async () => {
       await sleep(300);
-      await d.stop();
+      await d?.stop();
     });
     await check('Asterisk', d.seen, kills);
   } finally {
+    // a failure before the dialer was stopped must not leave it placing calls (jest would never exit)
+    await d?.stop().catch(() => undefined);
     await sim.stop();
   }
 }, 120_000);
@@ -148,21 +151,27 @@ test('Asterisk (ARI simulator): SIGKILLs of the gate lose no allowed attempt and
 test('FreeSWITCH (Event Socket simulator): SIGKILLs of the gate lose no allowed attempt and never let a fifth one through', async () => {
   const rnd = prng(SEED + 1);
   const port = await freePort();
+  let d: ReturnType<typeof dialer> | undefined;
   const sim = new EslSimulator({
-    dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: `127.0.0.1:${port}` }),
+    // the gate's generous deadline (gateConfig) needs a dialplan backstop that cannot overlap it:
+    // the config check refuses callgate_backstop_s 3 with gate.deadlineMs 3000
+    dialplan: loadDialplan(SHIPPED_DIALPLAN, { callgate_socket: `127.0.0.1:${port}`, callgate_backstop_s: '6' }),
     callee: () => ({ answerAfterMs: 5, talkMs: 10 }),
     trace: false,
   });
   try {
     writeConfig(
       sb,
-      gateConfig(sb.db, `freeswitch: { listen: { host: 127.0.0.1, port: ${port} }, allowContext: callgate-allowed }`),
+      gateConfig(
+        sb.db,
+        `freeswitch: { listen: { host: 127.0.0.1, port: ${port} }, allowContext: callgate-allowed, dialplanBackstopS: 6 }`,
+      ),
     );
     await seedContracts(
       sb,
       Array.from({ length: POOL }, (_, i) => e164(national(i))),
     );
-    const d = dialer(async (to) => {
+    d = dialer(async (to) => {
       const r = await sim.placeCall({
         to,
         context: 'callgate-outbound',
@@ -180,11 +189,12 @@ test('FreeSWITCH (Event Socket simulator): SIGKILLs of the gate lose no allowed 
       async () => undefined,
       async () => {
         await sleep(300);
-        await d.stop();
+        await d?.stop();
       },
     );
     await check('FreeSWITCH', d.seen, kills);
   } finally {
+    await d?.stop().catch(() => undefined);
     await sim.close();
   }
 }, 120_000);
