@@ -7,6 +7,7 @@ import type { CallOutcome, CopyBatch, StoredDecisionRow } from '../../gate/store
 import { checkChainHead, checkLink, checkNumber, checkText, decodeCategories, ms, msOpt } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 import { MERGE, type MergeKind, mergeSql, rounds } from './upsert';
+import type { DecisionCols } from '../decision-cols';
 
 /** Runs one statement (the store's own, with its error handling). */
 export type Sql = <R extends object>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
@@ -124,16 +125,8 @@ export async function* exportPostgres(
         updatedAt: h.updated_at,
       })),
     };
-  type Dec = {
+  type Dec = DecisionCols & {
     k: number;
-    id: string;
-    at: number;
-    e164: string | null;
-    professional: string;
-    campaign: string;
-    verdict: 'allow' | 'block';
-    reasons: string;
-    json: string;
     counted: boolean;
     released: boolean;
     answered: boolean | null;

@@ -79,6 +79,7 @@ import { long } from './long';
 import { contentHash, newChainId, type AuditChainBatch, type AuditChainRow, type ChainHead } from '../audit-chain';
 import { MERGE, PG_CONSENT_ON_CONFLICT, PG_CONTRACT_ON_CONFLICT, PG_DNC_ON_CONFLICT } from './upsert';
 import { redactUrl, scrub, urlProblem, urlSecrets } from './url';
+import type { DecisionCols } from '../decision-cols';
 
 export type PostgresOptions = {
   /** postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE */
@@ -856,12 +857,7 @@ export class PostgresStore implements Store {
     }[kind];
     const width = spec.types.split(',').length;
     const table = `import_${process.pid}_${++this.importSeq}`;
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.fault('beginImport', err);
-    }
+    const client = await this.pooled('beginImport');
     let open = true;
     const run = async (what: string, text: string, values?: unknown[]) => {
       try {
@@ -1134,6 +1130,15 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** A pooled connection for `what`, or the store's fault naming it. */
+  private async pooled(what: string): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw this.fault(what, err);
+    }
+  }
+
   /**
    * Rows of `text` through a server-side cursor on a connection of its own, `n` at a time: one
    * pass over the table, constant memory whatever it holds. The transaction is read-only and
@@ -1142,12 +1147,7 @@ export class PostgresStore implements Store {
   async *cursor<R extends object>(what: string, text: string, values: unknown[], n: number): AsyncIterable<R[]> {
     if (this.closed) throw this.closedError(what);
     await this.ready();
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.fault(what, err);
-    }
+    const client = await this.pooled(what);
     let failed: unknown;
     try {
       await long(client, 'BEGIN READ ONLY');
@@ -1177,12 +1177,7 @@ export class PostgresStore implements Store {
     const what = 'audit verify (read)';
     if (this.closed) throw this.closedError(what);
     await this.ready();
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.fault(what, err);
-    }
+    const client = await this.pooled(what);
     let failed: unknown;
     type H = {
       chain: string;
@@ -1192,15 +1187,7 @@ export class PostgresStore implements Store {
       anchor_hash: string;
       updated_at: number;
     };
-    type R = {
-      id: string;
-      at: number;
-      e164: string | null;
-      professional: string;
-      campaign: string;
-      verdict: 'allow' | 'block';
-      reasons: string;
-      json: string;
+    type R = DecisionCols & {
       counted: boolean;
       chain: string | null;
       position: number | null;
@@ -1369,12 +1356,7 @@ export class PostgresStore implements Store {
       contracts: 'callgate.contracts WHERE "end" IS NOT NULL AND "end" < $1',
     };
     await this.ready();
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.fault('purge', err);
-    }
+    const client = await this.pooled('purge');
     try {
       await long(client, 'BEGIN');
       await long(client, 'SET LOCAL statement_timeout = 0');
@@ -1463,12 +1445,7 @@ export class PostgresStore implements Store {
     if (this.closed) throw this.closedError('copyIn');
     const st = copyStatements(batch);
     await this.ready();
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.fault(`copy ${batch.kind}`, err);
-    }
+    const client = await this.pooled(`copy ${batch.kind}`);
     const run = async (text: string, values: unknown[]) => {
       try {
         return (await long<{ n: number }>(client, text, values)).rows;

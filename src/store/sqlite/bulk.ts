@@ -26,6 +26,7 @@ import {
 } from '../memory/common';
 import { consentRow, contractRow, dncRow } from '../memory/memory-store';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
+import type { DecisionCols } from '../decision-cols';
 
 type Num = number | null;
 
@@ -136,16 +137,8 @@ export async function* exportSqlite(db: Database.Database, n: number): AsyncIter
   }
   const heads = headsOf(db);
   if (heads.length > 0) yield { kind: 'chainHead', rows: heads };
-  type Dec = {
+  type Dec = DecisionCols & {
     k: number;
-    id: string;
-    at: number;
-    e164: string | null;
-    professional: string;
-    campaign: string;
-    verdict: 'allow' | 'block';
-    reasons: string;
-    json: string;
     counted: number;
     released: number;
     answered: Num;
@@ -229,15 +222,7 @@ export async function* auditChainSqlite(
   try {
     rdb.exec('BEGIN');
     yield { kind: 'heads', heads: headsOf(rdb) };
-    type Row = {
-      id: string;
-      at: number;
-      e164: string | null;
-      professional: string;
-      campaign: string;
-      verdict: 'allow' | 'block';
-      reasons: string;
-      json: string;
+    type Row = DecisionCols & {
       counted: number;
     } & LinkDb;
     for (const where of ['chain IS NOT NULL ORDER BY chain, position', 'chain IS NULL']) {

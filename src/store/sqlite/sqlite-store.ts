@@ -73,6 +73,7 @@ import { Checkpointer, type CheckpointStats } from './checkpointer';
 import { auditChainSqlite, auditSqlite, copyIntoSqlite, exportSqlite, purgeSqlite } from './bulk';
 import { openSqlite, type SqliteOptions } from './open';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
+import type { DecisionCols } from '../decision-cols';
 
 type ConsentDb = {
   e164?: string;
@@ -187,15 +188,7 @@ type FactRow = [number, number, unknown, unknown, unknown, unknown, unknown, unk
 /** Rows per multi-row INSERT in imports (9 columns × 100 = 900 bound parameters, under SQLite's limit). */
 const IMPORT_BATCH = 100;
 
-type CommitArgs = {
-  id: string;
-  at: number;
-  e164: string | null;
-  professional: string;
-  campaign: string;
-  verdict: 'allow' | 'block';
-  reasons: string;
-  json: string;
+type CommitArgs = DecisionCols & {
   record: boolean;
   windowStart: number;
   maxAttempts: number;
