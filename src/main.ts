@@ -86,12 +86,14 @@ export type RuntimeOptions = {
   checkpoint?: 'worker' | 'sqlite';
   /** Refuse a store that can be read but not written (CG_ERR_STORE_READONLY): for `callgate start`. */
   requireWritable?: boolean;
+  /** The gate's clock instead of the configured one (`callgate demo`'s accelerated day). */
+  clock?: Clock;
 };
 
 /** Opens the store and builds the gate. The store is open when this returns: call close(). */
 export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtime {
   const logger = opts.logger ?? createLogger(config.log);
-  const clock = clockFromConfig(config.clock);
+  const clock = opts.clock ?? clockFromConfig(config.clock);
   if (config.policy.monitorOnly) {
     logger.warn('policy.monitorOnly is on: calls that would be blocked are only tagged and are placed');
   }
@@ -150,7 +152,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
  */
 export async function startGate(
   config: Config,
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; clock?: Clock } = {},
 ): Promise<{
   runtime: Runtime;
   adapters: PbxAdapter[];
@@ -168,14 +170,14 @@ export async function startGate(
   }
   const apiToken = config.api ? apiTokenOf(config) : undefined;
   const logger = opts.logger ?? createLogger(config.log);
-  const clock = clockFromConfig(config.clock);
-  if (config.clock.mode !== 'system') {
+  const clock = opts.clock ?? clockFromConfig(config.clock);
+  if (!opts.clock && config.clock.mode !== 'system') {
     logger.warn(
       { clock: clock.describe },
       `CLOCK IS NOT THE SYSTEM CLOCK (${clock.describe}): calling hours and frequency windows are judged at that time, not now. Use clock: { mode: system } in production.`,
     );
   }
-  const runtime = createRuntime(config, { logger, requireWritable: true });
+  const runtime = createRuntime(config, { logger, requireWritable: true, clock });
   const { gate } = runtime;
   try {
     // PostgreSQL: connect and migrate now, so that a database that cannot be used stops the start

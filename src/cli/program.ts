@@ -22,6 +22,7 @@ const storeMod = (): typeof import('./commands/store') => require('./commands/st
 const auditMod = (): typeof import('./commands/audit') => require('./commands/audit');
 const purgeMod = (): typeof import('./commands/purge') => require('./commands/purge');
 const startMod = (): typeof import('./commands/start') => require('./commands/start');
+const demoMod = (): typeof import('./commands/demo') => require('./commands/demo');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const CONFIG_HELP = 'configuration file (default: $CALLGATE_CONFIG, else ./config/callgate.yaml)';
@@ -238,6 +239,20 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   withConfig(program.command('start').description('run the gate beside the PBX until SIGTERM/SIGINT')).action(
     run((opts) => startMod().startCommand(opts, io)),
   );
+
+  program
+    .command('demo')
+    .description(
+      'a working day of calls through a simulated PBX and the real gate, on a temporary store: each decision as it happens, then a summary',
+    )
+    .option('--pbx <name>', 'asterisk (ARI simulator, default) or freeswitch (Event Socket simulator)')
+    .option('--calls <n>', 'stop after N calls')
+    .option('--keep', 'keep the temporary store and its configuration (the path is printed)')
+    .option('--api-port <port>', 'port of the admin API and dashboard on 127.0.0.1 (default: any free port)')
+    .option('--no-api', 'no admin API and dashboard')
+    .option('--hold', 'after the last call, keep the gate and the dashboard running until Ctrl-C')
+    .option('--pace <ms>', 'real milliseconds between two calls (default 150)')
+    .action(run((opts) => demoMod().demoCommand(opts, io)));
 
   refuseFlagsAsValues(program);
   return program;

@@ -15,6 +15,8 @@ export type ChildRunResult = {
   calls: number;
   allowed: number;
   blocked: number;
+  /** Calls the gate told the PBX to continue (POST /channels/{id}/continue received): what must each have its attempt recorded. */
+  continued: number;
   lost: number;
   /** StasisStart → continue or hangup, ns. */
   samples: number[];
@@ -72,12 +74,15 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
   const started = new Map<string, bigint>();
   const samples: number[] = [];
   let blocked = 0;
+  let continued = 0;
   sim.onStasisStart = (id) => started.set(id, process.hrtime.bigint());
   sim.onRest = (method, p, id) => {
     const t0 = id === undefined ? undefined : started.get(id);
     if (t0 === undefined || id === undefined) return;
-    if (method === 'POST' && p.endsWith('/continue')) samples.push(Number(process.hrtime.bigint() - t0));
-    else if (method === 'DELETE') {
+    if (method === 'POST' && p.endsWith('/continue')) {
+      continued++;
+      samples.push(Number(process.hrtime.bigint() - t0));
+    } else if (method === 'DELETE') {
       blocked++;
       samples.push(Number(process.hrtime.bigint() - t0));
     } else return;
@@ -117,6 +122,7 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
     calls: total,
     allowed: results.filter((r) => r.allowed).length,
     blocked,
+    continued,
     lost: total - samples.length,
     samples,
     simCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
