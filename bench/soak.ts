@@ -5,7 +5,7 @@
  * process: node dist/bench/soak.js asterisk|freeswitch SECONDS RATE STANDIN_SECONDS
  *
  * Reported beside a floor measured in the same run, on the same simulator at the same rate: the
- * stand-in gate (no store, no rules; bench/standin-ari.ts, bench/standin-esl.ts). Figures: decisions
+ * stand-in gate (no store, no rules; bench/standin-ari.ts). Figures: decisions
  * per second, p50/p99/max added latency (callgate's, the stand-in's, the difference and the ratio),
  * RSS and heap in use at minute 2 (a fifth of the run when shorter than 10 minutes) and at the end,
  * and the growth between them; errors (warnings and errors the gate logged, store faults, fail-mode
@@ -34,7 +34,6 @@ const USER = 'callgate';
 const PASS = 's3cret:pa ss';
 const DAY = 86_400_000;
 
-type Lat = { p50: number; p99: number; max: number; n: number };
 type Mem = { atS: number; rssMb: number; heapUsedMb: number };
 type PbxRun = {
   calls: number;
