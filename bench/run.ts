@@ -7,6 +7,9 @@
  *   npm run bench -- --quick    small sizes, to check the harness
  *   npm run bench -- --only decisions,import,postgres,asterisk,freeswitch,api
  *   npm run bench -- --only freeswitch --freeswitch-60k   (60,000 calls each, instead of 6,000)
+ *   npm run bench -- --soak     the soak alone (bench/soak.ts): each simulator at 300 new calls/s for 10 minutes,
+ *                               beside a stand-in gate run 2 minutes at the same rate; --only asterisk|freeswitch,
+ *                               --soak-minutes N, or --short (12 s each, under a minute in all, to check the harness)
  *
  * For iterations on the decisions part alone, run its script directly (after npm run build), e.g.
  *   BENCH_SEED_CACHE=/tmp/seeded.db node --max-semi-space-size=64 dist/bench/decisions.js 1000000 1000000 100000 8 normal,full
@@ -45,7 +48,37 @@ function child(script: string, args: string[], nodeFlags: string[] = []): unknow
   throw new Error(`${script} printed no JSON result`);
 }
 
+/** `--soak`: only the soak, per PBX, each in its own process. */
+function soak(): void {
+  const minutesArg = process.argv.indexOf('--soak-minutes');
+  const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
+  if (!(minutes > 0)) throw new Error('--soak-minutes takes a positive number');
+  const short = process.argv.includes('--short');
+  const seconds = short ? 12 : Math.round(minutes * 60);
+  const standInSeconds = short ? 6 : Math.min(120, seconds);
+  const ratePerS = 300;
+  const result: Record<string, unknown> = {
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    gateNodeFlags: GATE_NODE_FLAGS,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  for (const pbx of ['asterisk', 'freeswitch']) {
+    if (!want(pbx)) continue;
+    process.stderr.write(
+      `bench: soak ${pbx}: stand-in ${standInSeconds} s, then callgate ${seconds} s, at ${ratePerS} new calls/s…\n`,
+    );
+    result[`soak-${pbx}`] = child(
+      'soak.js',
+      [pbx, String(seconds), String(ratePerS), String(standInSeconds)],
+      [...GATE_NODE_FLAGS, '--expose-gc'],
+    );
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
 function main() {
+  if (process.argv.includes('--soak')) return soak();
   const result: Record<string, unknown> = {
     node: process.version,
     cpu: os.cpus()[0]?.model,
