@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger } from '../src/gate/logger';
+import { createLogger, flushRepeats } from '../src/gate/logger';
 import { fixedClock } from '../src/gate/clock';
 import { Gate } from '../src/gate/gate';
 import type { ConsentRow, Store } from '../src/gate/store';
@@ -50,15 +50,22 @@ type PbxRun = {
   wallS: number;
 };
 
-/** A logger destination that only counts the lines at warn level and above (the gate's errors). */
+/**
+ * A logger destination that counts the lines at warn level and above (the gate's errors). With
+ * CALLGATE_SOAK_LOG=FILE every line is also appended to FILE, to read what happened.
+ */
 function countingDestination(): { dest: Writable; warnings: () => number; first: string[] } {
   let n = 0;
   const first: string[] = [];
+  const copy = process.env.CALLGATE_SOAK_LOG
+    ? fs.createWriteStream(process.env.CALLGATE_SOAK_LOG, { flags: 'a' })
+    : undefined;
   const dest = new Writable({
     write(chunk: Buffer, _enc, cb) {
+      copy?.write(chunk);
       for (const line of chunk.toString().split('\n')) {
-        const m = /"level":(\d+)/.exec(line);
-        if (m && Number(m[1]) >= 40) {
+        // createLogger writes the level as its label
+        if (/^\{"level":"(warn|error|fatal)"/.test(line)) {
           n++;
           if (first.length < 5) first.push(line.slice(0, 400));
         }
@@ -232,6 +239,10 @@ async function soakGate(durationS: number, ratePerS: number, standIn: PbxRun, ru
   const cpu0 = process.cpuUsage();
   const r = await run(gate, logger, config, total);
   const cpu = process.cpuUsage(cpu0);
+  // the lines written at stop (outcomes given up, a summary of repeated warnings) are counted too
+  flushRepeats(logger);
+  logger.flush();
+  await new Promise((res) => setTimeout(res, 200));
   const memory = memoryFigures(mem.stop(), r.wallS);
   const heapAfter = heapAfterGcMb();
   const inStore = await audited(store);
