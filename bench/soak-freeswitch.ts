@@ -57,6 +57,7 @@ async function eslRun(
     noRelease: res.noRelease,
     wrong: res.wrong,
     cutByBackstop: 0,
+    stuck: 0,
     samplesNs: res.samples.map((ms) => ms * 1e6),
     wallS,
   };

@@ -46,6 +46,8 @@ type PbxRun = {
   wrong: number;
   /** Calls the dialplan's own backstop cut (the gate late). */
   cutByBackstop: number;
+  /** Calls left up 30 s after the last was placed (in Stasis, never released), hung up by the caller. */
+  stuck: number;
   samplesNs: number[];
   wallS: number;
 };
@@ -185,6 +187,7 @@ async function ariRun(
     noRelease: res.lost,
     wrong: res.wrong,
     cutByBackstop: res.timedOut,
+    stuck: res.stuck,
     samplesNs: res.samples,
     wallS,
   };
@@ -258,6 +261,7 @@ async function soakGate(durationS: number, ratePerS: number, standIn: PbxRun, ru
     failModeDecisions: gate.stats.failModeDecisions,
     wrongEndings: r.wrong,
     cutByDialplanBackstop: r.cutByBackstop,
+    stuckInPbx: r.stuck,
   };
   const lost = {
     toldToContinue: r.continued,
@@ -291,6 +295,7 @@ async function soakGate(durationS: number, ratePerS: number, standIn: PbxRun, ru
       },
     },
     standIn: {
+      stuck: standIn.stuck,
       calls: standIn.calls,
       durationS: Math.round(standIn.wallS),
       noRelease: standIn.noRelease,
@@ -308,7 +313,8 @@ async function soakGate(durationS: number, ratePerS: number, standIn: PbxRun, ru
         errors.storeErrors === 0 &&
         errors.failModeDecisions === 0 &&
         errors.wrongEndings === 0 &&
-        errors.cutByDialplanBackstop === 0,
+        errors.cutByDialplanBackstop === 0 &&
+        errors.stuckInPbx === 0,
       rssGrowthUnder10Pct: memory.rssGrowthPct < 10,
     },
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
