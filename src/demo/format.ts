@@ -94,7 +94,7 @@ export function decisionLine(o: {
   ]);
 }
 
-/** A call the dialplan sent around the gate (emergency numbers on Asterisk): no decision to print. */
+/** A call the dialplan sent around the gate (emergency numbers, on both PBXs): no decision to print. */
 export function ungatedLine(o: { at: Date; day: string; to: string; campaign?: string; end: CallEnd }): string {
   return row([
     parisTime(o.at, o.day),
