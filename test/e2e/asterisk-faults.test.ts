@@ -237,7 +237,13 @@ describe('coming back after a PBX restart or a dropped connection (issue 12.3)',
     expect(Math.max(...delays.map((d) => d.retryInMs))).toBeLessThanOrEqual(1_000);
     // no attempt failed once ARI was back: the first one after it registered the app
     expect(delays.filter((d) => d.time >= back)).toEqual([]);
-    expect(lines.some((l) => /connected again/.test(String(l.msg)) && typeof l.outageMs === 'number')).toBe(true);
+    // the simulator registers the app on the WebSocket's upgrade, before the client sees its `open`
+    // (where the line is written): wait for the line rather than read it at once
+    await until(
+      () => lines.some((l) => /connected again/.test(String(l.msg)) && typeof l.outageMs === 'number'),
+      'the "connected again" line',
+      5_000,
+    );
     // and calls are decided again
     const r = await dial(sim, '0612345678').done;
     expect(r.vars.CALLGATE_VERDICT).toBe('allow');
