@@ -9,18 +9,7 @@ import { SIM_EXEC_ARGV } from '../src/sim/ari/child';
 import type { EslSoakResult } from './soak-esl-child';
 import type { PbxRun } from './soak';
 import { startEslStandIn } from './standin-esl';
-import * as net from 'node:net';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../src/sim/free-port';
 
 /** Forks the simulator aimed at `port`, lets `start` connect to its inbound port, runs the calls. */
 async function eslRun(

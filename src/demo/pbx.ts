@@ -4,8 +4,8 @@
  * the tests use). The gate reaches them through its real adapters, configured by the section `gateYaml`
  * gives; the demo dialer places calls with `call()` and reads how each one ended, as a dialer would.
  */
-import * as net from 'node:net';
 import type { Callee } from './script';
+import { freePort } from '../sim/free-port';
 
 /** How a call ended, as the dialer sees it. */
 export type CallEnd =
@@ -94,18 +94,6 @@ async function startAsterisk(): Promise<DemoPbx> {
     },
     stop: () => sim.stop(),
   };
-}
-
-/** A free loopback port (the gate's socket-app listener must be known before the dialplan is loaded). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function startFreeswitch(): Promise<DemoPbx> {

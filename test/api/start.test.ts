@@ -4,20 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
-import { createServer } from 'node:net';
 import { BASE_CONFIG, BIN, sandbox, type Sandbox } from '../cli/helpers';
 import { TOKEN } from './helpers';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../src/sim/free-port';
 
 function get(
   port: number,

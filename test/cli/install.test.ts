@@ -6,10 +6,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import { BASE_CONFIG, ROOT, sandbox, type Sandbox } from './helpers';
 import { scratchDirs } from '../scratch';
+import { freePort } from '../../src/sim/free-port';
 
 const tempDir = scratchDirs('callgate-install-');
 
@@ -17,17 +18,6 @@ const tempDir = scratchDirs('callgate-install-');
 function npm(args: string[], opts: Parameters<typeof spawn>[2]): ReturnType<typeof spawn> {
   const cli = process.env.npm_execpath;
   return cli && /npm-cli\.js$/.test(cli) ? spawn(process.execPath, [cli, ...args], opts) : spawn('npm', args, opts);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -2,19 +2,9 @@
 import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { BASE_CONFIG, BIN, sandbox, type Sandbox } from './helpers';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../src/sim/free-port';
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

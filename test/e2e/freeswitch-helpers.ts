@@ -32,17 +32,9 @@ export type Rig = {
   close(): Promise<void>;
 };
 
-/** A free loopback port (bound then released). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as import('node:net').AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+import { freePort } from '../../src/sim/free-port';
+
+export { freePort };
 
 export async function rig(opts: {
   gate: GateService;

@@ -9,6 +9,7 @@ import { migrate, MIGRATIONS } from '../../src/store/sqlite/migrations';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { AT, logSink } from './helpers';
 import { scratchDirs } from '../scratch';
+import { freePort } from '../../src/sim/free-port';
 
 const tempDir = scratchDirs('callgate-main-');
 
@@ -17,17 +18,6 @@ professionals:
   - id: acme
     callerIds: ['+33162000001']
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
