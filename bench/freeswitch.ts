@@ -75,7 +75,7 @@ function runOf(socketPort: number, opts: { durationS: number; ratePerS: number }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function summary(sim: ChildResult, cpuUs: number, total: number) {
+function summary(sim: ChildResult, cpu: NodeJS.CpuUsage, total: number) {
   return {
     calls: total,
     offeredRatePerS: sim.offeredRatePerS,
@@ -84,7 +84,9 @@ function summary(sim: ChildResult, cpuUs: number, total: number) {
     hangupCauses: sim.hangupCauses,
     latency: latencyMs(sim.samples.map((ms) => ms * 1e6)),
     maxLatencyMsBySecond: sim.maxBySecond,
-    cpuMsPerCall: round(cpuUs / 1000 / Math.max(1, total)),
+    cpuMsPerCall: round((cpu.user + cpu.system) / 1000 / Math.max(1, total)),
+    cpuUserMsPerCall: round(cpu.user / 1000 / Math.max(1, total)),
+    cpuSystemMsPerCall: round(cpu.system / 1000 / Math.max(1, total)),
     simulatorCpuMsPerCall: round((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)),
     dialerNoise: sim.dialer,
   };
@@ -110,7 +112,14 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   // 2. callgate: the real Gate on a temp SQLite store, the real adapter (outbound server + outcome follower).
   const dir = tempDir('freeswitch');
   const config = benchConfig(path.join(dir, 'callgate.db'));
-  const store = openStore({ driver: 'sqlite', path: path.join(dir, 'callgate.db'), durability }, { pollLocks: true });
+  // CALLGATE_BENCH_STORE=memory: the same run on the in-memory store, to split the store's cost from the rest
+  const storeKind = process.env.CALLGATE_BENCH_STORE === 'memory' ? 'memory' : 'sqlite';
+  const store = openStore(
+    storeKind === 'memory'
+      ? { driver: 'memory' }
+      : { driver: 'sqlite', path: path.join(dir, 'callgate.db'), durability },
+    { pollLocks: true },
+  );
   const imp = await store.beginImport('consent');
   const rows: ConsentRow[] = [];
   for (let i = 0; i < total; i += 2)
@@ -156,13 +165,14 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const g = summary(simG, cpu.user + cpu.system, total);
-  const s = summary(simS, cpuS.user + cpuS.system, total);
+  const g = summary(simG, cpu, total);
+  const s = summary(simS, cpuS, total);
   return {
     what: 'dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; callgate (real Gate on SQLite, outcomes followed) beside a stand-in gate (same round trips, no store, no rules) in the same run',
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
     durability,
+    store: storeKind,
     callgate: { ...g, ...gateStats },
     standIn: { ...s, outcomesSeen: standOutcomes },
     ratios: {
