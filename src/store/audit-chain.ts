@@ -27,7 +27,7 @@
  * position and hash of the last row a purge removed: the chain then starts after it), updated in
  * the same transaction as the rows: a deleted tail shows as a head beyond the last row.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Version of the serialization below; a row hashed another way would name another version. */
 export const CHAIN_VERSION = 1;
@@ -98,10 +98,16 @@ export function contentText(r: ChainContent): string {
   return contentHead(r) + r.auditText;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+/**
+ * SHA-256 of a string's UTF-8 bytes, lower-case hex. crypto.hash (one shot) rather than
+ * createHash().update().digest(): the same digest, without a Hash object and its stream
+ * machinery per call (about half the cost; two hashes per decision row).
+ */
+const sha256 = (s: string) => hash('sha256', s, 'hex');
 
+/** SHA-256 of contentText(r): the head and the audit text hashed as one string (the same bytes in the same order). */
 export function contentHash(r: ChainContent): string {
-  return createHash('sha256').update(contentHead(r), 'utf8').update(r.auditText, 'utf8').digest('hex');
+  return sha256(contentHead(r) + r.auditText);
 }
 
 /** The text the link hash covers (PostgreSQL builds the same string in record_decisions). */

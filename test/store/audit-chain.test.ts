@@ -3,6 +3,7 @@
  * chain contract and the tampering cases (test/store/audit-chain-contract.ts), the migration of a
  * file written before the chain existed, and `store copy` between stores keeping the chain.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,4 +160,53 @@ test('store copy keeps the chains verbatim: SQLite → memory → SQLite verifie
     await m.close();
     await b.close();
   }
+});
+
+describe('the hashed serialisation (version 1) never changes: rows written by earlier versions must verify', () => {
+  const row = {
+    id: '0193a6e1-aaaa-7bbb-8ccc-123456789abc',
+    at: 1764583200000,
+    e164: '+33612345678' as string | null,
+    professional: 'acme',
+    campaign: 'bench',
+    verdict: 'allow' as 'allow' | 'block',
+    reasons: '',
+    auditText: '{"id":"x","note":"été – \u2028 "}',
+    counted: true,
+  };
+  const blocked = {
+    ...row,
+    e164: null,
+    verdict: 'block' as const,
+    reasons: 'no_consent frequency_limit',
+    counted: false,
+  };
+  /** The serialisation as docs/audit-trail.md spells it, hashed with createHash. */
+  const spelled = (r: typeof row) =>
+    createHash('sha256')
+      .update(
+        `callgate-audit-row/1\n${JSON.stringify([r.id, r.at, r.e164, r.professional, r.campaign, r.verdict, r.reasons, r.counted])}\n${r.auditText}`,
+        'utf8',
+      )
+      .digest('hex');
+
+  test('content and row hashes of fixed rows are the ones computed before (fixed vectors)', () => {
+    expect(contentHash(row)).toBe('4cd8482c43c3f221dcdf227b4eff28b291ac6d959a27f200b0ce32c5c97dca1a');
+    expect(rowHash(row, '0123456789abcdef0123456789abcdef', 7, 'a'.repeat(64))).toBe(
+      'b9142ab0d7b996103209a1fb0669adb9861bc975e48d3be1e6f54aa83900bb32',
+    );
+    expect(contentHash(blocked)).toBe('2f5f18962b5af6a037a180b515bc383a4ae642a6130c99f4519144334de078a2');
+    expect(rowHash(blocked, '0123456789abcdef0123456789abcdef', 1, GENESIS)).toBe(
+      'f6fe0af091a77c87911715695f6418f401d25dc36821a01e6c76eceb7acfa07a',
+    );
+  });
+
+  test('the content hash is SHA-256 of the versioned head and the audit text, as documented', () => {
+    expect(contentHash(row)).toBe(spelled(row));
+    expect(contentHash(blocked)).toBe(spelled(blocked));
+    const link = `callgate-audit/1|0123456789abcdef0123456789abcdef|7|${'a'.repeat(64)}|${spelled(row)}`;
+    expect(rowHash(row, '0123456789abcdef0123456789abcdef', 7, 'a'.repeat(64))).toBe(
+      createHash('sha256').update(link, 'utf8').digest('hex'),
+    );
+  });
 });
