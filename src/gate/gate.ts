@@ -135,7 +135,7 @@ export class Gate implements GateService {
   }
 
   decide(attempt: CallAttempt, opts: DecideOptions = {}): Promise<Decision> {
-    const started = process.hrtime.bigint();
+    const started = performance.now(); // ms, a double with sub-µs precision: no BigInt per decision
     const record = opts.record ?? true;
     const deadlineMs = opts.deadlineMs ?? this.config.gate.deadlineMs;
     const ctx = this.context(attempt);
@@ -201,7 +201,7 @@ export class Gate implements GateService {
       attempt,
       this.context(attempt),
       opts.record ?? true,
-      process.hrtime.bigint(),
+      performance.now(),
       'CG_ERR_GATE_DEADLINE',
       why,
     );
@@ -219,10 +219,10 @@ export class Gate implements GateService {
     };
   }
 
-  private emit(decision: Decision, started: bigint, record: boolean, failCode: ErrorCode | undefined): void {
+  private emit(decision: Decision, started: number, record: boolean, failCode: ErrorCode | undefined): void {
     const e: DecisionEvent = {
       decision,
-      durationNs: Number(process.hrtime.bigint() - started),
+      durationNs: Math.round((performance.now() - started) * 1e6),
       recorded: record && decision.verdict === 'allow' && decision.callee !== undefined,
     };
     if (failCode !== undefined) e.failCode = failCode;
@@ -380,7 +380,7 @@ export class Gate implements GateService {
     attempt: CallAttempt,
     ctx: EvalContext,
     record: boolean,
-    started: bigint,
+    started: number,
     code: ErrorCode,
     why: string,
     cause?: unknown,
@@ -439,7 +439,7 @@ export class Gate implements GateService {
   }
 
   /** The decision's info line, if log.decisions asks for it. Never throws: a line that cannot be written must not hold the answer back. */
-  private logDecision(d: Decision, attempt: CallAttempt, started: bigint): void {
+  private logDecision(d: Decision, attempt: CallAttempt, started: number): void {
     try {
       this.writeDecisionLine(d, attempt, started);
     } catch (err) {
@@ -451,7 +451,7 @@ export class Gate implements GateService {
     }
   }
 
-  private writeDecisionLine(d: Decision, attempt: CallAttempt, started: bigint): void {
+  private writeDecisionLine(d: Decision, attempt: CallAttempt, started: number): void {
     // 'blocks': a block, or in monitor mode an allowed call with the reasons it would be blocked for
     if (
       this.logDecisions !== 'all' &&
@@ -459,7 +459,7 @@ export class Gate implements GateService {
     )
       return;
     if (!this.log.isLevelEnabled('info')) return;
-    const latencyUs = Math.round(Number(process.hrtime.bigint() - started) / 1000);
+    const latencyUs = Math.round((performance.now() - started) * 1000);
     const rawTo: unknown = attempt?.to;
     const to = this.mask(d.callee?.e164 ?? (typeof rawTo === 'string' ? rawTo : String(rawTo)));
     const callerId = this.mask(d.callerId.e164 ?? d.callerId.number);
@@ -517,6 +517,11 @@ const ID_POOL = Buffer.alloc(4096);
 let idPoolAt = ID_POOL.length;
 let idLastMs = -1;
 let idSeq = 0;
+/** The id's timestamp part ('xxxxxxxx-xxxx-') of idHeadMs: formatted once per millisecond. */
+let idHead = '';
+let idHeadMs = -1;
+/** The version nibble and 12-bit counter ('7xxx') by counter. */
+const SEQ_HEX = Array.from({ length: 0x1000 }, (_, i) => (0x7000 | i).toString(16));
 
 /**
  * A time-ordered decision id in the UUIDv7 layout (RFC 9562 §5.7, with the
@@ -542,9 +547,13 @@ export function timeOrderedId(now: number = Date.now()): string {
     idLastMs++;
     idSeq = 0;
   }
-  const t = idLastMs.toString(16).padStart(12, '0');
+  if (idLastMs !== idHeadMs) {
+    const t = idLastMs.toString(16).padStart(12, '0');
+    idHead = `${t.slice(0, 8)}-${t.slice(8, 12)}-`;
+    idHeadMs = idLastMs;
+  }
   return (
-    `${t.slice(0, 8)}-${t.slice(8, 12)}-${(0x7000 | idSeq).toString(16)}-` +
+    `${idHead}${SEQ_HEX[idSeq]}-` +
     `${HEX[0x80 | (b[o]! & 0x3f)]}${HEX[b[o + 1]!]}-` +
     `${HEX[b[o + 2]!]}${HEX[b[o + 3]!]}${HEX[b[o + 4]!]}${HEX[b[o + 5]!]}${HEX[b[o + 6]!]}${HEX[b[o + 7]!]}`
   );
