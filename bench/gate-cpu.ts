@@ -14,17 +14,20 @@
  * costs, so the gate's figure reads as a ratio to it.
  *
  * Usage: node --max-semi-space-size=64 dist/bench/gate-cpu.js [memory|sqlite] [decisions] [inFlight]
+ * BENCH_PROFILE=FILE: a CPU profile (.cpuprofile) of the measured decisions only (not the seeding).
  * BENCH_DIGEST=1: decision ids are a counter and the output adds a SHA-256 of every stored audit
  * row (SQLite) and of every log line without its latency, to check that two builds write the same bytes.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import * as path from 'node:path';
 import type { CallAttempt } from '../src/core/types';
 import { Gate } from '../src/gate/gate';
 import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { Store } from '../src/gate/store';
 import { MemoryStore, SqliteStore } from '../src/store';
+import { verifyChains } from '../src/store/audit-chain';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { emit, mobileE164, mobileNational, tempDir } from './util';
 
@@ -114,11 +117,24 @@ async function main() {
   const warm = Math.min(10_000, Math.round(n / 5));
   await run(0, warm); // warm-up (JIT)
   for (const k of Object.keys(verdicts)) delete verdicts[k];
+  const profile = process.env.BENCH_PROFILE;
+  const inspector = profile ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+    await inspector.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await run(warm, n);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  if (inspector && profile) {
+    const { profile: p } = await inspector.post('Profiler.stop');
+    fs.writeFileSync(profile, JSON.stringify(p));
+    inspector.disconnect();
+  }
 
   const floor = await standIn(n, inFlight);
   const gateCpuUs = (cpu.user + cpu.system) / n;
@@ -170,6 +186,8 @@ async function digestOf(store: Store, logPath: string): Promise<Record<string, s
         h.update(JSON.stringify(content));
       }
   out.rows = h.digest('hex');
+  const v = await verifyChains(store);
+  out.chainVerify = `${v.rows} rows, ${v.problems.length} problems`;
   await new Promise((r) => setTimeout(r, 200));
   const lines = fs
     .readFileSync(logPath, 'utf8')
