@@ -86,12 +86,25 @@ export type ChainHead = {
  * break, so the two cannot be told apart wrongly, and the long text is not escaped again.
  */
 function contentHead(r: ChainContent): string {
-  return (
-    CONTENT_PREFIX +
-    JSON.stringify([r.id, r.at, r.e164, r.professional, r.campaign, r.verdict, r.reasons, r.counted]) +
-    '\n'
-  );
+  const { id, at, e164, professional, campaign, verdict, reasons, counted } = r;
+  // The array spelled by hand (every decision row is hashed): the same text JSON.stringify gives for
+  // fields of these types (strings quoted by JSON.stringify itself, a finite integer in decimal,
+  // null, true/false); anything else goes through JSON.stringify, so the text never differs.
+  if (
+    typeof id === 'string' &&
+    Number.isSafeInteger(at) &&
+    (e164 === null || typeof e164 === 'string') &&
+    typeof professional === 'string' &&
+    typeof campaign === 'string' &&
+    typeof verdict === 'string' &&
+    typeof reasons === 'string' &&
+    typeof counted === 'boolean'
+  )
+    return `${CONTENT_PREFIX}[${q(id)},${at},${e164 === null ? 'null' : q(e164)},${q(professional)},${q(campaign)},${q(verdict)},${q(reasons)},${counted}]\n`;
+  return CONTENT_PREFIX + JSON.stringify([id, at, e164, professional, campaign, verdict, reasons, counted]) + '\n';
 }
+
+const q = JSON.stringify as (s: string) => string;
 
 /** What content_hash covers: contentHead, then the audit text verbatim. */
 export function contentText(r: ChainContent): string {

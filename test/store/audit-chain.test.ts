@@ -4,6 +4,7 @@
  * file written before the chain existed, and `store copy` between stores keeping the chain.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +208,36 @@ describe('the hashed serialisation (version 1) never changes: rows written by ea
     const link = `callgate-audit/1|0123456789abcdef0123456789abcdef|7|${'a'.repeat(64)}|${spelled(row)}`;
     expect(rowHash(row, '0123456789abcdef0123456789abcdef', 7, 'a'.repeat(64))).toBe(
       createHash('sha256').update(link, 'utf8').digest('hex'),
+    );
+  });
+  test('the hashed text is the JSON.stringify spelling of the row fields, whatever they hold', () => {
+    const str = fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.string({ unit: 'binary', maxLength: 10 }),
+      fc.constantFrom('a"b\\', '\u2028', '\ud800', '\n'),
+    );
+    const odd = fc.constantFrom(undefined, null, 1.5, NaN, -0, 'x', true);
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: fc.oneof(str, odd),
+          at: fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), odd),
+          e164: fc.oneof(str, fc.constant(null), odd),
+          professional: str,
+          campaign: str,
+          verdict: fc.oneof(fc.constantFrom('allow', 'block'), odd),
+          reasons: str,
+          auditText: str,
+          counted: fc.oneof(fc.boolean(), odd),
+        }),
+        (r) => {
+          const c = r as unknown as ChainContent;
+          expect(contentText(c)).toBe(
+            `callgate-audit-row/1\n${JSON.stringify([c.id, c.at, c.e164, c.professional, c.campaign, c.verdict, c.reasons, c.counted])}\n${c.auditText}`,
+          );
+        },
+      ),
+      { numRuns: 1000, seed: 1412 },
     );
   });
 });
