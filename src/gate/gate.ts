@@ -104,6 +104,9 @@ export class Gate implements GateService {
   /** log.decisions: which decisions get their info line. */
   private readonly logDecisions: Config['log']['decisions'];
   private readonly unknownCampaigns = new Set<string>();
+  /** The last caller ID of a decision line, and its masked form. */
+  private lastCallerId: string | undefined;
+  private lastCallerIdMasked = '';
   /** Writes still running after their decision was given: fail-mode audit commits, late work. */
   private readonly background = new Set<Promise<void>>();
   /** Told of every decision given (see observe()). */
@@ -462,19 +465,30 @@ export class Gate implements GateService {
     const latencyUs = Math.round((performance.now() - started) * 1000);
     const rawTo: unknown = attempt?.to;
     const to = this.mask(d.callee?.e164 ?? (typeof rawTo === 'string' ? rawTo : String(rawTo)));
-    const callerId = this.mask(d.callerId.e164 ?? d.callerId.number);
-    const reasons = d.reasons.map((r) => r.code);
+    const callerIdRaw = d.callerId.e164 ?? d.callerId.number;
+    // the caller ID repeats from one call to the next: masked once
+    if (callerIdRaw !== this.lastCallerId) {
+      this.lastCallerId = callerIdRaw;
+      this.lastCallerIdMasked = this.mask(callerIdRaw);
+    }
+    const callerId = this.lastCallerIdMasked;
     // core's copy of the source (a caller may have sent none)
     const pbx = d.source.pbx;
     const channelId = d.source.channelId;
     if (this.decisionLine) {
-      // the same fields, in the same order, as the object below
+      // the same fields, in the same order, as the object below; the values that repeat from one
+      // decision to the next (reason codes, tags, campaign, caller ID, PBX) quoted once each
+      let reasons = '[';
+      for (let i = 0; i < d.reasons.length; i++) reasons += (i === 0 ? '' : ',') + quoted(d.reasons[i]!.code);
+      let tags = '[';
+      for (let i = 0; i < d.tags.length; i++) tags += (i === 0 ? '' : ',') + quoted(d.tags[i]!);
       this.decisionLine(
-        `"decisionId":${JSON.stringify(d.id)},"verdict":"${d.verdict}","reasons":${JSON.stringify(reasons)},"tags":${JSON.stringify(d.tags)},"to":${JSON.stringify(to)},"callerId":${JSON.stringify(callerId)},"campaign":${JSON.stringify(d.campaign.id)},"professional":${JSON.stringify(d.campaign.professional)},"monitorOnly":${d.monitorOnly},"pbx":${JSON.stringify(pbx)}${channelId === undefined ? '' : `,"channelId":${JSON.stringify(channelId)}`},"latencyUs":${latencyUs}`,
+        `"decisionId":${JSON.stringify(d.id)},"verdict":"${d.verdict}","reasons":${reasons}],"tags":${tags}],"to":${JSON.stringify(to)},"callerId":${quoted(callerId)},"campaign":${quoted(d.campaign.id)},"professional":${quoted(d.campaign.professional)},"monitorOnly":${d.monitorOnly},"pbx":${quoted(pbx)}${channelId === undefined ? '' : `,"channelId":${JSON.stringify(channelId)}`},"latencyUs":${latencyUs}`,
         'decision',
       );
       return;
     }
+    const reasons = d.reasons.map((r) => r.code);
     this.log.info(
       {
         decisionId: d.id,
@@ -502,6 +516,19 @@ export class Gate implements GateService {
       `unknown campaign id ${quoteValue(id)}: judged as the default campaign (add it to campaigns: in callgate.yaml)`,
     );
   }
+}
+
+/** JSON strings of the values of decision lines that repeat (reason codes, tags, campaign ids, caller IDs), bounded. */
+const QUOTED = new Map<string, string>();
+function quoted(s: string): string {
+  if (typeof s !== 'string') return JSON.stringify(s); // (core gives strings; anything else as before)
+  let j = QUOTED.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (QUOTED.size >= 1024) QUOTED.clear();
+    QUOTED.set(s, j);
+  }
+  return j;
 }
 
 /** attempt.at when it is a valid Date; a dialer may send anything (core then blocks with GATE-1). */
