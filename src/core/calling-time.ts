@@ -233,18 +233,36 @@ export function nextCallableInstant(at: Date, places: Place[], opts: TimeOptions
   );
 }
 
+/**
+ * The last local minute localTimeIso formatted: its zone, offset and wall-clock minute, and the
+ * text before and after the seconds ('2026-12-01T10:00:' and '+01:00'). Every decision formats its
+ * callee's local time, and those of a busy gate share a minute: only the seconds are new.
+ */
+let lastLocal: { zi: ZoneInfo; offset: number; wallMinute: number; head: string; tail: string } | undefined;
+
 /** ISO-8601 local time with offset, e.g. '2026-12-01T10:00:00.000+01:00' ('+00:00' for UTC). */
 export function localTimeIso(at: Date, timeZone: string): string {
   const ts = checkInstant(at, 'localTimeIso');
   const zi = zoneInfo(timeZone);
-  const l = localAt(zi, ts);
-  const ms = l.msOfDay;
-  const sign = l.offset < 0 ? '-' : '+';
-  const abs = Math.round(Math.abs(l.offset));
-  return (
-    `${isoDate(l)}T${hhmm(ms)}:${pad(Math.floor((ms % MINUTE) / 1000))}.${pad(ms % 1000, 3)}` +
-    `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
-  );
+  const offset = offsetMinutes(zi, ts);
+  const wall = ts + offset * MINUTE;
+  const wallMinute = Math.floor(wall / MINUTE);
+  const inMinute = (wall - Math.floor(wall / DAY) * DAY) % MINUTE; // localAt's msOfDay % MINUTE, as spelled before
+  const l = lastLocal;
+  if (l === undefined || l.zi !== zi || l.offset !== offset || l.wallMinute !== wallMinute) {
+    const local = localAt(zi, ts);
+    const sign = offset < 0 ? '-' : '+';
+    const abs = Math.round(Math.abs(offset));
+    lastLocal = {
+      zi,
+      offset,
+      wallMinute,
+      head: `${isoDate(local)}T${hhmm(local.msOfDay)}:`,
+      tail: `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`,
+    };
+  }
+  const { head, tail } = lastLocal!;
+  return `${head}${pad(Math.floor(inMinute / 1000))}.${pad(inMinute % 1000, 3)}${tail}`;
 }
 
 /** TIME-4 arithmetic: is `at` within ±toleranceMinutes of the agreed `slot`? Bounds inclusive. */

@@ -10,6 +10,8 @@ import {
   type TimeOptions,
 } from '../../src/core/calling-time';
 import { holidayOn, type Place } from '../../src/core/holidays';
+import { offsetMinutes, zoneInfo } from '../../src/core/zone-offset';
+import fc from 'fast-check';
 
 const BY_LOCATION: TimeOptions = { localHolidays: true, localHolidaysMode: 'by-location' };
 const STRICT: TimeOptions = { localHolidays: true, localHolidaysMode: 'strict' };
@@ -397,5 +399,65 @@ describe('clear errors for bad input', () => {
   });
   test('no place', () => {
     expect(() => checkCallingTime(d('2026-12-01T11:00:00Z'), [], BY_LOCATION)).toThrow(/at least one/);
+  });
+});
+
+describe('localTimeIso remembers the last local minute: the same text as formatting each instant afresh', () => {
+  /** The formatting spelled out without any cache (what localTimeIso did before it remembered a minute). */
+  const reference = (at: Date, zone: string): string => {
+    const zi = zoneInfo(zone);
+    const ts = at.getTime();
+    const offset = offsetMinutes(zi, ts);
+    const wall = ts + offset * 60_000;
+    const d = new Date(wall);
+    const ms = wall - Math.floor(wall / 86_400_000) * 86_400_000;
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const abs = Math.round(Math.abs(offset));
+    return (
+      `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(Math.floor(ms / 3_600_000))}:${p(Math.floor((ms % 3_600_000) / 60_000))}` +
+      `:${p(Math.floor((ms % 60_000) / 1000))}.${p(ms % 1000, 3)}${offset < 0 ? '-' : '+'}${p(Math.floor(abs / 60))}:${p(abs % 60)}`
+    );
+  };
+  const zones = ['Europe/Paris', 'America/Martinique', 'Indian/Reunion', 'Pacific/Noumea', 'UTC', 'America/St_Johns'];
+
+  test('across a DST change (both ways), midnight, a new year, in alternating zones', () => {
+    const instants = [
+      '2026-03-29T00:59:59.999Z', // Paris 01:59:59.999 +01:00
+      '2026-03-29T01:00:00.000Z', // Paris 03:00:00.000 +02:00: same UTC minute boundary, new offset
+      '2026-10-25T00:59:30.000Z', // Paris 02:59:30 +02:00
+      '2026-10-25T01:00:30.000Z', // Paris 02:00:30 +01:00: the same wall minute again, another offset
+      '2026-10-25T01:00:45.123Z',
+      '2026-12-31T22:59:59.999Z',
+      '2026-12-31T23:00:00.000Z', // Paris: a new day and a new year
+      '2026-12-31T23:00:00.001Z',
+    ].map((s) => new Date(s));
+    for (const z of zones)
+      for (const at of instants) {
+        expect(localTimeIso(at, z)).toBe(reference(at, z));
+        expect(localTimeIso(at, 'Europe/Paris')).toBe(reference(at, 'Europe/Paris'));
+      }
+    expect(localTimeIso(new Date('2026-10-25T00:59:30.000Z'), 'Europe/Paris')).toBe('2026-10-25T02:59:30.000+02:00');
+    expect(localTimeIso(new Date('2026-10-25T01:00:30.000Z'), 'Europe/Paris')).toBe('2026-10-25T02:00:30.000+01:00');
+  });
+
+  test('for runs of nearby and distant instants over the years core judges (1900–2199, old local mean times included)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(
+              fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2199, 11, 31) }),
+              fc.integer({ min: Date.UTC(2026, 9, 25, 0, 58), max: Date.UTC(2026, 9, 25, 1, 3) }),
+            ),
+            fc.constantFrom(...zones),
+          ),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (xs) => {
+          for (const [t, z] of xs) expect(localTimeIso(new Date(t), z)).toBe(reference(new Date(t), z));
+        },
+      ),
+      { numRuns: 400, seed: 1412 },
+    );
   });
 });
