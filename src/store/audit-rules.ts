@@ -128,25 +128,38 @@ export const AUDIT_NOTES: readonly string[] = Object.freeze([
   'gate_unavailable',
 ]);
 
-const OUTCOME_LETTER = { pass: 'p', fail: 'f', skip: 's', exempt: 'e' } as const;
 const LETTER_OUTCOME: Record<string, RuleOutcome['outcome']> = { p: 'pass', f: 'fail', s: 'skip', e: 'exempt' };
 
 const noteIndex = new Map(AUDIT_NOTES.map((n, k) => [n, k]));
 
-/** For a rule ID and outcome: '<rule><o>', and '<rule><o>.<k>' for the fixed notes met so far. */
-type Entries = { plain: string; fixed: Map<string, string> };
-const entries = new Map<string, Partial<Record<RuleOutcome['outcome'], Entries>>>(
-  AUDIT_RULE_IDS.map((rule, i) => [
-    rule,
-    // no prototype: an outcome such as 'toString' finds nothing
-    Object.assign(
-      Object.create(null) as Partial<Record<RuleOutcome['outcome'], Entries>>,
-      Object.fromEntries(
-        Object.entries(OUTCOME_LETTER).map(([outcome, o]) => [outcome, { plain: `${i}${o}`, fixed: new Map() }]),
-      ),
-    ),
-  ]),
+/**
+ * For a rule ID and outcome: '<rule><o>', and '<rule><o>.<k>' for the fixed notes met so far; each
+ * also with a leading comma (every entry but the first), so that an entry is one concatenation.
+ */
+type Entries = { plain: string; plainC: string; fixed: Map<string, [string, string]> };
+type ByOutcome = { pass: Entries; fail: Entries; skip: Entries; exempt: Entries };
+const entries = new Map<string, ByOutcome>(
+  AUDIT_RULE_IDS.map((rule, i) => {
+    const e = (o: string): Entries => ({ plain: `${i}${o}`, plainC: `,${i}${o}`, fixed: new Map() });
+    return [rule, { pass: e('p'), fail: e('f'), skip: e('s'), exempt: e('e') }];
+  }),
 );
+
+/** The entries of an outcome (only the four of RuleOutcome: an outcome such as 'toString' finds nothing). */
+function byOutcome(b: ByOutcome, outcome: string): Entries | undefined {
+  switch (outcome) {
+    case 'pass':
+      return b.pass;
+    case 'fail':
+      return b.fail;
+    case 'skip':
+      return b.skip;
+    case 'exempt':
+      return b.exempt;
+    default:
+      return undefined;
+  }
+}
 
 export type EncodedRules = { rules: string; ruleNotes?: string[] };
 
@@ -156,26 +169,24 @@ export function encodeRules(rules: readonly RuleOutcome[]): EncodedRules | undef
   let notes: string[] | undefined;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
-    // (rule and outcome are string literals of core: looking them up separately hashes nothing new)
-    const e = entries.get(r.rule)?.[r.outcome];
+    const b = entries.get(r.rule);
+    const e = b === undefined ? undefined : byOutcome(b, r.outcome);
     if (e === undefined) return undefined;
-    let entry: string;
-    if (r.note === undefined) entry = e.plain;
+    if (r.note === undefined) text += i === 0 ? e.plain : e.plainC;
     else {
       let fixed = e.fixed.get(r.note);
       if (fixed === undefined) {
         const k = noteIndex.get(r.note);
-        if (k !== undefined) e.fixed.set(r.note, (fixed = `${e.plain}.${k}`));
+        if (k !== undefined) e.fixed.set(r.note, (fixed = [`${e.plain}.${k}`, `${e.plainC}.${k}`]));
       }
-      if (fixed !== undefined) entry = fixed;
+      if (fixed !== undefined) text += fixed[i === 0 ? 0 : 1];
       else {
         notes ??= [];
         let k = notes.indexOf(r.note);
         if (k < 0) k = notes.push(r.note) - 1;
-        entry = `${e.plain}!${k}`;
+        text += `${i === 0 ? e.plain : e.plainC}!${k}`;
       }
     }
-    text = i === 0 ? entry : `${text},${entry}`;
   }
   return notes === undefined ? { rules: text } : { rules: text, ruleNotes: notes };
 }
