@@ -284,7 +284,11 @@ export class PostgresStore implements Store {
       connectionString: opts.url,
       max: opts.poolSize ?? PG_DEFAULT_POOL,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 2 * this.statementTimeoutMs,
-      idleTimeoutMillis: 30_000,
+      // a connection, once opened, stays: closing it after a quiet spell made the next burst of
+      // calls open new ones, each paying its connect, SET, the function's compilation and both
+      // statements' plans (tens of ms) inside the decisions' latency. At most poolSize per process;
+      // keep-alive finds the dead ones, a broken one is dropped and replaced on the next call.
+      idleTimeoutMillis: 0,
       statement_timeout: this.statementTimeoutMs,
       query_timeout: this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
       keepAlive: true,
