@@ -249,3 +249,20 @@ describe.each([
     }
   }, 60_000);
 });
+
+test('a connection cut while it is being set up (its SET synchronous_commit) fails that connection, not the process', async () => {
+  // the window between the server accepting a connection and the pool taking the client (the
+  // SET, inside the pool's connect timeout): a break there once emitted 'error' with no listener,
+  // which ends a Node process (seen as a gate killed by a connect timeout on a loaded machine)
+  const cutsBefore = proxy.cuts;
+  proxy.set({ kind: 'cutOn', marker: 'SET synchronous_commit', forward: false });
+  const { rt } = await runtime('closed'); // the store opens on the next connection
+  try {
+    expect(proxy.cuts).toBe(cutsBefore + 1);
+    await contract('0612000007');
+    expect((await normal(rt, '0612000007')).verdict).toBe('allow');
+  } finally {
+    proxy.set({ kind: 'pass' });
+    await rt.close();
+  }
+}, 60_000);

@@ -1507,6 +1507,17 @@ export class PostgresStore implements Store {
  * the pool's 'connect' event would overlap the first query of the client's user).
  */
 class SyncCommitClient extends Client {
+  constructor(config?: ConstructorParameters<typeof Client>[0]) {
+    super(config);
+    // A connection that breaks makes its client emit 'error', and Node ends a process on an
+    // 'error' event nobody listens to. The pool listens only while the client is idle in it: not
+    // during the SET below (cut, or destroyed by the pool's connect timeout on a loaded machine),
+    // nor while the client is lent out. The break reaches the caller anyway (the statement that
+    // runs, or the next one, rejects: a connection fault, and the client is dropped), so this
+    // listener only keeps the gate alive; the pool's own still reports an idle client's break.
+    this.on('error', () => undefined);
+  }
+
   override connect(): Promise<Client>;
   override connect(callback: (err: Error) => void): void;
   override connect(callback?: (err: Error) => void): Promise<Client> | void {
