@@ -231,27 +231,37 @@ async function runGates(
         k.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`gate exited ${code}`))));
       }),
   );
-  await Promise.all(
-    kids.map(
-      (k) =>
-        new Promise<void>((resolve) => {
-          let seen = '';
-          const on = (b: Buffer) => {
-            seen += b.toString();
-            if (seen.includes('ready\n')) {
-              k.stdout.off('data', on);
-              resolve();
-            }
-          };
-          k.stdout.on('data', on);
-        }),
-    ),
-  );
-  const load = os.loadavg()[0]!;
-  for (const k of kids) k.stdin.write('go\n');
-  const results = (await Promise.all(outputs)).map(
-    (o) => JSON.parse(o.trim().split('\n').pop() as string) as GateResult,
-  );
+  // a gate that dies (before it is ready too) ends the run: the others are stopped, and the
+  // error reaches main, which drops the database (not an unhandled rejection that skips it)
+  for (const o of outputs) o.catch(() => undefined);
+  for (const k of kids) k.stdin.on('error', () => undefined); // 'go' to a gate that died: its exit says so
+  let results: GateResult[];
+  let load: number;
+  try {
+    const ready = Promise.all(
+      kids.map(
+        (k) =>
+          new Promise<void>((resolve) => {
+            let seen = '';
+            const on = (b: Buffer) => {
+              seen += b.toString();
+              if (seen.includes('ready\n')) {
+                k.stdout.off('data', on);
+                resolve();
+              }
+            };
+            k.stdout.on('data', on);
+          }),
+      ),
+    );
+    await Promise.race([ready, Promise.all(outputs)]);
+    load = os.loadavg()[0]!;
+    for (const k of kids) k.stdin.write('go\n');
+    results = (await Promise.all(outputs)).map((o) => JSON.parse(o.trim().split('\n').pop() as string) as GateResult);
+  } catch (err) {
+    for (const k of kids) k.kill();
+    throw err;
+  }
   const loadAfter = os.loadavg()[0]!;
   const decisions = results.reduce((s, r) => s + r.decisions, 0);
   const wallS = Math.max(...results.map((r) => r.wallS));
