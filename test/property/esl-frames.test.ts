@@ -119,8 +119,8 @@ const piece: fc.Arbitrary<Piece> = fc.oneof(
 );
 const toBuffer = (p: Piece) => (typeof p === 'string' ? FRAMES[p]! : Buffer.from(p));
 
-/** Connections the outbound server holds (its private set, read for this check only). */
-const gateSockets = () => (r.adapter.server as unknown as { sockets: Set<net.Socket> }).sockets.size;
+/** Connections the outbound server holds. */
+const gateSockets = () => r.adapter.server.openConnections;
 
 /** How the hostile peer ends: closes, half-closes, stays silent, or stops reading (and stays). */
 const ending = fc.constantFrom('close', 'end', 'silent', 'stop-reading');

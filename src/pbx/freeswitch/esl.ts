@@ -9,7 +9,6 @@
  * - esl sends one command per round trip and one TCP write per command: sendBatch() pipelines
  *   several in one write (FreeSWITCH reads and answers a connection's commands one after another).
  */
-import type { Socket } from 'node:net';
 import { FreeSwitchError, FreeSwitchTimeout, type FreeSwitchResponse, type StringMap } from 'esl';
 
 export type EslCall = FreeSwitchResponse;
@@ -34,11 +33,11 @@ export function replyOf(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Raises if a header value would break the Event Socket framing (esl writes values verbatim). */
-function checkHeaders(args: StringMap): void {
-  for (const [k, v] of Object.entries(args)) {
-    if (v !== undefined && /[\r\n]/.test(v)) throw new Error(`header ${k} contains a line break`);
-  }
+const LINE_BREAK = /[\r\n]/;
+
+/** Raises if a value would break the Event Socket framing (esl writes values verbatim). */
+function checkValue(what: string, v: string): void {
+  if (LINE_BREAK.test(v)) throw new Error(`${what} contains a line break`);
 }
 
 export type Sendmsg = { uuid: string; timeoutMs: number };
@@ -52,11 +51,17 @@ export type Command = {
 
 /** The `sendmsg <uuid>` + execute command (event-lock: queued messages run strictly one after another). */
 export function executeCommand(uuid: string, app: string, arg: string, eventUuid?: string): Command {
+  // one test over the values (the command line's uuid included); which one, only when one has a line break
+  if (LINE_BREAK.test(eventUuid === undefined ? uuid + app + arg : uuid + app + arg + eventUuid)) {
+    checkValue('the channel uuid', uuid);
+    checkValue('header execute-app-name', app);
+    checkValue('header execute-app-arg', arg);
+    if (eventUuid !== undefined) checkValue('header Event-UUID', eventUuid);
+  }
   const args: StringMap = { 'execute-app-name': app, 'execute-app-arg': arg };
   if (eventUuid !== undefined) args['Event-UUID'] = eventUuid;
   args['event-lock'] = 'true';
   args['call-command'] = 'execute';
-  checkHeaders(args);
   return { command: `sendmsg ${uuid}`, args };
 }
 
@@ -68,6 +73,10 @@ export async function execute(call: EslCall, s: Sendmsg, app: string, arg: strin
 
 /** The `sendmsg <uuid>` + hangup command with an explicit cause. */
 export function hangupCommand(uuid: string, cause: string): Command {
+  if (LINE_BREAK.test(uuid + cause)) {
+    checkValue('the channel uuid', uuid);
+    checkValue('header hangup-cause', cause);
+  }
   return { command: `sendmsg ${uuid}`, args: { 'hangup-cause': cause, 'call-command': 'hangup' } };
 }
 
@@ -77,8 +86,17 @@ export async function hangup(call: EslCall, s: Sendmsg, cause: string): Promise<
   await call.send(c.command, c.args, s.timeoutMs);
 }
 
-type CallInternals = { __socket?: Socket };
 export type Reply = { headers: StringMap; body: unknown };
+
+/** A command as it goes on the wire, as esl's write() formats it: the command line, its headers, a blank line. */
+function frame(c: Command): string {
+  let text = `${c.command}\n`;
+  for (const key in c.args) {
+    const value = c.args[key];
+    if (value !== undefined) text += `${key}: ${value}\n`;
+  }
+  return `${text}\n`;
+}
 
 /**
  * Pipelining: writes `commands` in ONE TCP write, then waits for their replies, which come in order.
@@ -87,16 +105,22 @@ export type Reply = { headers: StringMap; body: unknown };
  * with FreeSwitchTimeout when the replies are not all in within `timeoutMs`.
  *
  * Runs in esl's per-connection queue, so no esl command can interleave its reply with ours.
- * (esl writes each command with its own socket.write, i.e. one syscall and one TCP segment each;
- * on loopback that write is most of the CPU a command costs.)
+ * The batch goes through esl's own write() as one text (esl writes `command\n` + headers + `\n`
+ * verbatim, so the frames joined, less the last blank line, come out byte for byte as esl would write
+ * them one by one): one string, one socket.write and one syscall per batch, with esl's checks (a write
+ * on a closed connection rejects; a failing write ends it). esl's write() per command cost a
+ * socket.write, a promise and an encode each, and their cork/uncork a writev of many small strings.
  */
 export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: number): Promise<Reply[]> {
   if (commands.length === 0) return [];
+  let text = '';
+  for (const c of commands) text += frame(c);
+  // esl's write() appends "\n" after the command line and "\n" after the (here absent) headers
+  const command = text.slice(0, -2);
   return call.enqueue(
     () =>
       new Promise<Reply[]>((resolve, reject) => {
         const texts: Reply[] = [];
-        let timer: NodeJS.Timeout | undefined;
         const cleanup = (): void => {
           clearTimeout(timer);
           call.removeListener('freeswitch_command_reply', onReply);
@@ -134,18 +158,11 @@ export async function sendBatch(call: EslCall, commands: Command[], timeoutMs: n
         call.once('socket.close', onClose);
         call.once('socket.end', onEnd);
         call.once('socket.error', onEnd);
-        timer = setTimeout(
+        const timer = setTimeout(
           () => fail(new FreeSwitchTimeout(timeoutMs, `${commands.length} pipelined commands`)),
           timeoutMs,
         );
-        const socket = (call as unknown as CallInternals).__socket;
-        socket?.cork();
-        try {
-          for (const c of commands)
-            call.write(c.command, c.args).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
-        } finally {
-          socket?.uncork();
-        }
+        call.write(command, {}).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
       }),
   );
 }

@@ -65,8 +65,8 @@ export class OutboundServer {
   private readonly server: net.Server;
   private readonly log: Logger;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly calls = new Set<EslCall>();
-  private readonly sockets = new Set<Socket>();
+  /** The open connections (removed on the socket's close, whoever ends it). */
+  private readonly calls = new Map<Socket, EslCall>();
   private closing = false;
   /**
    * Told when stop() is called: a call still waiting for the gate is then dropped (its backstop timer
@@ -84,7 +84,8 @@ export class OutboundServer {
     this.log = deps.logger.child({ component: 'freeswitch-outbound' });
     // one line per dropped call would flood the log under overload: a few, then a count
     this.repeats = limitRepeats(this.log);
-    this.server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
+    // no noDelay/keepAlive options: esl's FreeSwitchResponse sets both on every socket it wraps
+    this.server = net.createServer((socket) => this.accept(socket));
   }
 
   async start(): Promise<void> {
@@ -109,6 +110,11 @@ export class OutboundServer {
     this.log.info({ host, port, mode: this.deps.config.mode }, 'listening for the FreeSWITCH socket app');
   }
 
+  /** Connections open now (each removed on its socket's close, whoever ended it). */
+  get openConnections(): number {
+    return this.calls.size;
+  }
+
   /** The port actually bound (useful with port 0 in tests). */
   address(): { host: string; port: number } | undefined {
     const a = this.server.address();
@@ -127,25 +133,39 @@ export class OutboundServer {
       new Promise((r) => (grace = setTimeout(r, this.deps.config.commandTimeoutMs))),
     ]);
     clearTimeout(grace);
-    for (const call of this.calls) call.end();
-    for (const socket of this.sockets) socket.destroy();
+    for (const [socket, call] of this.calls) {
+      if (!call.closed) call.end();
+      socket.destroy();
+    }
     await closed;
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     if (this.closing) {
       socket.destroy();
       return;
     }
     const call = new FreeSwitchResponse(socket, silentEslLogger);
-    this.calls.add(call);
-    call.once('socket.close', () => this.calls.delete(call));
+    this.calls.set(socket, call);
+    socket.once('close', () => this.calls.delete(socket));
+    // The end of a connection. FreeSWITCH closes it itself once the call is released (`exit`, or the
+    // hangup): a disconnect notice, then its FIN. The connection is ended on esl's side right then,
+    // while the socket is still open: left to itself, esl ends it on the socket's `close`, calling
+    // socket.end() on a socket Node has already finished (an ERR_STREAM_ALREADY_FINISHED error object
+    // and its stack trace, per call), and esl's auto_cleanup() adds a 100 ms timer per call and, at its
+    // end, an end() on a connection long closed. Nothing here lingers: a `linger` disposition ends the
+    // connection as well (the gate needs no event after the release).
+    const finish = (): void => {
+      if (!call.closed) call.end();
+    };
+    socket.once('end', finish);
+    call.once('freeswitch_disconnect_notice', finish);
     // esl ends a connection it is done with (end(), a write or socket error) with socket.end(), which
     // waits for the gate's last writes to be read: a peer that stops reading kept the connection and
-    // its buffers forever. Destroyed if still open a command timeout later.
+    // its buffers forever. Destroyed if still open a command timeout later — unless the peer has closed
+    // its side and nothing is left to flush, when the close follows at once.
     const destroyLater = () => {
+      if (socket.readableEnded && socket.writableLength === 0) return;
       const t = setTimeout(() => socket.destroy(), this.deps.config.commandTimeoutMs).unref();
       socket.once('close', () => clearTimeout(t));
     };
@@ -180,7 +200,6 @@ export class OutboundServer {
       call.end();
       return;
     }
-    call.auto_cleanup();
     await this.handle(call, data, data['Unique-ID']);
   }
 
@@ -188,7 +207,6 @@ export class OutboundServer {
     const t0 = performance.now();
     this.stats.connections++;
     const { gate, config } = this.deps;
-    const log = this.log.child({ channel: uuid });
     const drop = (why: string, extra: Record<string, unknown> = {}): void => {
       this.stats.dropped++;
       this.repeats.warn(
@@ -247,7 +265,12 @@ export class OutboundServer {
       const releaseMs = await this.apply(call, uuid, plan, t0);
       if (decision.verdict === 'allow') this.stats.allowed++;
       else this.stats.blocked++;
-      log.debug({ decision: decision.id, verdict: decision.verdict, decideMs, releaseMs }, 'call released');
+      // no child logger per call: the channel goes on the lines that are written
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug(
+          { channel: uuid, decision: decision.id, verdict: decision.verdict, decideMs, releaseMs },
+          'call released',
+        );
       this.deps.onCall?.({ uuid, verdict: decision.verdict, decideMs, releaseMs });
     } catch (e) {
       follow?.untrack(uuid);
