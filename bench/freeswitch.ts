@@ -13,7 +13,12 @@
  *   its outcome is followed on the inbound Event Socket (callgate writes it on the attempt).
  * - Latency: the simulator's `socket` TCP connect → the release command (transfer or hangup) arriving,
  *   both on the child's clock. CPU: the gate's process (callgate or stand-in) over the run, per call.
- * - Heap: after a full GC (--expose-gc) before and after callgate's calls.
+ * - Rounds (bench/util.ts roundsPlan): stand-in, callgate, stand-in, callgate, … each phase with a
+ *   fresh simulator process (and, for callgate, a fresh store, Gate and adapter in the same process);
+ *   the first seconds of every phase are the `warmup`, reported apart; latency percentiles (p50, p99,
+ *   p99.9) and the CPU per call are the steady part's; each ratio is computed round by round and its
+ *   median quoted.
+ * - Heap: after a full GC (--expose-gc) before and after each callgate phase.
  */
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
@@ -30,12 +35,16 @@ import { freePort } from '../test/e2e/freeswitch-helpers';
 import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildListening, type ChildResult, type ChildRun } from '../src/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { startEslStandIn } from './standin-esl';
-import { heapAfterGcMb, latencyMs, mobileE164, peakRssMb, tempDir } from './util';
+import { heapAfterGcMb, latencyMs, median, mobileE164, peakRssMb, perRound, round, roundsPlan, tempDir } from './util';
 
-/** The simulator process: forked, ready, listening (its inbound port given to `attach`), then one run. */
+/**
+ * The simulator process: forked, ready, listening (its inbound port given to `attach`), then one run.
+ * `onGo` is called as the run is let go (the gate side's CPU is counted from there).
+ */
 async function runSimulatorProcess(
   run: ChildRun,
   attach: (inboundPort: number) => Promise<void>,
+  onGo: () => void,
 ): Promise<ChildResult> {
   const child = fork(CHILD_ENTRY, [], { execArgv: SIM_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
@@ -44,7 +53,10 @@ async function runSimulatorProcess(
       if (m.type === 'ready') child.send(run);
       else if (m.type === 'listening')
         attach((m as ChildListening).port).then(
-          () => child.send({ type: 'go' }),
+          () => {
+            onGo();
+            child.send({ type: 'go' });
+          },
           (e: unknown) => {
             child.kill();
             reject(e instanceof Error ? e : new Error(String(e)));
@@ -73,47 +85,110 @@ function runOf(socketPort: number, opts: { durationS: number; ratePerS: number }
   };
 }
 
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+type PhasePlan = { phaseS: number; ratePerS: number; warmupS: number };
 
-function summary(sim: ChildResult, cpu: NodeJS.CpuUsage, total: number) {
+/**
+ * One phase: a fresh simulator process placing `phaseS × ratePerS` calls at the gate `attach` starts.
+ * The gate side's CPU and the calls it has released (`released()`) are read as the run is let go,
+ * `warmupS` later (a timer) and at the end: the steady CPU per call is the CPU after the warm-up over
+ * the calls released after it (not the calls placed after it: on a loaded VM a backlog of the
+ * warm-up's calls is worked off later).
+ */
+async function phase(
+  plan: PhasePlan,
+  port: number,
+  attach: (inboundPort: number) => Promise<void>,
+  released: () => number,
+) {
+  let cpu0 = process.cpuUsage();
+  let warm: { cpu: NodeJS.CpuUsage; released: number } | undefined;
+  let warmTimer: NodeJS.Timeout | undefined;
+  const sim = await runSimulatorProcess(
+    runOf(port, { durationS: plan.phaseS, ratePerS: plan.ratePerS }),
+    attach,
+    () => {
+      cpu0 = process.cpuUsage();
+      warmTimer = setTimeout(() => (warm = { cpu: process.cpuUsage(), released: released() }), plan.warmupS * 1000);
+    },
+  );
+  const cpuEnd = process.cpuUsage();
+  const releasedEnd = released();
+  clearTimeout(warmTimer);
+  warm ??= { cpu: cpu0, released: 0 };
+  const diff = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => ({ user: a.user - b.user, system: a.system - b.system });
+  return {
+    sim,
+    cpuSteady: diff(cpuEnd, warm.cpu),
+    cpuWarmup: diff(warm.cpu, cpu0),
+    releasedWarmup: warm.released,
+    releasedSteady: releasedEnd - warm.released,
+  };
+}
+
+function summary(p: Awaited<ReturnType<typeof phase>>, plan: PhasePlan) {
+  const { sim } = p;
+  const total = sim.calls;
+  const warmupCalls = p.releasedWarmup;
+  const steadyCalls = p.releasedSteady;
+  const steady: number[] = [];
+  const warm: number[] = [];
+  sim.samples.forEach((ms, i) => ((sim.placedMs[i] ?? 0) < plan.warmupS * 1000 ? warm : steady).push(ms * 1e6));
+  const perCall = (us: number, calls: number) => round(us / 1000 / Math.max(1, calls));
   return {
     calls: total,
     offeredRatePerS: sim.offeredRatePerS,
     released: sim.samples.length,
     transferred: sim.transferred,
     hangupCauses: sim.hangupCauses,
-    latency: latencyMs(sim.samples.map((ms) => ms * 1e6)),
+    /** the steady part: the calls placed after the warm-up */
+    latency: latencyMs(steady),
+    /** CPU after the warm-up over the calls released after it */
+    cpuMsPerCall: perCall(p.cpuSteady.user + p.cpuSteady.system, steadyCalls),
+    cpuMsPerCallWholePhase: perCall(
+      p.cpuSteady.user + p.cpuSteady.system + p.cpuWarmup.user + p.cpuWarmup.system,
+      total,
+    ),
+    cpuUserMsPerCall: perCall(p.cpuSteady.user, steadyCalls),
+    cpuSystemMsPerCall: perCall(p.cpuSteady.system, steadyCalls),
+    warmup: {
+      seconds: round(plan.warmupS, 2),
+      latency: latencyMs(warm),
+      callsReleased: warmupCalls,
+      cpuMsPerCall: perCall(p.cpuWarmup.user + p.cpuWarmup.system, warmupCalls),
+    },
     maxLatencyMsBySecond: sim.maxBySecond,
-    cpuMsPerCall: round((cpu.user + cpu.system) / 1000 / Math.max(1, total)),
-    cpuUserMsPerCall: round(cpu.user / 1000 / Math.max(1, total)),
-    cpuSystemMsPerCall: round(cpu.system / 1000 / Math.max(1, total)),
     simulatorCpuMsPerCall: round((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)),
     dialerNoise: sim.dialer,
+    /** kept for pooling across rounds, dropped from the output */
+    steadyNs: steady,
+    warmupNs: warm,
   };
 }
 
-export async function benchFreeswitch(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
-  const total = Math.round(opts.durationS * opts.ratePerS);
-  // callgate at the default durability (full: a COMMIT survives a power cut, fsync on the event loop) and at normal
-  const durability = process.env.CALLGATE_BENCH_DURABILITY === 'normal' ? 'normal' : 'full';
+type Side = ReturnType<typeof summary>;
 
-  // 1. The stand-in gate: the floor.
-  const standinPort = await freePort();
+/** The stand-in gate's phase: the floor. */
+async function standInPhase(plan: PhasePlan) {
+  const port = await freePort();
   let stand: Awaited<ReturnType<typeof startEslStandIn>> | undefined;
-  let cpuS0 = process.cpuUsage();
-  const simS = await runSimulatorProcess(runOf(standinPort, opts), async (inboundPort) => {
-    stand = await startEslStandIn({ inboundPort, allowContext: 'callgate-allowed', listenPort: standinPort });
-    cpuS0 = process.cpuUsage();
-  });
-  const cpuS = process.cpuUsage(cpuS0);
-  const standOutcomes = stand?.outcomes() ?? 0;
+  const p = await phase(
+    plan,
+    port,
+    async (inboundPort) => {
+      stand = await startEslStandIn({ inboundPort, allowContext: 'callgate-allowed', listenPort: port });
+    },
+    () => stand?.released() ?? 0,
+  );
+  const outcomesSeen = stand?.outcomes() ?? 0;
   await stand?.stop();
+  return { ...summary(p, plan), outcomesSeen };
+}
 
-  // 2. callgate: the real Gate on a temp SQLite store, the real adapter (outbound server + outcome follower).
+/** callgate's phase: the real Gate on a fresh store (consents for the even numbers), the real adapter. */
+async function callgatePhase(plan: PhasePlan, storeKind: 'sqlite' | 'memory', durability: 'full' | 'normal') {
+  const total = Math.round(plan.phaseS * plan.ratePerS);
   const dir = tempDir('freeswitch');
   const config = benchConfig(path.join(dir, 'callgate.db'));
-  // CALLGATE_BENCH_STORE=memory: the same run on the in-memory store, to split the store's cost from the rest
-  const storeKind = process.env.CALLGATE_BENCH_STORE === 'memory' ? 'memory' : 'sqlite';
   const store = openStore(
     storeKind === 'memory'
       ? { driver: 'memory' }
@@ -137,20 +212,26 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   const port = await freePort();
   let adapter: ReturnType<typeof createFreeswitchAdapter> | undefined;
   let heapBefore: number | undefined;
-  let cpu0 = process.cpuUsage();
-  const simG = await runSimulatorProcess(runOf(port, opts), async (inboundPort) => {
-    const fsConfig = freeswitchConfigSchema.parse({
-      allowContext: 'callgate-allowed',
-      listen: { host: '127.0.0.1', port },
-      inbound: { port: inboundPort },
-    });
-    adapter = createFreeswitchAdapter({ gate, config: fsConfig, logger, deadlineMs: config.gate.deadlineMs });
-    await adapter.start();
-    await adapter.outcomes?.ready(5000);
-    heapBefore = heapAfterGcMb();
-    cpu0 = process.cpuUsage();
-  });
-  const cpu = process.cpuUsage(cpu0);
+  const released = () => {
+    const st = adapter?.server.stats;
+    return st ? st.allowed + st.blocked + st.dropped : 0;
+  };
+  const p = await phase(
+    plan,
+    port,
+    async (inboundPort) => {
+      const fsConfig = freeswitchConfigSchema.parse({
+        allowContext: 'callgate-allowed',
+        listen: { host: '127.0.0.1', port },
+        inbound: { port: inboundPort },
+      });
+      adapter = createFreeswitchAdapter({ gate, config: fsConfig, logger, deadlineMs: config.gate.deadlineMs });
+      await adapter.start();
+      await adapter.outcomes?.ready(5000);
+      heapBefore = heapAfterGcMb();
+    },
+    released,
+  );
   // the last outcomes are written, then a full GC
   await new Promise((r) => setTimeout(r, 300));
   const heapAfter = heapAfterGcMb();
@@ -160,29 +241,72 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
     eventsReceivedByFollower: follower?.stats.events,
     callsStillTracked: follower?.trackedCount,
     eslRetained: follower?.eslRetained,
+    heapAfterGcMb: { before: heapBefore, after: heapAfter },
   };
   await adapter?.stop();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
+  return { ...summary(p, plan), ...gateStats };
+}
 
-  const g = summary(simG, cpu, total);
-  const s = summary(simS, cpuS, total);
+/** What a phase reports (without the raw samples). */
+function shown<T extends Side>(s: T): Omit<T, 'steadyNs' | 'warmupNs'> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { steadyNs, warmupNs, ...rest } = s;
+  return rest;
+}
+
+/** Every round's figures of one side pooled: latency over all steady (and all warm-up) samples, CPU medians. */
+function pooled(sides: Side[]) {
   return {
-    what: 'dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; callgate (real Gate on SQLite, outcomes followed) beside a stand-in gate (same round trips, no store, no rules) in the same run',
+    calls: sides.reduce((n, s) => n + s.calls, 0),
+    released: sides.reduce((n, s) => n + s.released, 0),
+    latency: latencyMs(sides.flatMap((s) => s.steadyNs)),
+    warmupLatency: latencyMs(sides.flatMap((s) => s.warmupNs)),
+    cpuMsPerCall: perRound(sides.map((s) => s.cpuMsPerCall)),
+    cpuUserMsPerCall: round(median(sides.map((s) => s.cpuUserMsPerCall))),
+    cpuSystemMsPerCall: round(median(sides.map((s) => s.cpuSystemMsPerCall))),
+  };
+}
+
+export async function benchFreeswitch(opts: { durationS: number; ratePerS: number }): Promise<Record<string, unknown>> {
+  const { rounds, phaseS, warmupS } = roundsPlan(opts.durationS);
+  const plan: PhasePlan = { phaseS, ratePerS: opts.ratePerS, warmupS };
+  // callgate at the default durability (full: a COMMIT survives a power cut, fsync on the event loop) and at normal
+  const durability = process.env.CALLGATE_BENCH_DURABILITY === 'normal' ? 'normal' : 'full';
+  // CALLGATE_BENCH_STORE=memory: the same run on the in-memory store, to split the store's cost from the rest
+  const storeKind = process.env.CALLGATE_BENCH_STORE === 'memory' ? 'memory' : 'sqlite';
+
+  // stand-in, callgate, stand-in, callgate, …: each round's pair measured seconds apart
+  const standIns: Side[] = [];
+  const callgates: Awaited<ReturnType<typeof callgatePhase>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    standIns.push(await standInPhase(plan));
+    callgates.push(await callgatePhase(plan, storeKind, durability));
+  }
+  const pairs = standIns.map((s, i) => ({ s, g: callgates[i] as Side }));
+  return {
+    what: "dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; a stand-in gate (same round trips, no store, no rules) and callgate (real Gate, outcomes followed) in alternated rounds; latency and CPU per call of the steady part (after each phase's warm-up, reported apart); ratios round by round, with their median",
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
+    rounds,
+    phaseS: round(phaseS, 2),
+    warmupS: round(warmupS, 2),
     durability,
     store: storeKind,
-    callgate: { ...g, ...gateStats },
-    standIn: { ...s, outcomesSeen: standOutcomes },
+    callgate: { ...pooled(callgates), rounds: callgates.map(shown) },
+    standIn: { ...pooled(standIns), rounds: standIns.map(shown) },
     ratios: {
-      cpuPerCall: round(g.cpuMsPerCall / Math.max(0.001, s.cpuMsPerCall), 2),
-      p50AddedMs: round(g.latency.p50 - s.latency.p50),
-      p99AddedMs: round(g.latency.p99 - s.latency.p99),
+      cpuPerCall: perRound(
+        pairs.map(({ s, g }) => g.cpuMsPerCall / Math.max(0.001, s.cpuMsPerCall)),
+        2,
+      ),
+      p50AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p50 - s.latency.p50)),
+      p99AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p99 - s.latency.p99)),
+      p999AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p999 - s.latency.p999)),
     },
-    targets: 'callgate CPU/call ≤ 2× the stand-in, p99 within 1 ms of the stand-in, heap flat',
+    targets: 'callgate CPU/call ≤ 2× the stand-in, p99 within 1 ms of the stand-in, heap flat (medians of the rounds)',
     loadAverage: os.loadavg().map((l: number) => Math.round(l * 100) / 100),
     peakRssMb: peakRssMb(),
-    heapAfterGcMb: { before: heapBefore, after: heapAfter, calls: total },
   };
 }

@@ -9,7 +9,13 @@
  */
 import net from 'node:net';
 
-export type EslStandIn = { port: number; outcomes(): number; stop(): Promise<void> };
+export type EslStandIn = {
+  port: number;
+  outcomes(): number;
+  /** Calls released (their transfer + exit or hangup written). */
+  released(): number;
+  stop(): Promise<void>;
+};
 
 /** Reads FreeSWITCH's frames (header block, then Content-Length bytes) off a socket. */
 function frames(socket: net.Socket, onFrame: (head: string, body: string) => void): void {
@@ -48,6 +54,7 @@ export async function startEslStandIn(opts: {
 }): Promise<EslStandIn> {
   let seq = 0;
   let outcomes = 0;
+  let released = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -83,6 +90,7 @@ export async function startEslStandIn(opts: {
       }
       if (step === 1 && head.includes('command/reply') && --replies === 0) {
         step = 2;
+        released++;
         socket.write(release);
       }
     });
@@ -113,6 +121,7 @@ export async function startEslStandIn(opts: {
   return {
     port,
     outcomes: () => outcomes,
+    released: () => released,
     async stop() {
       inbound.destroy();
       for (const s of sockets) s.destroy();

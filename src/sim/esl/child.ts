@@ -44,6 +44,9 @@ export type ChildResult = {
   offeredRatePerS: number;
   /** ms, socket connect → transfer/hangup command received, one per call that got one. */
   samples: number[];
+  /** ms from the run's start to the placing of each sample's call (same order as `samples`): tells
+   * the warm-up's samples from the rest. */
+  placedMs: number[];
   /** ms, the same interval cut in three: connect → `connect` command (accept + first read by the gate),
    * → first `sendmsg` (esl's filter/event round trips + the decision), → release command. */
   phases: { accept: number[]; setupAndDecide: number[]; variablesAndRelease: number[] };
@@ -137,6 +140,7 @@ async function run(m: ChildRun): Promise<ChildResult> {
   dialer?.close();
   await sim.close();
   const samples: number[] = [];
+  const placedMs: number[] = [];
   const phases: ChildResult['phases'] = { accept: [], setupAndDecide: [], variablesAndRelease: [] };
   const hangupCauses: Record<string, number> = {};
   let transferred = 0;
@@ -144,6 +148,7 @@ async function run(m: ChildRun): Promise<ChildResult> {
   for (const r of recs) {
     if (r.latency !== undefined) {
       samples.push(r.latency);
+      placedMs.push(Math.round(r.placedAt));
       const sec = Math.floor(r.placedAt / 1000);
       maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round(r.latency * 10) / 10);
       if (r.phases) {
@@ -161,6 +166,7 @@ async function run(m: ChildRun): Promise<ChildResult> {
     finished: recs.length,
     offeredRatePerS: Math.round((total / offeredS) * 10) / 10,
     samples,
+    placedMs,
     phases,
     maxBySecond,
     transferred,
