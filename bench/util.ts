@@ -15,9 +15,9 @@ export function latencyMs(samplesNs: number[]): { p50: number; p99: number; p999
   return { p50: ms(at(0.5)), p99: ms(at(0.99)), p999: ms(at(0.999)), max: ms(s[s.length - 1] ?? NaN), n: s.length };
 }
 
-/** The median of a list (the mean of the middle two for an even count); NaN for none. */
+/** The median of a list (the mean of the middle two for an even count), NaNs left out; NaN for none. */
 export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const m = s.length >> 1;
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;

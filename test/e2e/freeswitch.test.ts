@@ -3,6 +3,7 @@
  * the FreeSWITCH adapter, the real Gate and the memory store.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { parseConfig, type Config } from '../../src/config';
 import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
@@ -115,6 +116,67 @@ test('a blocked call is hung up with CALL_REJECTED, its reasons in callgate_reas
   const recorded = readSample('18-outbound-denied-hangup-CALL_REJECTED.txt')[0]!.bytes.toString();
   const sent = rec.sockets[0]!.received.find((c) => c.headers.get('call-command') === 'hangup')!.raw.toString();
   expect(sent).toBe(recorded.replace('0b321920-4426-4210-93cc-c26b7979cdea', rec.uuid));
+});
+
+/** The gate side of every connection the outbound server accepts (its private net.Server, read for this check only). */
+function gateSideSockets(x: Rig): Set<net.Socket> {
+  const sockets = new Set<net.Socket>();
+  (x.adapter.server as unknown as { server: net.Server }).server.on('connection', (s) => sockets.add(s));
+  return sockets;
+}
+
+test('one write per batch (connect; variables; release); every connection ends once its call is released, refused or dropped: none is kept, and the gate never ends a socket Node has already finished', async () => {
+  // esl, left to itself, ended a connection on its socket's close: socket.end() on a finished socket
+  const late: string[] = [];
+  let gateSockets = new Set<net.Socket>();
+  const end = net.Socket.prototype.end;
+  const write = net.Socket.prototype.write;
+  let writes = 0;
+  const writeSpy = jest.spyOn(net.Socket.prototype, 'write').mockImplementation(function (
+    this: net.Socket,
+    ...args: unknown[]
+  ): boolean {
+    if (gateSockets.has(this)) writes++;
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  const spy = jest.spyOn(net.Socket.prototype, 'end').mockImplementation(function (
+    this: net.Socket,
+    ...args: unknown[]
+  ): net.Socket {
+    if (gateSockets.has(this) && (this.writableFinished || this.destroyed))
+      late.push(this.destroyed ? 'end() on a destroyed socket' : 'end() on a finished socket');
+    return (end as (...a: unknown[]) => net.Socket).apply(this, args);
+  });
+  try {
+    const { gate } = await gateWith();
+    r = await rig({ gate });
+    gateSockets = gateSideSockets(r);
+    const allowed = await call(r, '0612345678');
+    const blocked = await call(r, '0698765432');
+    expect(allowed.transfers).toEqual([{ ext: '0612345678', context: 'callgate-allowed' }]);
+    expect(blocked.hangupCause).toBe('CALL_REJECTED');
+    await until(() => r?.adapter.server.openConnections === 0, 'the released connections to close');
+    expect(gateSockets.size).toBe(2);
+    expect(writes).toBe(6);
+    await r.close();
+
+    // dropped: every sendmsg answered -ERR; the adapter ends the connection itself
+    r = await rig({
+      gate,
+      config: { commandTimeoutMs: 300 },
+      sim: { inject: { errReply: [{ match: /^sendmsg/, reply: '-ERR invalid session id [x]' }] } },
+    });
+    gateSockets = gateSideSockets(r);
+    const dropped = await call(r, '0612345678');
+    expect(dropped.hangupCause).toBe('CALL_REJECTED');
+    expect(r.adapter.server.stats.dropped).toBe(1);
+    await until(() => r?.adapter.server.openConnections === 0, 'the dropped connection to close');
+    expect([...gateSockets].map((s) => s.destroyed)).toEqual([true]);
+  } finally {
+    spy.mockRestore();
+    writeSpy.mockRestore();
+  }
+  expect(late).toEqual([]);
 });
 
 test('gate down: the shipped dialplan refuses the call (socket fails, hangup CALL_REJECTED)', async () => {
