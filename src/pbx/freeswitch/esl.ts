@@ -8,6 +8,13 @@
  *   execute() cannot set event-lock);
  * - esl sends one command per round trip and one TCP write per command: sendBatch() pipelines
  *   several in one write (FreeSWITCH reads and answers a connection's commands one after another).
+ *
+ * What esl costs per connection that no public API avoids: every FreeSwitchResponse draws a ulid
+ * (`__ref`, a class field: the constructor takes only the socket and a logger, FreeSwitchServer builds
+ * the same), one crypto.getRandomValues call per character, ~0.1 ms of CPU per connection on the
+ * shared VM (127 µs per construction, median of 7 × 3,000, 100-114 µs of it the 16 random draws) —
+ * one connection per call in outbound mode. Its parser splits every header line with a regex (the
+ * ~150-line connect reply, each plain event) and copies its buffer per chunk and per message.
  */
 import { FreeSwitchError, FreeSwitchTimeout, type FreeSwitchResponse, type StringMap } from 'esl';
 

@@ -149,17 +149,23 @@ export class OutboundServer {
     this.calls.set(socket, call);
     socket.once('close', () => this.calls.delete(socket));
     // The end of a connection. FreeSWITCH closes it itself once the call is released (`exit`, or the
-    // hangup): a disconnect notice, then its FIN. The connection is ended on esl's side right then,
-    // while the socket is still open: left to itself, esl ends it on the socket's `close`, calling
-    // socket.end() on a socket Node has already finished (an ERR_STREAM_ALREADY_FINISHED error object
-    // and its stack trace, per call), and esl's auto_cleanup() adds a 100 ms timer per call and, at its
-    // end, an end() on a connection long closed. Nothing here lingers: a `linger` disposition ends the
-    // connection as well (the gate needs no event after the release).
-    const finish = (): void => {
-      if (!call.closed) call.end();
-    };
-    socket.once('end', finish);
-    call.once('freeswitch_disconnect_notice', finish);
+    // hangup): a disconnect notice, then its FIN, upon which Node ends the gate's side too. Left to
+    // itself, esl then ended the connection on the socket's `close`, calling socket.end() on a socket
+    // Node had already finished (an ERR_STREAM_ALREADY_FINISHED error and its stack trace, per call),
+    // and esl's auto_cleanup() added a 100 ms timer and, at its end, an end() (another error object)
+    // on a connection long closed. So, on FreeSWITCH's FIN with nothing left to flush, esl's `closed`
+    // flag is set (what its end() sets first: no command is written any more, and its clean-up on the
+    // close skips the socket.end()); with bytes still to flush, esl's end() ends it (and the command
+    // timeout below destroys it if the peer never reads them). Nothing lingers: a `linger` disposition
+    // ends the connection at once (the gate needs no event after the release).
+    socket.once('end', () => {
+      if (call.closed) return;
+      if (socket.writableLength === 0) call.closed = true;
+      else call.end();
+    });
+    call.once('freeswitch_disconnect_notice', (res: { headers: StringMap }) => {
+      if (res.headers['Content-Disposition'] === 'linger' && !call.closed) call.end();
+    });
     // esl ends a connection it is done with (end(), a write or socket error) with socket.end(), which
     // waits for the gate's last writes to be read: a peer that stops reading kept the connection and
     // its buffers forever. Destroyed if still open a command timeout later — unless the peer has closed
