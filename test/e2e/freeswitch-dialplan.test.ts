@@ -129,6 +129,14 @@ describe('channel variables (issue 12.5)', () => {
         .filter((n) => n.startsWith('callgate_')),
     );
     expect([...written].sort()).toEqual([...outputs].sort());
+    // a value never carries a line break onto the wire (each is one `execute-app-arg` header line)
+    const broken = { ...d('block'), id: 'id\r\n1', tags: ['a\nb', 'c'] } as unknown as Decision;
+    const vars = Object.fromEntries(planFor(broken, '0612345678', config).variables.map((v) => [v.name, v.value]));
+    expect(vars).toMatchObject({
+      callgate_decision_id: 'id 1',
+      callgate_tags: 'a b,c',
+      'sip_h_X-Callgate-Decision': 'id 1;verdict=block',
+    });
     // the dialplan sets the same outputs itself when the gate is down
     const xml = readFileSync(SHIPPED_DIALPLAN, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
     expect(xml).toContain('data="callgate_verdict=block"');

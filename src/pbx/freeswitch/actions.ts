@@ -18,7 +18,8 @@ export type Plan = { variables: ChannelVariable[]; release: Release; cancelSched
 
 /** Values travel as `execute-app-arg: name=value` header lines: no line breaks, ever. */
 function safe(value: string): string {
-  return value.replace(/[\r\n]+/g, ' ');
+  // tested first: a replace() allocates and rescans every value, and a line break is the rare case
+  return /[\r\n]/.test(value) ? value.replace(/[\r\n]+/g, ' ') : value;
 }
 
 /** FreeSWITCH `transfer` splits its argument on spaces: an extension must not contain any. */
