@@ -19,8 +19,10 @@
  *   p99.9) and the CPU per call are the steady part's; each ratio is computed round by round and its
  *   median quoted.
  * - Heap: after a full GC (--expose-gc) before and after each callgate phase.
+ * - BENCH_PROFILE=PREFIX writes a CPU profile of every phase's steady part (see profileName).
  */
 import { fork } from 'node:child_process';
+import { Session } from 'node:inspector';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,6 +37,7 @@ import { freePort } from '../test/e2e/freeswitch-helpers';
 import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildListening, type ChildResult, type ChildRun } from '../src/sim/esl/child';
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { startEslStandIn } from './standin-esl';
+import { startEslLibStandIn } from './standin-esl-lib';
 import { heapAfterGcMb, latencyMs, median, mobileE164, peakRssMb, perRound, round, roundsPlan, tempDir } from './util';
 
 /**
@@ -99,21 +102,39 @@ async function phase(
   port: number,
   attach: (inboundPort: number) => Promise<void>,
   released: () => number,
+  profileTo?: string,
 ) {
   let cpu0 = process.cpuUsage();
   let warm: { cpu: NodeJS.CpuUsage; released: number } | undefined;
   let warmTimer: NodeJS.Timeout | undefined;
+  const profiler = profileTo !== undefined ? new Session() : undefined;
   const sim = await runSimulatorProcess(
     runOf(port, { durationS: plan.phaseS, ratePerS: plan.ratePerS }),
     attach,
     () => {
       cpu0 = process.cpuUsage();
-      warmTimer = setTimeout(() => (warm = { cpu: process.cpuUsage(), released: released() }), plan.warmupS * 1000);
+      warmTimer = setTimeout(() => {
+        warm = { cpu: process.cpuUsage(), released: released() };
+        if (profiler) {
+          profiler.connect();
+          profiler.post('Profiler.enable');
+          profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+          profiler.post('Profiler.start');
+        }
+      }, plan.warmupS * 1000);
     },
   );
   const cpuEnd = process.cpuUsage();
   const releasedEnd = released();
   clearTimeout(warmTimer);
+  if (profiler && profileTo !== undefined && warm !== undefined)
+    await new Promise<void>((resolve) =>
+      profiler.post('Profiler.stop', (err, r) => {
+        if (!err) fs.writeFileSync(profileTo, JSON.stringify(r.profile));
+        profiler.disconnect();
+        resolve();
+      }),
+    );
   warm ??= { cpu: cpu0, released: 0 };
   const diff = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => ({ user: a.user - b.user, system: a.system - b.system });
   return {
@@ -167,17 +188,31 @@ function summary(p: Awaited<ReturnType<typeof phase>>, plan: PhasePlan) {
 
 type Side = ReturnType<typeof summary>;
 
-/** The stand-in gate's phase: the floor. */
-async function standInPhase(plan: PhasePlan) {
+/** BENCH_PROFILE=PREFIX: a CPU profile of each phase's steady part, PREFIX-<side>-<round>.cpuprofile. */
+const profiled: Record<string, number> = {};
+function profileName(side: string): string | undefined {
+  const prefix = process.env.BENCH_PROFILE;
+  if (prefix === undefined || prefix === '') return undefined;
+  profiled[side] = (profiled[side] ?? 0) + 1;
+  return `${prefix}-${side}-${profiled[side]}.cpuprofile`;
+}
+
+/**
+ * A stand-in gate's phase: the floor. `raw`: bench/standin-esl.ts, no library; `esl`:
+ * bench/standin-esl-lib.ts, the same gate on the esl package as callgate's adapter uses it.
+ */
+async function standInPhase(plan: PhasePlan, kind: 'raw' | 'esl') {
   const port = await freePort();
   let stand: Awaited<ReturnType<typeof startEslStandIn>> | undefined;
+  const start = kind === 'raw' ? startEslStandIn : startEslLibStandIn;
   const p = await phase(
     plan,
     port,
     async (inboundPort) => {
-      stand = await startEslStandIn({ inboundPort, allowContext: 'callgate-allowed', listenPort: port });
+      stand = await start({ inboundPort, allowContext: 'callgate-allowed', listenPort: port });
     },
     () => stand?.released() ?? 0,
+    profileName(kind === 'raw' ? 'standin' : 'esl-standin'),
   );
   const outcomesSeen = stand?.outcomes() ?? 0;
   await stand?.stop();
@@ -231,6 +266,7 @@ async function callgatePhase(plan: PhasePlan, storeKind: 'sqlite' | 'memory', du
       heapBefore = heapAfterGcMb();
     },
     released,
+    profileName('callgate'),
   );
   // the last outcomes are written, then a full GC
   await new Promise((r) => setTimeout(r, 300));
@@ -277,16 +313,29 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
   // CALLGATE_BENCH_STORE=memory: the same run on the in-memory store, to split the store's cost from the rest
   const storeKind = process.env.CALLGATE_BENCH_STORE === 'memory' ? 'memory' : 'sqlite';
 
-  // stand-in, callgate, stand-in, callgate, …: each round's pair measured seconds apart
+  // stand-in, esl stand-in, callgate, stand-in, …: each round's three phases measured seconds apart
   const standIns: Side[] = [];
+  const eslStandIns: Side[] = [];
   const callgates: Awaited<ReturnType<typeof callgatePhase>>[] = [];
   for (let r = 0; r < rounds; r++) {
-    standIns.push(await standInPhase(plan));
+    standIns.push(await standInPhase(plan, 'raw'));
+    eslStandIns.push(await standInPhase(plan, 'esl'));
     callgates.push(await callgatePhase(plan, storeKind, durability));
   }
   const pairs = standIns.map((s, i) => ({ s, g: callgates[i] as Side }));
+  const eslPairs = eslStandIns.map((s, i) => ({ s, g: callgates[i] as Side }));
+  const floorPairs = standIns.map((s, i) => ({ s, g: eslStandIns[i] as Side }));
+  const ratios = (ps: { s: Side; g: Side }[]) => ({
+    cpuPerCall: perRound(
+      ps.map(({ s, g }) => g.cpuMsPerCall / Math.max(0.001, s.cpuMsPerCall)),
+      2,
+    ),
+    p50AddedMs: perRound(ps.map(({ s, g }) => g.latency.p50 - s.latency.p50)),
+    p99AddedMs: perRound(ps.map(({ s, g }) => g.latency.p99 - s.latency.p99)),
+    p999AddedMs: perRound(ps.map(({ s, g }) => g.latency.p999 - s.latency.p999)),
+  });
   return {
-    what: "dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; a stand-in gate (same round trips, no store, no rules) and callgate (real Gate, outcomes followed) in alternated rounds; latency and CPU per call of the steady part (after each phase's warm-up, reported apart); ratios round by round, with their median",
+    what: "dialer bgapi originates through the shipped dialplan (sync full) at the rate below; latency = socket TCP connect → release command received (ms), on the simulator (child process) clock; a stand-in gate (same round trips, no store, no rules), the same stand-in on the esl package, and callgate (real Gate, outcomes followed) in alternated rounds; latency and CPU per call of the steady part (after each phase's warm-up, reported apart); ratios round by round, with their median",
     ratePerS: opts.ratePerS,
     durationS: opts.durationS,
     rounds,
@@ -296,15 +345,14 @@ export async function benchFreeswitch(opts: { durationS: number; ratePerS: numbe
     store: storeKind,
     callgate: { ...pooled(callgates), rounds: callgates.map(shown) },
     standIn: { ...pooled(standIns), rounds: standIns.map(shown) },
-    ratios: {
-      cpuPerCall: perRound(
-        pairs.map(({ s, g }) => g.cpuMsPerCall / Math.max(0.001, s.cpuMsPerCall)),
-        2,
-      ),
-      p50AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p50 - s.latency.p50)),
-      p99AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p99 - s.latency.p99)),
-      p999AddedMs: perRound(pairs.map(({ s, g }) => g.latency.p999 - s.latency.p999)),
-    },
+    /** the same stand-in on the esl package, as callgate's adapter uses it (bench/standin-esl-lib.ts) */
+    eslStandIn: { ...pooled(eslStandIns), rounds: eslStandIns.map(shown) },
+    /** callgate against the stand-in without a library: the issue's target */
+    ratios: ratios(pairs),
+    /** callgate against the esl stand-in: callgate's own cost above the library it is specified with */
+    ratiosToEslStandIn: ratios(eslPairs),
+    /** the esl stand-in against the raw one: what the esl package costs by itself */
+    eslStandInToStandIn: ratios(floorPairs),
     targets: 'callgate CPU/call ≤ 2× the stand-in, p99 within 1 ms of the stand-in, heap flat (medians of the rounds)',
     loadAverage: os.loadavg().map((l: number) => Math.round(l * 100) / 100),
     peakRssMb: peakRssMb(),
