@@ -152,27 +152,38 @@ type FactRow = [
  * Every fact of several (number, professional) pairs in ONE statement: rows tagged by the index
  * of their query (column 0) and kind (column 1: 0 opposition, only when asked; 1 consents,
  * 2 contracts, 3 dnc, 4 refusals, 5 counted attempts), each kind in its order (column 2).
+ *
+ * Planned once per connection, not per execution. The lookups of each number are LATERAL, so
+ * the plan is index lookups per number whatever the planner thinks the group's size is; and the
+ * arrays are read through scalar sub-selects, so that a custom plan sees no more of them than the
+ * generic one does (an unnest of the bound array let it estimate the group's real size): with
+ * equal costs PostgreSQL keeps the generic plan after its fifth execution. Before, every
+ * execution was planned again (a custom plan: ~0.3–0.5 ms of the server's CPU per group), and
+ * the generic plan, had it been used, scanned whole tables joined by hash.
  */
 const FACTS_SQL = `
-WITH q AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[]) WITH ORDINALITY AS q(e164, pro, w, opp, i))
-SELECT q.i, 0, 0::bigint, NULL::text, NULL::text, (SELECT as_of FROM callgate.opposition_meta WHERE id = 1),
+SELECT q.i, f.* FROM unnest((SELECT $1::text[]), (SELECT $2::text[]), (SELECT $3::bigint[]), (SELECT $4::boolean[]))
+    WITH ORDINALITY AS q(e164, pro, w, opp, i)
+CROSS JOIN LATERAL (
+SELECT 0, 0::bigint, NULL::text, NULL::text, (SELECT as_of FROM callgate.opposition_meta WHERE id = 1),
     NULL::bigint, NULL::bigint, NULL::text, NULL::bigint, EXISTS (SELECT 1 FROM callgate.opposition o WHERE o.e164 = q.e164)
-  FROM q WHERE q.opp
+  WHERE q.opp
 UNION ALL
-SELECT q.i, 1, c.id, c.professional, c.categories, c.collected_at, c.valid_until, c.slot, c.source, c.withdrawn_at, c.automated
-  FROM q JOIN callgate.consents c ON c.e164 = q.e164
+SELECT 1, c.id, c.professional, c.categories, c.collected_at, c.valid_until, c.slot, c.source, c.withdrawn_at, c.automated
+  FROM callgate.consents c WHERE c.e164 = q.e164
 UNION ALL
-SELECT q.i, 2, k.id, k.professional, k.categories, k.start, k."end", NULL, NULL, NULL, NULL
-  FROM q JOIN callgate.contracts k ON k.e164 = q.e164 AND k.professional = q.pro
+SELECT 2, k.id, k.professional, k.categories, k.start, k."end", NULL, NULL, NULL, NULL
+  FROM callgate.contracts k WHERE k.e164 = q.e164 AND k.professional = q.pro
 UNION ALL
-SELECT q.i, 3, d.id, d.professional, d.reason, d.added_at, NULL, NULL, NULL, NULL, NULL
-  FROM q JOIN callgate.dnc d ON d.e164 = q.e164 AND (d.professional IS NULL OR d.professional = q.pro)
+SELECT 3, d.id, d.professional, d.reason, d.added_at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.dnc d WHERE d.e164 = q.e164 AND (d.professional IS NULL OR d.professional = q.pro)
 UNION ALL
-SELECT q.i, 4, r.id, NULL, NULL, r.at, NULL, NULL, NULL, NULL, NULL
-  FROM q JOIN callgate.refusals r ON r.e164 = q.e164 AND r.professional = q.pro
+SELECT 4, r.id, NULL, NULL, r.at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.refusals r WHERE r.e164 = q.e164 AND r.professional = q.pro
 UNION ALL
-SELECT q.i, 5, a.at, NULL, NULL, a.at, NULL, NULL, NULL, NULL, NULL
-  FROM q JOIN callgate.decisions a ON a.e164 = q.e164 AND a.professional = q.pro AND a.at >= q.w AND a.counted AND NOT a.released
+SELECT 5, a.at, NULL, NULL, a.at, NULL, NULL, NULL, NULL, NULL
+  FROM callgate.decisions a WHERE a.e164 = q.e164 AND a.professional = q.pro AND a.at >= q.w AND a.counted AND NOT a.released
+) f
 ORDER BY 1, 2, 3`;
 
 const RECORD_SQL =
