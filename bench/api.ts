@@ -11,10 +11,14 @@
  * Every attempt is to a distinct number holding a consent: all allowed, all recorded.
  *
  * Usage: node dist/bench/api.js [consents] [requests] [inFlight] [durability: full|normal]
+ *
+ * BENCH_PROFILE=FILE: a CPU profile (.cpuprofile) of this process (the server) during the measured
+ * POST /v1/attempts requests only, and one of the trivial route's requests (FILE with .floor.cpuprofile).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { Session } from 'node:inspector/promises';
 import * as path from 'node:path';
 import Fastify from 'fastify';
 import { startApi } from '../src/api';
@@ -31,12 +35,43 @@ import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from 
 const DAY = 86_400_000;
 const TOKEN = 'bench-token-0123456789abcdef';
 
-/** A client run, with the CPU this process (the server) spent meanwhile, per request. */
-async function measured(run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+type GroupStats = () => { commits: number; calls: number } | undefined;
+
+/**
+ * A client run, with the CPU this process (the server) spent meanwhile, per request, and (SQLite)
+ * how many writes shared a COMMIT on average.
+ */
+async function measured(
+  run: () => Promise<Record<string, unknown>>,
+  groups: GroupStats = () => undefined,
+): Promise<Record<string, unknown>> {
+  const g0 = groups();
   const cpu0 = process.cpuUsage();
   const r = await run();
   const cpu = process.cpuUsage(cpu0);
-  return { ...r, serverCpuUsPerRequest: Math.round(((cpu.user + cpu.system) / (r.requests as number)) * 10) / 10 };
+  const g1 = groups();
+  return {
+    ...r,
+    serverCpuUsPerRequest: Math.round(((cpu.user + cpu.system) / (r.requests as number)) * 10) / 10,
+    ...(g0 && g1
+      ? { writesPerCommit: Math.round(((g1.calls - g0.calls) / (g1.commits - g0.commits)) * 100) / 100 }
+      : {}),
+  };
+}
+
+/** Starts a CPU profile of this process written to `file` when the returned function is called (none without a file). */
+async function startProfile(file: string | undefined): Promise<() => Promise<void>> {
+  if (file === undefined || file === '') return async () => undefined;
+  const inspector = new Session();
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+  await inspector.post('Profiler.start');
+  return async () => {
+    const { profile } = await inspector.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    inspector.disconnect();
+  };
 }
 
 function client(
@@ -86,6 +121,8 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
   );
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const rt = createRuntime(config, { logger });
+  const groups: GroupStats = () =>
+    (rt.store as { groupStats?: () => { commits: number; calls: number } }).groupStats?.();
 
   // consents for every number the runs call
   const session = await rt.store.beginImport('consent');
@@ -116,6 +153,7 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
     nextNumber += n;
     const samples: number[] = new Array(n);
     let next = 0;
+    const g0 = groups();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await Promise.all(
@@ -130,12 +168,16 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
     );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
+    const g1 = groups();
     return {
       decisions: n,
       inFlight,
       perSecond: Math.round(n / seconds),
       latencyMs: latencyMs(samples),
       cpuUsPerDecision: Math.round(((cpu.user + cpu.system) / n) * 10) / 10,
+      ...(g0 && g1
+        ? { writesPerCommit: Math.round(((g1.calls - g0.calls) / (g1.commits - g0.commits)) * 100) / 100 }
+        : {}),
     };
   };
 
@@ -169,7 +211,7 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
     inFlight,
     perSecond: Math.round(runs.reduce((a, r) => a + r.perSecond, 0) / runs.length),
     p99Ms: Math.max(...runs.map((r) => r.latencyMs.p99)),
-    runs: runs.map((r) => ({ perSecond: r.perSecond, latencyMs: r.latencyMs })),
+    runs: runs.map((r) => ({ perSecond: r.perSecond, latencyMs: r.latencyMs, writesPerCommit: r.writesPerCommit })),
     cpuUsPerDecision: Math.round((runs.reduce((a, r) => a + r.cpuUsPerDecision, 0) / runs.length) * 10) / 10,
   });
   const inProcessBare = merge(bare);
@@ -191,14 +233,21 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
   floorApp.get('/floor', async () => ({ ok: true }));
   const floorUrl = await floorApp.listen({ host: '127.0.0.1', port: 0 });
   await client(`${floorUrl}/floor`, 'GET', 5_000, inFlight, 0); // warm-up
+  const stopFloorProfile = await startProfile(
+    process.env.BENCH_PROFILE ? process.env.BENCH_PROFILE.replace(/(\.cpuprofile)?$/, '.floor.cpuprofile') : undefined,
+  );
   const floor = await measured(() => client(`${floorUrl}/floor`, 'GET', requests, inFlight, 0));
+  await stopFloorProfile();
   await floorApp.close();
 
   await client(`${server.url}/v1/attempts`, 'POST', 5_000, inFlight, nextNumber, TOKEN); // warm-up
   nextNumber += 5_000;
-  const overHttp = await measured(() =>
-    client(`${server.url}/v1/attempts`, 'POST', requests, inFlight, nextNumber, TOKEN),
+  const stopProfile = await startProfile(process.env.BENCH_PROFILE);
+  const overHttp = await measured(
+    () => client(`${server.url}/v1/attempts`, 'POST', requests, inFlight, nextNumber, TOKEN),
+    groups,
   );
+  await stopProfile();
   nextNumber += requests;
   await server.close();
   await rt.close();
