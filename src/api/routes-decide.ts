@@ -11,14 +11,14 @@
  * cannot both be placed. Recording at the API as well would count every call twice.
  */
 import type { FastifyInstance } from 'fastify';
-import { decisionToJson } from '../core/decision-json';
+import { decisionJsonText, decisionToJson } from '../core/decision-json';
 import { quoteValue } from '../core/quote';
 import type { CallAttempt, Decision } from '../core/types';
 import type { OriginateResult, PbxAdapter } from '../gate/service';
 import { ApiError } from './errors';
 import { callerIdField, campaignField, dialledField, instantField, postalCodeField, Problems } from './inputs';
 import { attemptBody, errorResponses, fields } from './schemas';
-import { sendJson, type RouteContext } from './server';
+import { sendJson, sendJsonText, type RouteContext } from './server';
 
 type AttemptBody = { to: string; callerId: string; campaign?: string; at?: string; postalCode?: string };
 
@@ -42,6 +42,9 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const j = decisionToJson(d);
     return !atGiven && config.clock.mode !== 'system' ? { ...j, clock: clock.describe } : j;
   };
+  /** The text of asCheckPrints(d, atGiven), built without the object (decisionJsonText: the same bytes). */
+  const asCheckPrintsText = (d: Decision, atGiven: boolean): string =>
+    decisionJsonText(d, !atGiven && config.clock.mode !== 'system' ? clock.describe : undefined);
 
   /** The attempt of a request, every field checked first (a 400 lists every problem). */
   function attemptOf(b: AttemptBody, p: Problems): CallAttempt {
@@ -82,7 +85,7 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req, reply) => {
       const b = req.body as AttemptBody;
       const d = await gate.decide(attemptOf(b, Problems.of(req, 'body')), { record: false });
-      return sendJson(reply, 200, asCheckPrints(d, b.at !== undefined));
+      return sendJsonText(reply, 200, asCheckPrintsText(d, b.at !== undefined));
     },
   );
 
@@ -102,7 +105,7 @@ export function decideRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req, reply) => {
       const b = req.body as AttemptBody;
       const d = await gate.decide(attemptOf(b, Problems.of(req, 'body')), { record: true });
-      return sendJson(reply, 200, asCheckPrints(d, b.at !== undefined));
+      return sendJsonText(reply, 200, asCheckPrintsText(d, b.at !== undefined));
     },
   );
 

@@ -54,7 +54,12 @@ export type Api = {
 
 /** Sends a JSON text as is (so a decision is byte for byte core's decisionToJson). */
 export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(value));
+  return sendJsonText(reply, status, JSON.stringify(value));
+}
+
+/** Sends a JSON text already spelled (e.g. core's decisionJsonText). */
+export function sendJsonText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(text);
 }
 
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -107,14 +112,25 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   // Schema errors are collected, not thrown at once, on routes that check their fields themselves
   // (config.collect): their handler adds the problems of the fields the schema could not judge, so
   // one 400 lists every problem. On every other route a schema error is thrown as usual.
-  app.addHook('onRoute', (route) => {
-    if ((route.config as { collect?: boolean } | undefined)?.collect === true) route.attachValidation = true;
-  });
-
+  //
+  // The token is checked by an onRequest hook of each route but the public ones (added here, so that
+  // nothing is looked up per request), and by a global one for the requests no route matches (a
+  // 404 is a 401 without the token, so that an unknown path tells nothing). The hooks are of the
+  // callback kind: no promise per request; what they throw goes to the error handler all the same.
   const authorize = bearerCheck(deps.token);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    if ((req.routeOptions.config as { public?: boolean } | undefined)?.public === true) return;
+  const authHook = (req: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
     authorize(req.headers.authorization);
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { collect?: boolean; public?: boolean } | undefined;
+    if (config?.collect === true) route.attachValidation = true;
+    if (config?.public !== true)
+      route.onRequest = [authHook, ...(route.onRequest === undefined ? [] : [route.onRequest].flat())];
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.is404) authHook(req, reply, done);
+    else done();
   });
 
   app.setNotFoundHandler((req, reply) => {

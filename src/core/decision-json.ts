@@ -111,6 +111,170 @@ export function decisionToJson(d: Decision): DecisionJson {
   return j;
 }
 
+// ------------------------------------------------------------------------------------------ text by hand
+
+/*
+ * The JSON text of decisionToJson, built by hand on the hot paths (the audit text of every decision,
+ * the API's answer to every POST /v1/attempts): JSON.stringify of the ~2 KB object costs several
+ * times what concatenating its fragments does, and the fragments that repeat from one decision to
+ * the next (the campaign, the caller ID, each rule's outcome) are remembered. Every builder returns
+ * undefined for a decision of another shape than core's (a field of an unexpected type, which
+ * JSON.stringify would spell or drop in its own way): the caller then falls back to JSON.stringify.
+ * test/property/audit-text.test.ts holds them to JSON.stringify's bytes, escaping included.
+ */
+
+const q = JSON.stringify as (s: string) => string;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** JSON of a string array, or undefined when it is not a plain array of strings. */
+export function stringsJson(a: unknown): string | undefined {
+  if (!Array.isArray(a)) return undefined;
+  let out = '[';
+  for (let i = 0; i < a.length; i++) {
+    const v: unknown = a[i];
+    if (!isStr(v)) return undefined;
+    out += i === 0 ? q(v) : `,${q(v)}`;
+  }
+  return `${out}]`;
+}
+
+/** The last campaign and caller ID fragments, with what they were made from (decisions of a gate repeat them). */
+let lastCampaign: { id: unknown; professional: unknown; dialing: unknown; purpose: unknown; json: string } | undefined;
+let lastCallerId: { number: unknown; presentation: unknown; e164: unknown; json: string } | undefined;
+
+function campaignJson(c: Decision['campaign']): string | undefined {
+  const l = lastCampaign;
+  if (l && l.id === c.id && l.professional === c.professional && l.dialing === c.dialing && l.purpose === c.purpose)
+    return l.json;
+  if (!isStr(c.id) || !isStr(c.professional) || !isStr(c.dialing) || !isStr(c.purpose)) return undefined;
+  const json = `{"id":${q(c.id)},"professional":${q(c.professional)},"dialing":${q(c.dialing)},"purpose":${q(c.purpose)}}`;
+  lastCampaign = { id: c.id, professional: c.professional, dialing: c.dialing, purpose: c.purpose, json };
+  return json;
+}
+
+function callerIdJson(c: Decision['callerId']): string | undefined {
+  const l = lastCallerId;
+  if (l && l.number === c.number && l.presentation === c.presentation && l.e164 === c.e164) return l.json;
+  if (!isStr(c.number) || !isStr(c.presentation) || !(c.e164 === undefined || isStr(c.e164))) return undefined;
+  const json = `{"number":${q(c.number)},"presentation":${q(c.presentation)}${c.e164 === undefined ? '' : `,"e164":${q(c.e164)}`}}`;
+  lastCallerId = { number: c.number, presentation: c.presentation, e164: c.e164, json };
+  return json;
+}
+
+/**
+ * The text of decisionToJson(d) from its first field to `campaign` included, without the closing
+ * brace: `{"id":…,"campaign":{…}` (the fields that follow, `rules` and `source`, are spelled by the
+ * caller: core's form, or the audit text's short rules). Undefined for a decision of another shape.
+ */
+export function decisionHeadJson(d: Decision): string | undefined {
+  if (
+    !isStr(d.id) ||
+    !isStr(d.verdict) ||
+    !isStr(d.regime) ||
+    !isStr(d.basis) ||
+    typeof d.monitorOnly !== 'boolean' ||
+    !(d.at instanceof Date) ||
+    !Array.isArray(d.reasons) ||
+    typeof d.campaign !== 'object' ||
+    d.campaign === null ||
+    typeof d.callerId !== 'object' ||
+    d.callerId === null
+  )
+    return undefined;
+  let reasons = '[';
+  for (let i = 0; i < d.reasons.length; i++) {
+    const r = d.reasons[i]!;
+    if (!isStr(r.code) || !isStr(r.rule) || !isStr(r.message) || !isStr(r.legalRef)) return undefined;
+    let one = `{"code":${q(r.code)},"rule":${q(r.rule)},"message":${q(r.message)},"legalRef":${q(r.legalRef)}`;
+    if (r.retryAfter !== undefined) {
+      if (!(r.retryAfter instanceof Date)) return undefined;
+      one += `,"retryAfter":"${r.retryAfter.toISOString()}"`;
+    }
+    if (r.detail !== undefined) {
+      if (!isStr(r.detail)) return undefined;
+      one += `,"detail":${q(r.detail)}`;
+    }
+    reasons += i === 0 ? `${one}}` : `,${one}}`;
+  }
+  reasons += ']';
+  const tags = stringsJson(d.tags);
+  if (tags === undefined) return undefined;
+  let callee = '';
+  const c = d.callee;
+  if (c) {
+    const zones = stringsJson(c.timeZones);
+    if (
+      zones === undefined ||
+      !isStr(c.e164) ||
+      !isStr(c.territory) ||
+      !isStr(c.timeZone) ||
+      !isStr(c.localTime) ||
+      !isStr(c.zoneSource)
+    )
+      return undefined;
+    callee = `,"callee":{"e164":${q(c.e164)},"territory":${q(c.territory)},"timeZone":${q(c.timeZone)},"timeZones":${zones},"localTime":${q(c.localTime)},"zoneSource":${q(c.zoneSource)}}`;
+  }
+  const callerId = callerIdJson(d.callerId);
+  const campaign = campaignJson(d.campaign);
+  if (callerId === undefined || campaign === undefined) return undefined;
+  return `{"id":${q(d.id)},"verdict":${q(d.verdict)},"at":"${isoString(d.at)}","regime":${q(d.regime)},"basis":${q(d.basis)},"monitorOnly":${d.monitorOnly},"reasons":${reasons},"tags":${tags}${callee},"callerId":${callerId},"campaign":${campaign}`;
+}
+
+/** The text of decisionToJson(d).source, or undefined for a source of another shape. */
+export function sourceJson(s: Decision['source']): string | undefined {
+  if (typeof s !== 'object' || s === null) return undefined;
+  const { pbx, channelId } = s;
+  if (!isStr(pbx) || !(channelId === undefined || isStr(channelId))) return undefined;
+  return channelId === undefined ? `{"pbx":${q(pbx)}}` : `{"pbx":${q(pbx)},"channelId":${q(channelId)}}`;
+}
+
+/**
+ * Each rule outcome's fragment as last spelled at its place in the list (a gate's decisions list
+ * the same rules in the same order, mostly with the same outcomes and notes). Bounded: places past
+ * RULE_MEMO are spelled every time.
+ */
+const RULE_MEMO = 64;
+const lastRules: { rule: unknown; outcome: unknown; note: unknown; json: string }[] = [];
+
+/** The text of decisionToJson(d).rules, or undefined for rules of another shape. */
+function rulesJson(rules: unknown): string | undefined {
+  if (!Array.isArray(rules)) return undefined;
+  let out = '[';
+  for (let i = 0; i < rules.length; i++) {
+    const r: unknown = rules[i];
+    if (typeof r !== 'object' || r === null) return undefined;
+    const { rule, outcome, note } = r as { rule: unknown; outcome: unknown; note: unknown };
+    let m = lastRules[i];
+    if (m === undefined || m.rule !== rule || m.outcome !== outcome || m.note !== note) {
+      if (!isStr(rule) || !isStr(outcome) || !(note === undefined || isStr(note))) return undefined;
+      const json =
+        note === undefined
+          ? `{"rule":${q(rule)},"outcome":${q(outcome)}}`
+          : `{"rule":${q(rule)},"outcome":${q(outcome)},"note":${q(note)}}`;
+      m = { rule, outcome, note, json };
+      if (i < RULE_MEMO) lastRules[i] = m;
+    }
+    out += i === 0 ? m.json : `,${m.json}`;
+  }
+  return `${out}]`;
+}
+
+/**
+ * JSON.stringify(decisionToJson(d)), byte for byte, built by hand; with `clock`, the text of
+ * `{ ...decisionToJson(d), clock }` (how `callgate check --json` and the API tell which clock chose
+ * the instant). Throws what decisionToJson throws (an invalid instant).
+ */
+export function decisionJsonText(d: Decision, clock?: string): string {
+  const head = decisionHeadJson(d);
+  const rules = head === undefined ? undefined : rulesJson(d.rules);
+  const source = rules === undefined ? undefined : sourceJson(d.source);
+  if (source === undefined)
+    return JSON.stringify(clock === undefined ? decisionToJson(d) : { ...decisionToJson(d), clock });
+  return clock === undefined
+    ? `${head!},"rules":${rules!},"source":${source}}`
+    : `${head!},"rules":${rules!},"source":${source},"clock":${q(clock)}}`;
+}
+
 // ------------------------------------------------------------------------------------------ parsing
 
 class Shape {

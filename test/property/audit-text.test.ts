@@ -9,6 +9,7 @@
  * that the remembered fragments are used and must be told apart when they change.
  */
 import fc from 'fast-check';
+import { decisionJsonText, decisionToJson } from '../../src/core/decision-json';
 import { REASON_CODES, RULE_IDS, type Decision } from '../../src/core/types';
 import { decisionToText, decisionToTextPlain } from '../../src/store/memory/common';
 import { runs } from './seed';
@@ -137,6 +138,43 @@ test('decisionToText is exactly the JSON.stringify form, for runs of decisions s
     }),
     runs(800),
   );
+});
+
+test("decisionJsonText (the API's answer) is exactly JSON.stringify of decisionToJson, with and without the clock field", () => {
+  const scenario = fc
+    .tuple(fc.array(campaign, { minLength: 1, maxLength: 4 }), fc.array(callerId, { minLength: 1, maxLength: 4 }))
+    .chain(([campaigns, callerIds]) =>
+      fc.array(fc.tuple(decision(campaigns, callerIds), fc.option(text, { nil: undefined })), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+    );
+  fc.assert(
+    fc.property(scenario, (runOf) => {
+      for (const [d, clock] of runOf as unknown as [Decision, string | undefined][]) {
+        const plain = () => JSON.stringify(clock === undefined ? decisionToJson(d) : { ...decisionToJson(d), clock });
+        expect(outcome(() => decisionJsonText(d, clock))).toBe(outcome(plain));
+      }
+    }),
+    runs(800),
+  );
+});
+
+test('rule outcomes changed in place after a decision are not served from the remembered fragments', () => {
+  const one = base();
+  one.rules = [
+    { rule: 'SCOPE-1', outcome: 'pass', note: 'not an emergency number' },
+    { rule: 'CID-5', outcome: 'skip' },
+  ];
+  expect(decisionJsonText(one)).toBe(JSON.stringify(decisionToJson(one)));
+  one.rules[0]!.outcome = 'fail';
+  one.rules[1]!.note = 'manual "dialing"';
+  one.callerId.e164 = '+33162000002';
+  expect(decisionJsonText(one, 'fixed')).toBe(JSON.stringify({ ...decisionToJson(one), clock: 'fixed' }));
+  expect(decisionJsonText(one)).toContain('{"rule":"SCOPE-1","outcome":"fail","note":"not an emergency number"}');
+  expect(decisionJsonText(one)).toContain('{"rule":"CID-5","outcome":"skip","note":"manual \\"dialing\\""}');
+  one.rules.pop();
+  expect(decisionJsonText(one)).toBe(JSON.stringify(decisionToJson(one)));
 });
 
 test('a campaign or caller ID changed in place after a decision is not served from the remembered fragment', () => {

@@ -10,7 +10,7 @@
  * internal do-not-call list (RGPD art. 21), refusals (R. 223-3, D. 223-9),
  * opposition list (L. 223-1, 2020 wording), attempts (D. 223-9 al. 3).
  */
-import { decisionFromJson, decisionToJson, isoString } from '../../core/decision-json';
+import { decisionFromJson, decisionHeadJson, decisionToJson, sourceJson, stringsJson } from '../../core/decision-json';
 import { quoteValue } from '../../core/quote';
 import type { Decision } from '../../core/types';
 import { encodeRules, decodeRules } from '../audit-rules';
@@ -230,106 +230,17 @@ export function decisionToTextPlain(d: Decision): string {
   return JSON.stringify(j);
 }
 
-const q = JSON.stringify as (s: string) => string;
-const isStr = (v: unknown): v is string => typeof v === 'string';
-
-/** JSON of a string array, or undefined when it is not a plain array of strings. */
-function strings(a: unknown): string | undefined {
-  if (!Array.isArray(a)) return undefined;
-  let out = '[';
-  for (let i = 0; i < a.length; i++) {
-    const v: unknown = a[i];
-    if (!isStr(v)) return undefined;
-    out += i === 0 ? q(v) : `,${q(v)}`;
-  }
-  return `${out}]`;
-}
-
-/** The last campaign and caller ID fragments, with what they were made from (decisions of a gate repeat them). */
-let lastCampaign: { id: unknown; professional: unknown; dialing: unknown; purpose: unknown; json: string } | undefined;
-let lastCallerId: { number: unknown; presentation: unknown; e164: unknown; json: string } | undefined;
-
-function campaignJson(c: Decision['campaign']): string | undefined {
-  const l = lastCampaign;
-  if (l && l.id === c.id && l.professional === c.professional && l.dialing === c.dialing && l.purpose === c.purpose)
-    return l.json;
-  if (!isStr(c.id) || !isStr(c.professional) || !isStr(c.dialing) || !isStr(c.purpose)) return undefined;
-  const json = `{"id":${q(c.id)},"professional":${q(c.professional)},"dialing":${q(c.dialing)},"purpose":${q(c.purpose)}}`;
-  lastCampaign = { id: c.id, professional: c.professional, dialing: c.dialing, purpose: c.purpose, json };
-  return json;
-}
-
-function callerIdJson(c: Decision['callerId']): string | undefined {
-  const l = lastCallerId;
-  if (l && l.number === c.number && l.presentation === c.presentation && l.e164 === c.e164) return l.json;
-  if (!isStr(c.number) || !isStr(c.presentation) || !(c.e164 === undefined || isStr(c.e164))) return undefined;
-  const json = `{"number":${q(c.number)},"presentation":${q(c.presentation)}${c.e164 === undefined ? '' : `,"e164":${q(c.e164)}`}}`;
-  lastCallerId = { number: c.number, presentation: c.presentation, e164: c.e164, json };
-  return json;
-}
-
 /** The audit text of a decision of core's shape, or undefined (then decisionToTextPlain decides). */
 function decisionToTextFast(d: Decision): string | undefined {
-  if (
-    !isStr(d.id) ||
-    !isStr(d.verdict) ||
-    !isStr(d.regime) ||
-    !isStr(d.basis) ||
-    typeof d.monitorOnly !== 'boolean' ||
-    !(d.at instanceof Date) ||
-    !Array.isArray(d.reasons) ||
-    typeof d.source !== 'object' ||
-    d.source === null ||
-    typeof d.campaign !== 'object' ||
-    d.campaign === null ||
-    typeof d.callerId !== 'object' ||
-    d.callerId === null
-  )
-    return undefined;
-  let reasons = '[';
-  for (let i = 0; i < d.reasons.length; i++) {
-    const r = d.reasons[i]!;
-    if (!isStr(r.code) || !isStr(r.rule) || !isStr(r.message) || !isStr(r.legalRef)) return undefined;
-    let one = `{"code":${q(r.code)},"rule":${q(r.rule)},"message":${q(r.message)},"legalRef":${q(r.legalRef)}`;
-    if (r.retryAfter !== undefined) {
-      if (!(r.retryAfter instanceof Date)) return undefined;
-      one += `,"retryAfter":"${r.retryAfter.toISOString()}"`;
-    }
-    if (r.detail !== undefined) {
-      if (!isStr(r.detail)) return undefined;
-      one += `,"detail":${q(r.detail)}`;
-    }
-    reasons += i === 0 ? `${one}}` : `,${one}}`;
-  }
-  reasons += ']';
-  const tags = strings(d.tags);
-  if (tags === undefined) return undefined;
-  let callee = '';
-  const c = d.callee;
-  if (c) {
-    const zones = strings(c.timeZones);
-    if (
-      zones === undefined ||
-      !isStr(c.e164) ||
-      !isStr(c.territory) ||
-      !isStr(c.timeZone) ||
-      !isStr(c.localTime) ||
-      !isStr(c.zoneSource)
-    )
-      return undefined;
-    callee = `,"callee":{"e164":${q(c.e164)},"territory":${q(c.territory)},"timeZone":${q(c.timeZone)},"timeZones":${zones},"localTime":${q(c.localTime)},"zoneSource":${q(c.zoneSource)}}`;
-  }
-  const callerId = callerIdJson(d.callerId);
-  const campaign = campaignJson(d.campaign);
-  if (callerId === undefined || campaign === undefined) return undefined;
-  const { pbx, channelId } = d.source;
-  if (!isStr(pbx) || !(channelId === undefined || isStr(channelId))) return undefined;
-  const source = channelId === undefined ? `{"pbx":${q(pbx)}}` : `{"pbx":${q(pbx)},"channelId":${q(channelId)}}`;
+  const head = decisionHeadJson(d);
+  if (head === undefined) return undefined;
+  const source = sourceJson(d.source);
+  if (source === undefined) return undefined;
   const short = encodeRules(d.rules);
   if (short === undefined) return undefined; // the CompactRule form: rare, left to JSON.stringify
   return (
-    `{"id":${q(d.id)},"verdict":${q(d.verdict)},"at":"${isoString(d.at)}","regime":${q(d.regime)},"basis":${q(d.basis)},"monitorOnly":${d.monitorOnly},"reasons":${reasons},"tags":${tags}${callee},"callerId":${callerId},"campaign":${campaign},"rules":${q(short.rules)},"source":${source}` +
-    (short.ruleNotes === undefined ? '}' : `,"ruleNotes":${strings(short.ruleNotes)!}}`)
+    `${head},"rules":${JSON.stringify(short.rules)},"source":${source}` +
+    (short.ruleNotes === undefined ? '}' : `,"ruleNotes":${stringsJson(short.ruleNotes)!}}`)
   );
 }
 
