@@ -62,6 +62,13 @@ describe('the token', () => {
     expect(
       (await h.api.app.inject({ url: '/v1/stats', headers: { authorization: `bearer ${TOKEN}` } })).statusCode,
     ).toBe(200);
+    // the HEAD routes fastify adds for each GET route ask for it too (and the public ones do not)
+    expect((await h.api.app.inject({ method: 'HEAD', url: '/v1/stats' })).statusCode).toBe(401);
+    expect(
+      (await h.api.app.inject({ method: 'HEAD', url: '/v1/stats', headers: { authorization: `Bearer ${TOKEN}` } }))
+        .statusCode,
+    ).toBe(200);
+    expect((await h.api.app.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
     // an unknown path asks for the token first, then says it does not exist
     expect((await call(h, 'GET', '/v1/nope', undefined, false)).status).toBe(401);
     const missing = await call(h, 'GET', '/v1/nope');
