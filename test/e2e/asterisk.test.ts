@@ -9,7 +9,15 @@ import { fixedClock } from '../../src/gate/clock';
 import { Gate } from '../../src/gate/gate';
 import type { Store } from '../../src/gate/store';
 import { openStore } from '../../src/store';
-import { dial, startAdapter, startSim, testLogger, until, type Running } from '../../src/sim/ari/harness';
+import {
+  captureLogger,
+  dial,
+  startAdapter,
+  startSim,
+  testLogger,
+  until,
+  type Running,
+} from '../../src/sim/ari/harness';
 import type { AriSimulator } from '../../src/sim/ari/server';
 import { stillReachable, trackingGate } from './leak-check';
 
@@ -74,6 +82,29 @@ test('allowed call with consent: continued into callgate-allowed with its variab
     decisionId: id,
     outcome: { answered: true, dialStatus: 'ANSWER', hangupCause: '16' },
   });
+});
+
+test("at debug level each call's lines carry its channel and masked number; at info level it writes none", async () => {
+  await consent('0612345678');
+  const debug = captureLogger('debug');
+  run = await startAdapter(sim, gateOn(store), {}, debug.logger);
+  const allowed = await dial(sim, '0612345678', { campaign: 'spring' }).done;
+  const blocked = await dial(sim, '0698765432', { campaign: 'spring' }).done;
+  await until(() => run!.reports.length === 2 && run!.outcomes.length === 1, 'both handled, the outcome recorded');
+  const of = (id: string) =>
+    debug.lines.filter((l) => l.channel === id).map((l) => ({ msg: l.msg, to: l.to, action: l.action }));
+  expect(of(allowed.channelId)).toEqual([
+    { msg: 'decision applied', to: '06******78', action: 'continue' },
+    { msg: 'call ended', to: '06******78', action: undefined },
+  ]);
+  expect(of(blocked.channelId)).toEqual([{ msg: 'decision applied', to: '06******32', action: 'hangup' }]);
+  await run.stop();
+
+  const info = captureLogger('info');
+  run = await startAdapter(sim, gateOn(store), {}, info.logger);
+  await dial(sim, '0612345678', { campaign: 'spring' }).done;
+  await until(() => run!.adapter.stats().tracking === 0, 'outcome handled');
+  expect(info.lines.filter((l) => l.channel !== undefined || l.level === 20)).toEqual([]);
 });
 
 async function waitForOutcome(e164: string) {
