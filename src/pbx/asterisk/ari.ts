@@ -494,11 +494,15 @@ export class AriConnection extends EventEmitter implements AriRest {
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
-  /** One REST call: queued under maxConcurrentRequests, then timed out after requestTimeoutMs. */
+  /**
+   * One REST call: queued under maxConcurrentRequests, then timed out after requestTimeoutMs.
+   * `unread`: the caller does not use the answer (the direct transport drains it unparsed).
+   */
   private async op(
     resource: 'channels' | 'applications',
     name: string,
     params: Record<string, unknown>,
+    unread = false,
   ): Promise<unknown> {
     if (this.active >= this.opts.maxConcurrentRequests) await new Promise<void>((r) => this.queue.push(r));
     this.active++;
@@ -509,7 +513,7 @@ export class AriConnection extends EventEmitter implements AriRest {
       const swaggerOp = client._swagger?.apis?.[resource]?.operations?.[name];
       const sent =
         this.opts.rest === 'direct' && swaggerOp
-          ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs)
+          ? this.direct.call(swaggerOp, params, this.opts.requestTimeoutMs, unread)
           : (client[resource][name] as AriOp)(params);
       return await withTimeout(Promise.resolve(sent), this.opts.requestTimeoutMs, name);
     } catch (e) {
@@ -524,11 +528,11 @@ export class AriConnection extends EventEmitter implements AriRest {
     channelId: string,
     to: { context: string; extension: string; priority: number },
   ): Promise<void> {
-    await this.op('channels', 'continueInDialplan', { channelId, ...to });
+    await this.op('channels', 'continueInDialplan', { channelId, ...to }, true);
   }
 
   async hangup(channelId: string, reason: string): Promise<void> {
-    await this.op('channels', 'hangup', { channelId, reason });
+    await this.op('channels', 'hangup', { channelId, reason }, true);
   }
 
   /** Whether the connected Asterisk's API description offers an operation. */
@@ -538,19 +542,25 @@ export class AriConnection extends EventEmitter implements AriRest {
 
   async setChannelVars(channelId: string, vars: Record<string, string>): Promise<void> {
     if (this.has('channels', 'setChannelVars')) {
-      await this.op('channels', 'setChannelVars', { channelId, variables: vars });
+      await this.op('channels', 'setChannelVars', { channelId, variables: vars }, true);
       return;
     }
     // Asterisks without POST /channels/{id}/variables: one request per variable.
     await Promise.all(
       Object.entries(vars).map(([variable, value]) =>
-        this.op('channels', 'setChannelVar', { channelId, variable, value }),
+        this.op('channels', 'setChannelVar', { channelId, variable, value }, true),
       ),
     );
   }
 
   async subscribeChannel(channelId: string): Promise<void> {
-    await this.op('applications', 'subscribe', { applicationName: this.opts.app, eventSource: `channel:${channelId}` });
+    // Asterisk answers with the whole application (every channel id it holds): not read
+    await this.op(
+      'applications',
+      'subscribe',
+      { applicationName: this.opts.app, eventSource: `channel:${channelId}` },
+      true,
+    );
   }
 
   /**

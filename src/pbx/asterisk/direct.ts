@@ -35,8 +35,16 @@ export class DirectRest {
     this.auth = 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
   }
 
-  /** Sends one operation; resolves the parsed JSON body (undefined for 204), rejects Error(<raw body>) on ≥ 400 like ari-client. */
-  call(op: SwaggerOp, params: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  /** Each operation's path prefix, read once from its resource's basePath (a URL parse per request otherwise). */
+  private readonly prefixes = new WeakMap<SwaggerOp, string>();
+
+  /**
+   * Sends one operation; resolves the parsed JSON body (undefined for 204), rejects Error(<raw body>)
+   * on ≥ 400 like ari-client. With `discardBody` a successful answer's body is drained unread and
+   * the promise resolves undefined: for the calls whose answer the gate does not use (the
+   * subscription answers with the whole application, every channel id it holds, on every call).
+   */
+  call(op: SwaggerOp, params: Record<string, unknown>, timeoutMs: number, discardBody = false): Promise<unknown> {
     let p = op.path.replace('{format}', 'json');
     const query: string[] = [];
     let body: string | undefined;
@@ -48,16 +56,27 @@ export class DirectRest {
         query.push(`${prm.name}=${encodeURIComponent(Array.isArray(v) ? v.join(',') : String(v))}`);
       else if (prm.paramType === 'body') body = JSON.stringify({ [prm.name]: v });
     }
-    const prefix = op.resource?.basePath ? new URL(op.resource.basePath).pathname.replace(/\/$/, '') : '/ari';
+    let prefix = this.prefixes.get(op);
+    if (prefix === undefined) {
+      prefix = op.resource?.basePath ? new URL(op.resource.basePath).pathname.replace(/\/$/, '') : '/ari';
+      this.prefixes.set(op, prefix);
+    }
     return this.request(
       op.method.toUpperCase(),
       prefix + p + (query.length ? `?${query.join('&')}` : ''),
       body,
       timeoutMs,
+      discardBody,
     );
   }
 
-  private request(method: string, path: string, body: string | undefined, timeoutMs: number): Promise<unknown> {
+  private request(
+    method: string,
+    path: string,
+    body: string | undefined,
+    timeoutMs: number,
+    discardBody = false,
+  ): Promise<unknown> {
     const headers: Record<string, string> = { Authorization: this.auth, Accept: 'application/json' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -75,6 +94,12 @@ export class DirectRest {
           timeout: timeoutMs,
         },
         (res) => {
+          if (discardBody && (res.statusCode ?? 500) < 400) {
+            res.on('end', () => resolve(undefined));
+            res.on('error', reject);
+            res.resume();
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
