@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Facts } from '../../src/core/types';
 import { StoreError } from '../../src/gate/store';
-import { MAX_GROUP, SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { MAX_GROUP, OUTCOME_JOIN_MS, SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { decision, NUM, OTHER, PRO } from './contract';
 import { poisonCommit } from './poison';
 
@@ -161,6 +161,51 @@ test('outcomes, releases and audit writes arriving with the calls join their gro
       durationMs: 60_000,
     });
     expect((await store.getFacts(q(OTHER))).recentAttempts).toEqual([]); // released
+  } finally {
+    other.close();
+    await store.close();
+  }
+});
+
+test(`an outcome waits up to ${OUTCOME_JOIN_MS} ms for the next write and shares its COMMIT; alone, it is committed then`, async () => {
+  const { store, file } = open();
+  const other = new Database(file, { readonly: true });
+  const outcomeSeen = (id: string) =>
+    other.prepare('SELECT answered FROM decisions WHERE id = ?').pluck().get(id) as number | null;
+  // a write that does not wait is committed on the setImmediate queued with it, before this one
+  const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+  try {
+    await store.decideAndCommit(q(), () => decision({ id: 'first' }), REC);
+    await store.decideAndCommit(q(OTHER), () => decision({ id: 'second', e164: OTHER }), REC);
+    const outcome = { answered: true, endedAt: new Date('2026-11-30T10:05:00Z'), durationMs: 1_000 };
+
+    // an outcome, then a decision an event-loop turn later: one group, one COMMIT
+    let before = store.groupStats();
+    const recorded = store.recordOutcome('first', outcome);
+    await nextTurn();
+    expect(outcomeSeen('first')).toBeNull(); // still waiting in the queue, nothing committed
+    const decided = store.decideAndCommit(q(), () => decision({ id: 'third' }), REC);
+    expect(await recorded).toBe(true);
+    expect((await decided)?.id).toBe('third');
+    let after = store.groupStats();
+    expect({ commits: after.commits - before.commits, writes: after.calls - before.calls }).toEqual({
+      commits: 1,
+      writes: 2,
+    });
+    expect(outcomeSeen('first')).toBe(1);
+
+    // an outcome with nothing after it: committed by itself once the wait is over
+    before = store.groupStats();
+    expect(await store.recordOutcome('second', outcome)).toBe(true);
+    after = store.groupStats();
+    expect(after.commits - before.commits).toBe(1);
+    expect(outcomeSeen('second')).toBe(1);
+
+    // one still waiting when the store closes is committed by close()
+    const last = store.recordOutcome('third', outcome);
+    await store.close();
+    expect(await last).toBe(true);
+    expect(outcomeSeen('third')).toBe(1);
   } finally {
     other.close();
     await store.close();
