@@ -19,10 +19,10 @@
  *
  * Rounds (bench/util.ts roundsPlan): stand-in, callgate, stand-in, callgate, … each phase on a fresh
  * simulator process, callgate's on a fresh store, Gate and adapter (the simulator numbers its calls
- * from 0 every run: the same store would see every number again). The first `warmupS × rate` calls
- * released in a phase are its warm-up, reported apart (this simulator gives the releases in the order
- * they come, not the placing instants); latency percentiles and the CPU per call are the rest's, and
- * each ratio is computed round by round with its median. The stand-in's phases last at most 20 s.
+ * from 0 every run: the same store would see every number again). The calls placed in the first
+ * `warmupS` seconds of a phase are its warm-up, reported apart (the simulator gives each sample's
+ * StasisStart instant); latency percentiles and the CPU per call are the rest's, and each ratio is
+ * computed round by round with its median. The stand-in's phases last at most 20 s.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
@@ -91,7 +91,7 @@ async function runPhase(
   const heapBefore = heap ? heapAfterGcMb() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  // the gate side's CPU as the warm-up ends (its calls: the first warmupS × rate released)
+  // the gate side's CPU as the warm-up ends (its calls: those placed in its first warmupS seconds)
   let cpuWarm: NodeJS.CpuUsage | undefined;
   const warmTimer = setTimeout(() => (cpuWarm = process.cpuUsage()), warmupS * 1000);
   const res = await new Promise<ChildRunResult>((resolve) => {
@@ -121,10 +121,13 @@ async function runPhase(
   await app.stop();
   child.send({ cmd: 'stop' });
   await new Promise((r) => child.once('exit', r));
-  const warmN = Math.min(res.samples.length, Math.round(warmupS * ratePerS));
-  const steadyNs = res.samples.slice(warmN);
+  // the warm-up: the calls whose StasisStart came in its first warmupS seconds (the simulator's clock)
+  const steadyNs: number[] = [];
+  const warmNs: number[] = [];
+  res.samples.forEach((ns, i) => ((res.placedMs[i] ?? 0) < warmupS * 1000 ? warmNs : steadyNs).push(ns));
+  const warmN = warmNs.length;
   const lat = latencyMs(steadyNs);
-  const warm = latencyMs(res.samples.slice(0, warmN));
+  const warm = latencyMs(warmNs);
   const ms = (us: number, calls: number) => round(us / 1000 / Math.max(1, calls));
   return {
     steadyNs,

@@ -20,6 +20,11 @@ export type ChildRunResult = {
   lost: number;
   /** StasisStart → continue or hangup, ns. */
   samples: number[];
+  /**
+   * ms from the run's start to each sample's StasisStart (same order as `samples`, which come in
+   * release order): tells the warm-up's samples from the rest by when the call came, not by rank.
+   */
+  placedMs: number[];
   simCpuMsPerCall: number;
   /** Events serialised to the app during the run, per call. */
   eventsPerCall: number;
@@ -78,19 +83,19 @@ const ended = (r: CallResult): Ended => {
 async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<ChildRunResult> {
   const started = new Map<string, bigint>();
   const samples: number[] = [];
+  const placedMs: number[] = [];
+  const runStart = process.hrtime.bigint();
   let blocked = 0;
   let continued = 0;
   sim.onStasisStart = (id) => started.set(id, process.hrtime.bigint());
   sim.onRest = (method, p, id) => {
     const t0 = id === undefined ? undefined : started.get(id);
     if (t0 === undefined || id === undefined) return;
-    if (method === 'POST' && p.endsWith('/continue')) {
-      continued++;
-      samples.push(Number(process.hrtime.bigint() - t0));
-    } else if (method === 'DELETE') {
-      blocked++;
-      samples.push(Number(process.hrtime.bigint() - t0));
-    } else return;
+    if (method === 'POST' && p.endsWith('/continue')) continued++;
+    else if (method === 'DELETE') blocked++;
+    else return;
+    samples.push(Number(process.hrtime.bigint() - t0));
+    placedMs.push(Math.round(Number(t0 - runStart) / 1e5) / 10);
     started.delete(id);
   };
   // Only each call's verdict is kept once it ends: holding every full CallResult (its variables and
@@ -146,6 +151,7 @@ async function run(sim: AriSimulator, total: number, ratePerS: number): Promise<
     continued,
     lost: total - samples.length,
     samples,
+    placedMs,
     simCpuMsPerCall: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
     eventsPerCall: Math.round(((sim.serialised - serialised0) / total) * 100) / 100,
     timedOut: results.filter((r) => r.timedOut).length,
