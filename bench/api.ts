@@ -10,7 +10,15 @@
  *
  * Every attempt is to a distinct number holding a consent: all allowed, all recorded.
  *
- * Usage: node dist/bench/api.js [consents] [requests] [inFlight] [durability: full|normal]
+ * Usage: node dist/bench/api.js [consents] [requests] [inFlight] [durability: full|normal|memory]
+ * (memory: the memory store instead of SQLite, so that the server's CPU per request less the
+ * floor's is what the route, the gate and the rules add to HTTP, no COMMIT in it)
+ *
+ * A second floor: a fastify route that takes the same POST (the same JSON body, parsed by fastify's
+ * default parser) and answers a decision's JSON text, without the gate: the same HTTP exchange, so
+ * that the server's CPU per request above it is what the route, the gate and the store add; and
+ * the same route calling gate.decide (no token hook, field checks or schema): the route's own cost
+ * is what POST /v1/attempts takes above it.
  *
  * BENCH_PROFILE=FILE: a CPU profile (.cpuprofile) of this process (the server) during the measured
  * POST /v1/attempts requests only, and one of the trivial route's requests (FILE with .floor.cpuprofile).
@@ -23,6 +31,7 @@ import * as path from 'node:path';
 import Fastify from 'fastify';
 import { startApi } from '../src/api';
 import { LiveHub } from '../src/api/live';
+import { decisionJsonText } from '../src/core/decision-json';
 import type { CallAttempt } from '../src/core/types';
 import { bufferedDestination, createLogger } from '../src/gate/logger';
 import type { DecisionEvent } from '../src/gate/service';
@@ -46,13 +55,21 @@ async function measured(
   groups: GroupStats = () => undefined,
 ): Promise<Record<string, unknown>> {
   const g0 = groups();
+  const u0 = process.resourceUsage();
   const cpu0 = process.cpuUsage();
   const r = await run();
   const cpu = process.cpuUsage(cpu0);
+  const u1 = process.resourceUsage();
   const g1 = groups();
+  const per = (x: number) => Math.round((x / (r.requests as number)) * 10) / 10;
   return {
     ...r,
-    serverCpuUsPerRequest: Math.round(((cpu.user + cpu.system) / (r.requests as number)) * 10) / 10,
+    serverCpuUsPerRequest: per(cpu.user + cpu.system),
+    // the split, and how often the server gave the processor up (waiting) or had it taken
+    serverUserUsPerRequest: per(cpu.user),
+    serverSystemUsPerRequest: per(cpu.system),
+    serverVoluntarySwitchesPerRequest: per(u1.voluntaryContextSwitches - u0.voluntaryContextSwitches),
+    serverInvoluntarySwitchesPerRequest: per(u1.involuntaryContextSwitches - u0.involuntaryContextSwitches),
     ...(g0 && g1
       ? { writesPerCommit: Math.round(((g1.calls - g0.calls) / (g1.commits - g0.commits)) * 100) / 100 }
       : {}),
@@ -108,7 +125,7 @@ async function main(): Promise<void> {
   // the benchmarks' configuration (bench/fixture-config.ts) with the durability asked and the API
   const config = parseConfig(
     `
-store: { driver: sqlite, path: ${JSON.stringify(db)}, durability: ${durability} }
+store: ${durability === 'memory' ? '{ driver: memory }' : `{ driver: sqlite, path: ${JSON.stringify(db)}, durability: ${durability} }`}
 professionals: [{ id: acme, callerIds: ['+33162000001'] }]
 campaigns:
   - { id: bench, professional: acme, purpose: prospecting, audience: consumer, dialing: manual, sector: other, categories: [energy-supply] }
@@ -240,6 +257,38 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
   await stopFloorProfile();
   await floorApp.close();
 
+  // a second floor, the same HTTP exchange as POST /v1/attempts without the gate: fastify parses
+  // the same JSON body (its default parser) and answers a decision's JSON text (~2 KB, as the
+  // route's); the server's CPU per request over it is what the route, the gate and the store add
+  const postFloorApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const canned = decisionJsonText(sample);
+  postFloorApp.post('/floor', (req, reply) => {
+    if (typeof (req.body as { to?: unknown }).to !== 'string') throw new Error('no attempt in the body');
+    return reply.code(200).type('application/json; charset=utf-8').send(canned);
+  });
+  const postFloorUrl = await postFloorApp.listen({ host: '127.0.0.1', port: 0 });
+  await client(`${postFloorUrl}/floor`, 'POST', 5_000, inFlight, 0, TOKEN); // warm-up
+  const postFloor = await measured(() => client(`${postFloorUrl}/floor`, 'POST', requests, inFlight, 0, TOKEN));
+  await postFloorApp.close();
+
+  // the second floor with the gate: the same exchange, the handler deciding the attempt with
+  // gate.decide (check and record) and answering its JSON text, without the API's own code (its
+  // token hook, field checks, schema, error handling): what is left above it is the route's own
+  // cost. Its numbers are those of the first in-process runs, called a second time (the fresh ones
+  // are kept for the route): still allowed, with one attempt in their facts.
+  const gateFloorApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  gateFloorApp.post('/floor', async (req, reply) => {
+    const d = await rt.gate.decide({ ...attempt(0), to: (req.body as { to: string }).to }, { record: true });
+    return reply.code(200).type('application/json; charset=utf-8').send(decisionJsonText(d));
+  });
+  const gateFloorUrl = await gateFloorApp.listen({ host: '127.0.0.1', port: 0 });
+  await client(`${gateFloorUrl}/floor`, 'POST', 5_000, inFlight, 0, TOKEN); // warm-up
+  const gateFloor = await measured(
+    () => client(`${gateFloorUrl}/floor`, 'POST', requests, inFlight, 5_000, TOKEN),
+    groups,
+  );
+  await gateFloorApp.close();
+
   await client(`${server.url}/v1/attempts`, 'POST', 5_000, inFlight, nextNumber, TOKEN); // warm-up
   nextNumber += 5_000;
   const stopProfile = await startProfile(process.env.BENCH_PROFILE);
@@ -255,8 +304,8 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
 
   const rate = (x: Record<string, unknown>) => x.perSecond as number;
   emit({
-    store: 'sqlite',
-    durability,
+    store: durability === 'memory' ? 'memory' : 'sqlite',
+    durability: durability === 'memory' ? undefined : durability,
     consents,
     cpus: os.cpus().length,
     loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
@@ -264,9 +313,15 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
     inProcess: inProcessBare,
     inProcessWithApiObserver: inProcessObserved,
     trivialFastifyRoute: floor,
+    postFloorFastifyRoute: postFloor,
+    postFloorWithGateDecide: gateFloor,
     ratios: {
       httpToInProcess: Math.round((rate(overHttp) / inProcessBare.perSecond) * 100) / 100,
       httpToFloor: Math.round((rate(overHttp) / rate(floor)) * 100) / 100,
+      httpToPostFloor: Math.round((rate(overHttp) / rate(postFloor)) * 100) / 100,
+      httpCpuToPostFloorCpu:
+        Math.round(((overHttp.serverCpuUsPerRequest as number) / (postFloor.serverCpuUsPerRequest as number)) * 100) /
+        100,
       observedToBare: Math.round((inProcessObserved.perSecond / inProcessBare.perSecond) * 100) / 100,
       observedCpuToBareCpu:
         Math.round((inProcessObserved.cpuUsPerDecision / inProcessBare.cpuUsPerDecision) * 100) / 100,
