@@ -30,13 +30,21 @@
  *   (a part of `npm run bench`; alone: `npm run bench -- --only postgres`)
  * CALLGATE_BENCH_PG_URL: the server's maintenance database (default postgres://postgres@127.0.0.1:5432/postgres).
  * BENCH_PG_POOL: connections per gate (default 2). BENCH_PG_RATE: the open-loop rate (0: no such run).
- * BENCH_PG_SQLITE=0: without the SQLite runs.
+ * BENCH_PG_SQLITE=0: without the SQLite runs. BENCH_PG_ONE=0: without the 1-gate runs (and their floors).
+ * BENCH_PROFILE=PREFIX: a CPU profile of each gate's measured decisions, PREFIX-<first>-g<gate>.cpuprofile.
+ *
+ * CPU per decision: each gate's process.cpuUsage() over its measured decisions (gateCpuUsPerDecision),
+ * and the PostgreSQL server's: utime + stime (/proc/PID/stat) of the backends of the run's database
+ * (pgBackendCpuUsPerDecision) and of every process of the server (pgServerCpuUsPerDecision: WAL
+ * writer, checkpointer… too, and whatever else uses the server meanwhile), from 'go' to the last
+ * gate's answer.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { Session } from 'node:inspector/promises';
 import { Client } from 'pg';
 import type { Config } from '../src/config';
 import type { CallAttempt } from '../src/core/types';
@@ -79,6 +87,32 @@ async function sqlOn(url: string, text: string): Promise<Record<string, unknown>
   } finally {
     await c.end();
   }
+}
+
+/** utime + stime of a process, in µs (0 when it is gone or unreadable). */
+function procCpuUs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+const CLK_TCK = 100;
+
+/** Every process of the PostgreSQL server (comm 'postgres'): their pids. */
+function serverPids(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 type StoreSpec = { driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string };
@@ -150,18 +184,25 @@ async function gateChild(
   for (let i = 0; i < 200; i++)
     await gate.decide({ ...attemptFor(0), to: mobileNational(9_000_000 + gateNo * 1000 + i) });
   process.stdout.write('ready\n');
-  await new Promise<void>((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin });
-    rl.on('line', (l) => {
-      if (l.trim() === 'go') {
-        rl.close();
-        resolve();
-      }
-    });
-  });
+  // 'go' starts the measured decisions; 'close' (after every gate said 'done') closes the store
+  const told = new Map<string, () => void>();
+  const heard = (word: string) => new Promise<void>((resolve) => told.set(word, resolve));
+  const go = heard('go');
+  const close = heard('close');
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (l) => told.get(l.trim())?.());
+  await go;
   const samples: number[] = new Array(n);
   const verdicts: Record<string, number> = {};
   let next = 0;
+  const profile = process.env.BENCH_PROFILE ? `${process.env.BENCH_PROFILE}-${first}-g${gateNo}.cpuprofile` : '';
+  const inspector = profile ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+    await inspector.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   /** Decision i, due at `due`: its latency is counted from then (a late start is the gate's lag). */
@@ -191,12 +232,35 @@ async function gateChild(
   }
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  if (inspector) {
+    const { profile: p } = await inspector.post('Profiler.stop');
+    fs.writeFileSync(profile, JSON.stringify(p));
+    inspector.disconnect();
+  }
+  process.stdout.write('done\n');
+  await close;
+  rl.close();
   await gate.drain();
   await store.close();
   logger.flush();
   const result: GateResult = { decisions: n, wallS, samplesNs: samples, verdicts, cpuS: (cpu.user + cpu.system) / 1e6 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
+}
+
+/** Resolves once the child has written `line` on its stdout. */
+function said(k: ReturnType<typeof spawn>, line: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let seen = '';
+    const on = (b: Buffer) => {
+      seen += b.toString();
+      if (seen.includes(line)) {
+        k.stdout!.off('data', on);
+        resolve();
+      }
+    };
+    k.stdout!.on('data', on);
+  });
 }
 
 /** Parent: `gates` child processes started together on one store. */
@@ -241,26 +305,45 @@ async function runGates(
   for (const k of kids) k.stdin.on('error', () => undefined); // 'go' to a gate that died: its exit says so
   let results: GateResult[];
   let load: number;
+  let backends: number[] = [];
+  let server: number[] = [];
+  let pg0 = { backends: [] as number[], server: [] as number[] };
+  let pg1 = pg0;
   try {
-    const ready = Promise.all(
-      kids.map(
-        (k) =>
-          new Promise<void>((resolve) => {
-            let seen = '';
-            const on = (b: Buffer) => {
-              seen += b.toString();
-              if (seen.includes('ready\n')) {
-                k.stdout.off('data', on);
-                resolve();
-              }
-            };
-            k.stdout.on('data', on);
-          }),
-      ),
-    );
+    const ready = Promise.all(kids.map((k) => said(k, 'ready\n')));
     await Promise.race([ready, Promise.all(outputs)]);
     load = os.loadavg()[0]!;
+    const db = spec.driver === 'postgres' ? new URL(spec.url).pathname.slice(1) : '';
+    const backendsOf = async () =>
+      (
+        await sqlOn(
+          ADMIN_URL,
+          `SELECT pid FROM pg_stat_activity WHERE datname = '${db}' AND application_name = 'callgate'`,
+        )
+      ).map((r) => r.pid as number);
+    if (spec.driver === 'postgres') {
+      backends = await backendsOf();
+      server = serverPids();
+      pg0 = { backends: backends.map(procCpuUs), server: server.map(procCpuUs) };
+    }
+    const done = Promise.all(kids.map((k) => said(k, 'done\n')));
     for (const k of kids) k.stdin.write('go\n');
+    await Promise.race([done, Promise.all(outputs)]);
+    // the server's CPU until the last gate's last answer (before the gates close their connections)
+    if (spec.driver === 'postgres') {
+      // connections the gates opened during the run count from 0 (whole lives, nearly all in the run)
+      const before = new Map(backends.map((pid, i) => [pid, pg0.backends[i]!]));
+      backends = await backendsOf();
+      const serverNow = serverPids();
+      const serverBefore = new Map(server.map((pid, i) => [pid, pg0.server[i]!]));
+      pg0 = {
+        backends: backends.map((pid) => before.get(pid) ?? 0),
+        server: serverNow.map((pid) => serverBefore.get(pid) ?? 0),
+      };
+      pg1 = { backends: backends.map(procCpuUs), server: serverNow.map(procCpuUs) };
+      server = serverNow;
+    }
+    for (const k of kids) k.stdin.write('close\n');
     results = (await Promise.all(outputs)).map((o) => JSON.parse(o.trim().split('\n').pop() as string) as GateResult);
   } catch (err) {
     for (const k of kids) k.kill();
@@ -302,6 +385,14 @@ async function runGates(
     perSecond: Math.round(decisions / wallS),
     latencyMs: latencyMs(results.flatMap((r) => r.samplesNs)),
     cpuSPerGate: results.map((r) => Math.round(r.cpuS * 100) / 100),
+    gateCpuUsPerDecision: Math.round((results.reduce((s, r) => s + r.cpuS, 0) * 1e6) / decisions),
+    ...(spec.driver === 'postgres'
+      ? {
+          pgBackends: backends.length,
+          pgBackendCpuUsPerDecision: Math.round(cpuDelta(pg0.backends, pg1.backends) / decisions),
+          pgServerCpuUsPerDecision: Math.round(cpuDelta(pg0.server, pg1.server) / decisions),
+        }
+      : {}),
     loadAvg1mBefore: Math.round(load * 100) / 100,
     loadAvg1mAfter: Math.round(loadAfter * 100) / 100,
     verdicts,
@@ -312,6 +403,11 @@ async function runGates(
       withExactly4: perNumber.filter((n) => n === 4).length,
     },
   };
+}
+
+/** CPU used between two readings of the same processes (a process gone by the second counts 0). */
+function cpuDelta(before: number[], after: number[]): number {
+  return after.reduce((s, t, i) => s + (t > 0 ? t - (before[i] ?? 0) : 0), 0);
 }
 
 type Floor = {
@@ -414,17 +510,19 @@ async function main() {
     // groups, a longer wait), beside pgbench on as many clients as the gates have connections
     // and on as many as they have decisions in flight
     progress(`1 and 4 gate processes on PostgreSQL, ${POOL} in flight each…`);
-    const pg1 = await runGates(pg, 1, 0, perGate, POOL);
+    const one = process.env.BENCH_PG_ONE !== '0';
+    const pg1 = one ? await runGates(pg, 1, 0, perGate, POOL) : undefined;
     const pg4 = await runGates(pg, 4, 1_000_000, perGate, POOL);
     progress(`1 and 4 gate processes on PostgreSQL, ${inFlight} in flight each…`);
-    const pg1Deep = await runGates(pg, 1, 3_000_000, perGate, inFlight);
+    const pg1Deep = one ? await runGates(pg, 1, 3_000_000, perGate, inFlight) : undefined;
     const pg4Deep = await runGates(pg, 4, 4_000_000, perGate, inFlight);
     // the floor: pgbench for as long as the gates ran
     const secondsOf = (r: { wallS: number }) => Math.max(5, Math.min(30, Math.round(r.wallS)));
     progress(`pgbench -N, ${POOL}, ${4 * POOL}, ${inFlight} and ${4 * inFlight} clients…`);
-    const floor1 = pgbench(POOL, secondsOf(pg1));
+    const none = { error: 'not run (BENCH_PG_ONE=0)' };
+    const floor1 = pg1 ? pgbench(POOL, secondsOf(pg1)) : none;
     const floor4 = pgbench(4 * POOL, secondsOf(pg4));
-    const floor1Deep = inFlight === POOL ? floor1 : pgbench(inFlight, secondsOf(pg1Deep));
+    const floor1Deep = !pg1Deep ? none : inFlight === POOL ? floor1 : pgbench(inFlight, secondsOf(pg1Deep));
     const floor4Deep = inFlight === POOL ? floor4 : pgbench(4 * inFlight, secondsOf(pg4Deep));
     // p99 at the target's rate: the 4 gates offered OFFERED decisions/s in total (open loop, latency
     // from each decision's due time), beside pgbench offered as many transactions/s (-R) on as many clients
@@ -449,10 +547,10 @@ async function main() {
         latency:
           'gates: per decision, in the gate process, from gate.decide() to its answer (queue in the store, facts statement, rules, record statement and its COMMIT); pgbench: per transaction, BEGIN sent to COMMIT acknowledged',
         // as many decisions in flight as pgbench has clients (the issue's "same client count")
-        oneGate: { ...pg1, floor: floor1, ...beside(pg1, floor1) },
+        oneGate: pg1 && { ...pg1, floor: floor1, ...beside(pg1, floor1) },
         fourGates: { ...pg4, floor: floor4, ...beside(pg4, floor4) },
         // `inFlight` per gate: beside pgbench on the gates' connections, and on their decisions in flight
-        oneGateDeep: {
+        oneGateDeep: pg1Deep && {
           ...pg1Deep,
           floor: floor1,
           ...beside(pg1Deep, floor1),
