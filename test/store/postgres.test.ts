@@ -6,7 +6,9 @@ import { Client } from 'pg';
 import { FACTS_SQL, PostgresStore } from '../../src/store/postgres/postgres-store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations';
 import { openStore } from '../../src/store';
-import { NUM, PRO, runStoreContract } from './contract';
+import { NUM, PRO, decision, runStoreContract } from './contract';
+import { decisionToText } from '../../src/store/memory/common';
+import { verifyChains } from '../../src/store/audit-chain';
 import { importMergeContract } from './import-merge';
 import { createTestDb, sql, truncateAll, type TestDb } from './pg-db';
 
@@ -182,5 +184,42 @@ test('every connection commits to disk (synchronous_commit on), whatever the dat
     }
   } finally {
     await fresh.drop();
+  }
+});
+
+test('the array parameters built by the store carry any text as it is: quotes, backslashes, braces, commas, "NULL", accents', async () => {
+  // the store builds its PostgreSQL array literals itself (one pass, not pg's per-element encoding)
+  await truncateAll(db.url);
+  const store = new PostgresStore({ url: db.url, poolSize: 2 });
+  try {
+    const awkward = ['a"b', 'c\\d', '{e,f}', 'NULL', ' g ', 'é\u00a0ü', '\\"', ''];
+    const decided = await Promise.all(
+      awkward.map((s, i) => {
+        const d = decision({
+          id: `awk-${i}-${s}`,
+          e164: `+3361234560${i}`,
+          campaign: { id: `camp ${s}`, professional: PRO, dialing: 'manual', purpose: 'prospecting' },
+          source: { pbx: 'asterisk', channelId: `chan ${s}` },
+        });
+        return store.decideAndCommit(
+          { e164: d.callee!.e164, professional: PRO, at: d.at, windowStart: new Date(0) },
+          () => d,
+          { recordAttempt: true, maxAttempts: 4 },
+        );
+      }),
+    );
+    const rows = await sql<{ id: string; campaign: string; json: string }>(
+      db.url,
+      "SELECT id, campaign, json FROM callgate.decisions WHERE id LIKE 'awk-%'",
+    );
+    expect(rows).toHaveLength(awkward.length);
+    for (const [i, s] of awkward.entries()) {
+      const row = rows.find((r) => r.id === `awk-${i}-${s}`);
+      expect(row?.campaign).toBe(`camp ${s}`);
+      expect(row?.json).toBe(decisionToText(decided[i]!));
+    }
+    expect((await verifyChains(store)).problems).toEqual([]);
+  } finally {
+    await store.close();
   }
 });

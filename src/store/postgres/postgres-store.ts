@@ -253,6 +253,40 @@ type DbRow = {
   /** SHA-256 of the row's immutable fields (src/store/audit-chain.ts), made here, linked by record_decisions. */
   content: string;
 };
+/** A connection held for a group's statements; failed: a statement failed on it (dropped, not reused). */
+type Hot = { client: PoolClient; failed: boolean };
+
+/**
+ * Array parameters as PostgreSQL array literals, built here in one pass: pg's own encoding
+ * (prepareValue per element, then two replace() passes per string) cost more than the statement's
+ * other work for a group's audit texts. Same literal: elements quoted, \\ and " escaped, NULL bare.
+ */
+function textArray<T>(xs: readonly T[], f: (x: T) => string | null): string {
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) out += ',';
+    const v = f(xs[i]!);
+    out += v === null ? 'NULL' : `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, '\\$&') : v}"`;
+  }
+  return `${out}}`;
+}
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPED = /[\\"]/g;
+function numberArray<T>(xs: readonly T[], f: (x: T) => number | null): string {
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) out += ',';
+    const v = f(xs[i]!);
+    out += v === null ? 'NULL' : String(v);
+  }
+  return `${out}}`;
+}
+function boolArray<T>(xs: readonly T[], f: (x: T) => boolean): string {
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) out += (i > 0 ? ',' : '') + (f(xs[i]!) ? 't' : 'f');
+  return `${out}}`;
+}
+
 type RecordArgs = { row: DbRow; counted: boolean; windowStart: number; max: number | null; seen: number | null };
 type RecordOutcome = 'written' | 'duplicate' | { attempts: number[] };
 type Pending = {
@@ -421,20 +455,38 @@ export class PostgresStore implements Store {
     this.releaseInDoubt();
   }
 
-  /** One statement on a pooled connection (dropped from the pool if it fails); faults become StoreErrors. */
+  /**
+   * One statement on a pooled connection (dropped from the pool if it fails); faults become
+   * StoreErrors. With `hot`, on that connection, which the caller holds (a group's two statements
+   * take the connection once, not once each) and drops if a statement failed (hot.failed).
+   */
   private async q<R extends object = Record<string, unknown>>(
     what: string,
     config: QueryConfig | QueryArrayConfig,
+    hot?: Hot,
   ): Promise<R[]> {
     if (this.closed) throw this.closedError(what);
     if (!this.opened) await this.ready();
     try {
-      const r = await this.pool.query(config as QueryConfig);
+      const r = hot ? await hot.client.query(config as QueryConfig) : await this.pool.query(config as QueryConfig);
       if (this.downSince !== undefined) this.cameBack();
       return r.rows as R[];
     } catch (err) {
+      if (hot) hot.failed = true;
       if (isConnectionFault(err)) this.wentDown(err);
       else if (this.downSince !== undefined) this.cameBack(); // the server answered, with an error
+      throw this.fault(what, err);
+    }
+  }
+
+  /** A connection of the pool for a group's statements (see q); a fault to connect becomes a StoreError. */
+  private async hot(what: string): Promise<Hot> {
+    if (this.closed) throw this.closedError(what);
+    if (!this.opened) await this.ready();
+    try {
+      return { client: await this.pool.connect(), failed: false };
+    } catch (err) {
+      if (isConnectionFault(err)) this.wentDown(err);
       throw this.fault(what, err);
     }
   }
@@ -444,18 +496,22 @@ export class PostgresStore implements Store {
   }
 
   /** The facts of several queries, by one prepared statement. */
-  private async readFacts(qs: { q: FactsQuery; windowStart: number }[]): Promise<Facts[]> {
-    const rows = (await this.q('getFacts', {
-      name: 'cg_facts',
-      text: FACTS_SQL,
-      values: [
-        qs.map((x) => x.q.e164),
-        qs.map((x) => x.q.professional),
-        qs.map((x) => x.windowStart),
-        qs.map((x) => x.q.opposition !== false),
-      ],
-      rowMode: 'array',
-    })) as unknown as FactRow[];
+  private async readFacts(qs: { q: FactsQuery; windowStart: number }[], hot?: Hot): Promise<Facts[]> {
+    const rows = (await this.q(
+      'getFacts',
+      {
+        name: 'cg_facts',
+        text: FACTS_SQL,
+        values: [
+          textArray(qs, (x) => x.q.e164),
+          textArray(qs, (x) => x.q.professional),
+          numberArray(qs, (x) => x.windowStart),
+          boolArray(qs, (x) => x.q.opposition !== false),
+        ],
+        rowMode: 'array',
+      },
+      hot,
+    )) as unknown as FactRow[];
     const out: Facts[] = qs.map(() => ({
       consents: [],
       contracts: [],
@@ -543,34 +599,37 @@ export class PostgresStore implements Store {
    * counted attempts found (nothing written), or 'duplicate'. A connection fault leaves the
    * group's attempts in doubt (see releaseInDoubt).
    */
-  private async record(what: string, rows: RecordArgs[]): Promise<(RecordOutcome | undefined)[]> {
-    const col = <K extends keyof RecordArgs>(k: K) => rows.map((r) => r[k]);
-    const cols = <K extends keyof DbRow>(k: K) => rows.map((r) => r.row[k]);
+  private async record(what: string, rows: RecordArgs[], hot?: Hot): Promise<(RecordOutcome | undefined)[]> {
     const chain = this.freeChains.pop() ?? newChainId();
     try {
-      const out = await this.q<{ i: number; written: boolean; attempts: number[] | null }>(what, {
-        name: 'cg_record',
-        text: RECORD_SQL,
-        values: [
-          cols('id'),
-          cols('at'),
-          cols('e164'),
-          cols('professional'),
-          cols('campaign'),
-          cols('verdict'),
-          cols('reasons'),
-          cols('json'),
-          col('counted'),
-          col('windowStart'),
-          col('max'),
-          col('seen'),
-          chain,
-          cols('content'),
-        ],
-      });
+      const out = (await this.q(
+        what,
+        {
+          name: 'cg_record',
+          text: RECORD_SQL,
+          values: [
+            textArray(rows, (r) => r.row.id),
+            numberArray(rows, (r) => r.row.at),
+            textArray(rows, (r) => r.row.e164),
+            textArray(rows, (r) => r.row.professional),
+            textArray(rows, (r) => r.row.campaign),
+            textArray(rows, (r) => r.row.verdict),
+            textArray(rows, (r) => r.row.reasons),
+            textArray(rows, (r) => r.row.json),
+            boolArray(rows, (r) => r.counted),
+            numberArray(rows, (r) => r.windowStart),
+            numberArray(rows, (r) => r.max),
+            numberArray(rows, (r) => r.seen),
+            chain,
+            textArray(rows, (r) => r.row.content),
+          ],
+          rowMode: 'array',
+        },
+        hot,
+      )) as unknown as [number, boolean, number[] | null][];
       const result: (RecordOutcome | undefined)[] = rows.map(() => undefined);
-      for (const r of out)
-        result[r.i - 1] = r.written ? 'written' : r.attempts === null ? 'duplicate' : { attempts: r.attempts };
+      for (const [i, written, attempts] of out)
+        result[i - 1] = written ? 'written' : attempts === null ? 'duplicate' : { attempts };
       this.freeChains.push(chain);
       return result;
     } catch (err) {
@@ -685,9 +744,24 @@ export class PostgresStore implements Store {
    * alone; a failed statement rejects the whole group.
    */
   private async runGroup(group: Pending[]): Promise<void> {
+    let hot: Hot;
+    try {
+      hot = await this.hot(`decideAndCommit (${group.length} decisions)`);
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    try {
+      await this.decideGroup(group, hot);
+    } finally {
+      hot.client.release(hot.failed ? true : undefined);
+    }
+  }
+
+  private async decideGroup(group: Pending[], hot: Hot): Promise<void> {
     let facts: Facts[];
     try {
-      facts = await this.readFacts(group);
+      facts = await this.readFacts(group, hot);
     } catch (err) {
       for (const p of group) p.reject(err);
       return;
@@ -722,7 +796,7 @@ export class PostgresStore implements Store {
     if (rows.length === 0) return;
     let outcomes: (RecordOutcome | undefined)[];
     try {
-      outcomes = await this.record(`decideAndCommit (${rows.length} decisions)`, rows);
+      outcomes = await this.record(`decideAndCommit (${rows.length} decisions)`, rows, hot);
     } catch (err) {
       for (const { p } of calls) p.reject(err);
       return;
