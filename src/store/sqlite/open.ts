@@ -15,14 +15,17 @@ import { StoreError } from '../../gate/store';
 import { storeError } from '../memory/common';
 import type { CheckpointerOptions } from './checkpointer';
 import { migrate, type OnMigration } from './migrations';
+import type { SyncFn } from './wal-sync';
 
 /**
- * What a COMMIT survives once it has returned (store.durability). In WAL mode both survive a crash
- * of the process (the WAL is written before COMMIT returns); 'full' (PRAGMA synchronous = FULL)
- * also fsyncs the WAL in every COMMIT, so the commit survives a power cut or a kernel crash;
- * 'normal' (synchronous = NORMAL) syncs only at checkpoints, so the last commits before a power cut
- * may be lost (the file stays consistent). Both sync the WAL before each checkpoint and the
- * database after it.
+ * What a write survives once its promise has resolved (store.durability). In WAL mode both survive
+ * a crash of the process (the WAL is written before COMMIT returns); 'full' also has the WAL on
+ * disk (fdatasync) before the promise resolves, so the write survives a power cut or a kernel
+ * crash: SQLite's PRAGMA synchronous = FULL while the file is opened and migrated, then NORMAL
+ * with the store's own fdatasync of the WAL off the event loop (./wal-sync.ts); 'normal'
+ * (synchronous = NORMAL, no per-commit sync) syncs only at checkpoints, so the last commits before
+ * a power cut may be lost (the file stays consistent). Both sync the WAL before each checkpoint
+ * and the database after it.
  */
 export type Durability = 'normal' | 'full';
 export const DEFAULT_DURABILITY: Durability = 'full';
@@ -66,8 +69,13 @@ export type SqliteOptions = {
    * decisions table: ~20 s per million decisions, the file locked meanwhile).
    */
   onMigration?: OnMigration;
-  /** What a COMMIT survives (store.durability, default 'full'); the checkpoint worker uses the same. */
+  /** What a write survives (store.durability, default 'full'); the checkpoint worker uses the same. */
   durability?: Durability;
+  /**
+   * Tests only: the fdatasync of the WAL at durability full (fs.fdatasync by default), e.g. one
+   * that fails as a dying disk would, or that counts its calls. Ignored at 'normal' and in memory.
+   */
+  syncWal?: SyncFn;
   /**
    * Refuse a file this process can read but not write (CG_ERR_STORE_READONLY) instead of opening
    * it: `callgate start` would otherwise run a gate whose every decision fails to commit.

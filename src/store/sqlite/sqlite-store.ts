@@ -12,8 +12,15 @@
  * Group commit: decideAndCommit calls, and the other writes of the call path
  * (commitDecision, recordOutcome, releaseAttempt), arriving in the same
  * event-loop turn are queued and run, one after the other, in ONE transaction
- * on the next setImmediate (at most MAX_GROUP writes), then one COMMIT (at
- * store.durability full, one fsync); no promise resolves before that COMMIT.
+ * on the next setImmediate (at most MAX_GROUP writes), then one COMMIT; no
+ * promise resolves before that COMMIT is on disk. At store.durability full the
+ * COMMIT's fsync does not run on the event loop: the connection runs at
+ * synchronous NORMAL and each COMMIT is followed by an fdatasync of the -wal
+ * file on libuv's thread pool, one at a time, the promises resolving only once
+ * one that started after their COMMIT has succeeded (./wal-sync.ts says why
+ * that is the same guarantee as FULL). Every other write of the store (imports,
+ * upserts, purge, copy) waits for the same sync; the migrations at open and the
+ * checkpoints keep SQLite's own syncs. A failed sync fails the store for good.
  * A call outcome alone does not start a group: it waits up to OUTCOME_JOIN_MS
  * for the next write and joins its group (nobody waits on it).
  * Each write sees the rows of the writes before it (two calls for one number in
@@ -73,7 +80,8 @@ import { consentRow, contractRow, dncRow, requireAsOf } from '../memory/memory-s
 import { ChainWriter, type AuditChainBatch } from '../audit-chain';
 import { Checkpointer, type CheckpointStats } from './checkpointer';
 import { auditChainSqlite, auditSqlite, copyIntoSqlite, exportSqlite, purgeSqlite } from './bulk';
-import { openSqlite, type SqliteOptions } from './open';
+import { DEFAULT_DURABILITY, openSqlite, type SqliteOptions } from './open';
+import { WalSync, type WalSyncStats } from './wal-sync';
 import { CONSENT_ON_CONFLICT, CONTRACT_ON_CONFLICT, DNC_ON_CONFLICT } from './upsert';
 import type { DecisionCols } from '../decision-cols';
 
@@ -301,6 +309,12 @@ export class SqliteStore implements Store {
     private readonly busyMs = DEFAULT_BUSY_MS,
     /** SqliteOptions.pollLocks: the connection's busy_timeout is 0 for good (see tryBegin). */
     private readonly pollLocks = false,
+    /**
+     * At store.durability full on a file: the fdatasync of the WAL that every write awaits (the
+     * connection is then at synchronous NORMAL, see ./wal-sync.ts). Undefined: each COMMIT is
+     * as durable as the connection's PRAGMA synchronous makes it when it returns.
+     */
+    private readonly walSync?: WalSync,
   ) {
     this.s = prepareAll(db);
     if (pollLocks) db.pragma('busy_timeout = 0');
@@ -309,20 +323,57 @@ export class SqliteStore implements Store {
   private checkpointer: Checkpointer | undefined;
 
   static open(path: string, opts?: SqliteOptions): SqliteStore {
-    const store = new SqliteStore(
-      openSqlite(path, opts),
-      path,
-      opts?.busyTimeoutMs ?? DEFAULT_BUSY_MS,
-      opts?.pollLocks === true,
-    );
-    if (path !== ':memory:' && (opts?.checkpoint ?? 'worker') === 'worker') {
+    // the migrations run at the configured PRAGMA synchronous (FULL: SQLite syncs their COMMITs)
+    const db = openSqlite(path, opts);
+    let walSync: WalSync | undefined;
+    if (path !== ':memory:' && (opts?.durability ?? DEFAULT_DURABILITY) === 'full') {
       try {
-        store.checkpointer = new Checkpointer(store.db, path, opts?.checkpointer);
-      } catch {
-        store.db.pragma('wal_autocheckpoint = 1000'); // no worker: SQLite checkpoints by itself
+        // the -wal file exists: the migrations read the database through it
+        walSync = new WalSync(path, opts?.syncWal);
+      } catch (err) {
+        db.close();
+        throw storeError(
+          'CG_ERR_STORE_OPEN',
+          `cannot open ${path}-wal to sync it: ${(err as Error).message}; check the permissions of the folder and its files`,
+          err,
+        );
       }
     }
+    const store = new SqliteStore(db, path, opts?.busyTimeoutMs ?? DEFAULT_BUSY_MS, opts?.pollLocks === true, walSync);
+    if (path !== ':memory:' && (opts?.checkpoint ?? 'worker') === 'worker') {
+      try {
+        // the worker's connection takes this connection's level, FULL at durability full (read
+        // before the switch to NORMAL below): its checkpoints sync either way, never OFF
+        store.checkpointer = new Checkpointer(store.db, path, opts?.checkpointer);
+      } catch {
+        store.db.pragma('wal_autocheckpoint = 1000'); // no worker: SQLite checkpoints by itself (with its syncs)
+      }
+    }
+    // from here every write of the store awaits walSync instead of fsyncing in its COMMIT
+    if (walSync) db.pragma('synchronous = NORMAL');
     return store;
+  }
+
+  /** The WAL syncs done at durability full, and the commits that waited for them (undefined otherwise). */
+  syncStats(): WalSyncStats | undefined {
+    return this.walSync?.stats();
+  }
+
+  /**
+   * For a caller that writes through `db` itself (the benchmark's floor, tests): at durability full
+   * the connection's COMMIT does not sync, so such a write is on disk only once this resolves.
+   */
+  async syncWal(): Promise<void> {
+    if (this.walSync) await this.walSync.synced();
+  }
+
+  /** A write outside the call path: run now (one transaction), durable before it resolves. */
+  private async durable<T>(what: string, fn: () => T): Promise<T> {
+    const failed = this.walSync?.failed;
+    if (failed && !this.closed) throw failed;
+    const v = this.run(what, fn);
+    if (this.walSync) await this.walSync.synced();
+    return v;
   }
 
   /** Groups committed, and the writes in them (how many share a COMMIT). */
@@ -440,6 +491,7 @@ export class SqliteStore implements Store {
       try {
         if (this.closed)
           throw storeError('CG_ERR_STORE_FAULT', `decideAndCommit: the SQLite store ${this.path} is closed`);
+        if (this.walSync?.failed) throw this.walSync.failed;
         const windowStart = ms(q.windowStart, 'windowStart');
         this.enqueue({ kind: 'decide', q, windowStart, decide, opts, resolve, reject, since: Date.now() });
       } catch (err) {
@@ -458,6 +510,10 @@ export class SqliteStore implements Store {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(storeError('CG_ERR_STORE_FAULT', `${what}: the SQLite store ${this.path} is closed`));
+        return;
+      }
+      if (this.walSync?.failed) {
+        reject(this.walSync.failed);
         return;
       }
       this.enqueue({ kind: 'write', what, body, resolve, reject, since: Date.now() }, join);
@@ -525,6 +581,11 @@ export class SqliteStore implements Store {
         p.reject(storeError('CG_ERR_STORE_FAULT', `${nameOf(p)}: the SQLite store ${this.path} is closed`));
       return [];
     }
+    const failed = this.walSync?.failed;
+    if (failed) {
+      for (const p of group) p.reject(failed);
+      return [];
+    }
     let done: [Pending, unknown][] = [];
     let open = false;
     for (const [i, p] of group.entries()) {
@@ -583,7 +644,14 @@ export class SqliteStore implements Store {
     }
     this.groups.commits++;
     this.groups.calls += done.length;
-    for (const [p, v] of done) (p.resolve as (v: unknown) => void)(v);
+    if (this.walSync) {
+      // committed (visible to every reader), not yet on disk: answered once an fdatasync that
+      // starts from now has succeeded; the next groups commit meanwhile (see ./wal-sync.ts)
+      this.walSync.after((err) => {
+        if (err) for (const [p] of done) p.reject(err);
+        else for (const [p, v] of done) (p.resolve as (v: unknown) => void)(v);
+      });
+    } else for (const [p, v] of done) (p.resolve as (v: unknown) => void)(v);
     return [];
   }
 
@@ -733,7 +801,7 @@ export class SqliteStore implements Store {
 
   async addConsent(row: ConsentRow): Promise<void> {
     const c = consentRow(row);
-    this.run('addConsent', () =>
+    await this.durable('addConsent', () =>
       this.s.insertConsent.run(
         c.e164,
         c.professional,
@@ -750,24 +818,26 @@ export class SqliteStore implements Store {
 
   async withdrawConsent(e164: string, professional: string, at: Date): Promise<number> {
     const t = ms(at, 'withdrawConsent at');
-    return this.run('withdrawConsent', () => this.s.withdraw.run(t, e164, professional).changes);
+    return this.durable('withdrawConsent', () => this.s.withdraw.run(t, e164, professional).changes);
   }
 
   async addContract(row: ContractRow): Promise<void> {
     const c = contractRow(row);
-    this.run('addContract', () => this.s.insertContract.run(c.e164, c.professional, c.categories, c.start, c.end));
+    await this.durable('addContract', () =>
+      this.s.insertContract.run(c.e164, c.professional, c.categories, c.start, c.end),
+    );
   }
 
   async addDnc(row: DncRow): Promise<void> {
     const d = dncRow(row);
-    this.run('addDnc', () => this.s.insertDnc.run(d.e164, d.professional, d.reason, d.addedAt));
+    await this.durable('addDnc', () => this.s.insertDnc.run(d.e164, d.professional, d.reason, d.addedAt));
   }
 
   async addRefusal(e164: string, professional: string, at: Date): Promise<void> {
     const n = checkNumber(e164, 'refusal');
     const p = checkText(professional, 'refusal.professional');
     const t = ms(at, 'refusal.at');
-    this.run('addRefusal', () => this.s.insertRefusal.run(n, p, t));
+    await this.durable('addRefusal', () => this.s.insertRefusal.run(n, p, t));
   }
 
   async beginImport(kind: ImportKind, opts?: { asOf?: Date }): Promise<ImportSession> {
@@ -886,11 +956,19 @@ export class SqliteStore implements Store {
           const inserted = db.prepare(`SELECT COUNT(*) FROM ${spec.target} WHERE id > ?`).pluck().get(before) as number;
           return { inserted, updated: changes - inserted, unchanged: staged - changes };
         });
+        let result: ImportCommitResult;
         try {
-          return this.run(`import ${kind} commit`, () => copy.immediate());
+          // staging wrote only the TEMP table (never the WAL): this is the import's one durable write
+          result = this.run(`import ${kind} commit`, () => {
+            const failed = this.walSync?.failed;
+            if (failed) throw failed;
+            return copy.immediate();
+          });
         } finally {
           close();
         }
+        if (this.walSync) await this.walSync.synced();
+        return result;
       },
       rollback: async () => {
         if (!open) return;
@@ -984,12 +1062,12 @@ export class SqliteStore implements Store {
 
   /** Removes (or counts) what is older than the cutoffs, in one transaction (see ./bulk.ts). */
   async purge(cutoffs: PurgeCutoffs, dryRun: boolean): Promise<PurgeReport> {
-    return this.run('purge', () => purgeSqlite(this.db, cutoffs, dryRun));
+    return this.durable('purge', () => purgeSqlite(this.db, cutoffs, dryRun));
   }
 
   /** Another store's rows, written idempotently in one transaction (see ./bulk.ts). */
   async copyIn(batch: CopyBatch): Promise<CopyResult> {
-    return this.run(`copy ${batch.kind}`, () => copyIntoSqlite(this.db, batch));
+    return this.durable(`copy ${batch.kind}`, () => copyIntoSqlite(this.db, batch));
   }
 
   async listDecisions(q: DecisionQuery): Promise<DecisionPage> {
@@ -1039,6 +1117,7 @@ export class SqliteStore implements Store {
    */
   async checkWritable(): Promise<void> {
     this.run('checkWritable', () => {
+      if (this.walSync?.failed) throw this.walSync.failed; // writes would all fail: say so
       if (this.db.inTransaction) return; // this connection is writing right now
       const busy = this.db.pragma('busy_timeout', { simple: true }) as number;
       if (busy !== 0) this.db.pragma('busy_timeout = 0');
@@ -1066,6 +1145,8 @@ export class SqliteStore implements Store {
     }
     this.closed = true;
     try {
+      // the groups committed above, or earlier, are answered once their sync is done
+      await this.walSync?.drain();
       if (this.checkpointer) {
         await this.checkpointer.stop();
         // copy the WAL back and truncate it (best effort: another process may be writing)
@@ -1077,6 +1158,7 @@ export class SqliteStore implements Store {
       }
     } finally {
       this.db.close();
+      this.walSync?.close();
     }
   }
 }
