@@ -44,7 +44,8 @@ import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from 
 const DAY = 86_400_000;
 const TOKEN = 'bench-token-0123456789abcdef';
 
-type GroupStats = () => { commits: number; calls: number } | undefined;
+/** Groups committed and writes in them; at durability full, the WAL syncs too (src/store/sqlite/wal-sync.ts). */
+type GroupStats = () => { commits: number; calls: number; syncs?: number } | undefined;
 
 /**
  * A client run, with the CPU this process (the server) spent meanwhile, per request, and (SQLite)
@@ -72,6 +73,9 @@ async function measured(
     serverInvoluntarySwitchesPerRequest: per(u1.involuntaryContextSwitches - u0.involuntaryContextSwitches),
     ...(g0 && g1
       ? { writesPerCommit: Math.round(((g1.calls - g0.calls) / (g1.commits - g0.commits)) * 100) / 100 }
+      : {}),
+    ...(g0?.syncs !== undefined && g1?.syncs !== undefined
+      ? { writesPerSync: Math.round(((g1.calls - g0.calls) / (g1.syncs - g0.syncs)) * 100) / 100 }
       : {}),
   };
 }
@@ -138,8 +142,15 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
   );
   const logger = createLogger(config.log, bufferedDestination('/dev/null'));
   const rt = createRuntime(config, { logger });
-  const groups: GroupStats = () =>
-    (rt.store as { groupStats?: () => { commits: number; calls: number } }).groupStats?.();
+  const groups: GroupStats = () => {
+    const s = rt.store as {
+      groupStats?: () => { commits: number; calls: number };
+      syncStats?: () => { syncs: number } | undefined;
+    };
+    const g = s.groupStats?.();
+    const syncs = s.syncStats?.()?.syncs;
+    return g && syncs !== undefined ? { ...g, syncs } : g;
+  };
 
   // consents for every number the runs call
   const session = await rt.store.beginImport('consent');

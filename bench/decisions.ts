@@ -329,6 +329,9 @@ async function floorMany(
       );
     }
     sql.commit.run();
+    // at durability full the connection's COMMIT does not sync: the store's fdatasync of the WAL
+    // does, off the event loop (src/store/sqlite/wal-sync.ts); the floor waits for it, one group at a time
+    await store.syncWal();
     tally.commits++;
   }
   tally.seconds += Number(process.hrtime.bigint() - t0) / 1e9;

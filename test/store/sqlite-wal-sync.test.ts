@@ -17,6 +17,9 @@ import { StoreError, type Store } from '../../src/gate/store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { SyncFn } from '../../src/store/sqlite/wal-sync';
 import { decision, NUM, OTHER, PRO } from './contract';
+import { fixedClock } from '../../src/gate/clock';
+import { Gate } from '../../src/gate/gate';
+import { AT as CALL_AT, attempt, CONSUMER, logSink, testConfig, withConsent } from '../gate/helpers';
 import { scratchDirs } from '../scratch';
 
 const tempDir = scratchDirs('callgate-wal-sync-');
@@ -29,11 +32,16 @@ const allow =
   (_f: Facts) =>
     decision({ e164, ...(id ? { id } : {}) });
 
-/** A real fdatasync that waits for the test: `release(i)` runs the i-th one (or fails it with `err`). */
+/**
+ * A real fdatasync that waits for the test: `release(i)` runs the i-th one (or fails it with `err`).
+ * With `hold = false` it runs at once (setting a store up).
+ */
 function heldSync() {
   const calls: { fd: number; cb: (err: NodeJS.ErrnoException | null) => void }[] = [];
-  const sync: SyncFn = (fd, cb) => void calls.push({ fd, cb });
+  const state = { hold: true };
+  const sync: SyncFn = (fd, cb) => (state.hold ? void calls.push({ fd, cb }) : fs.fdatasync(fd, cb));
   return {
+    state,
     sync,
     calls,
     release(i: number, err?: NodeJS.ErrnoException) {
@@ -307,3 +315,66 @@ test('killed with SIGKILL right after an acknowledged write, three times: every 
     }
   }
 }, 60_000);
+
+describe('the gate on a store whose sync is slow or fails', () => {
+  async function gateOn(h: ReturnType<typeof heldSync>, deadlineMs: number) {
+    const file = path.join(tempDir(), 'gate.db');
+    h.state.hold = false;
+    const store = await withConsent(SqliteStore.open(file, { pollLocks: true, syncWal: h.sync }));
+    h.state.hold = true;
+    const log = logSink();
+    const gate = new Gate({
+      store,
+      config: testConfig(`gate: {deadlineMs: ${deadlineMs}}`),
+      clock: fixedClock(CALL_AT),
+      logger: log.logger,
+    });
+    return { store, log, gate };
+  }
+
+  test('a deadline that fires while the group waits for its sync: the fail-mode decision, then the late attempt is released, as for a slow COMMIT', async () => {
+    const h = heldSync();
+    const { store, log, gate } = await gateOn(h, 50);
+    try {
+      // the sync is held: the deadline (50 ms) fires first, whatever the machine's speed
+      const d = await gate.decide(attempt(), { record: true });
+      expect([d.verdict, d.reasons.map((r) => r.code)]).toEqual(['block', ['gate_unavailable']]);
+      expect(h.calls).toHaveLength(1);
+      h.release(0); // the allowed attempt is on disk now: the gate releases it (one more write, one more sync)
+      await until(() => h.calls.length >= 2);
+      h.state.hold = false;
+      for (let i = 1; i < h.calls.length; i++) h.release(i);
+      expect(await gate.drain(5000)).toBe(true);
+      await until(() => log.lines().some((l) => l.msg.includes('its attempt was released')));
+      const facts = await store.getFacts({
+        e164: CONSUMER,
+        professional: 'acme',
+        at: CALL_AT,
+        windowStart: new Date(0),
+      });
+      expect(facts.recentAttempts).toEqual([]); // released: it does not count towards FREQ-1
+    } finally {
+      h.state.hold = false;
+      await store.close();
+    }
+  });
+
+  test('a failed sync: the call gets the fail-mode decision, the fault is logged with what to do, and so does every later call', async () => {
+    const h = heldSync();
+    const { store, log, gate } = await gateOn(h, 5000);
+    try {
+      const first = track(gate.decide(attempt(), { record: true }));
+      await until(() => h.calls.length === 1);
+      h.release(0, Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await until(() => first.done);
+      const later = await gate.decide(attempt(), { record: true });
+      for (const d of [first.value!, later]) expect(d.reasons.map((r) => r.code)).toEqual(['gate_unavailable']);
+      const faults = log.lines().filter((l) => l.level === 'error' && l.code === 'CG_ERR_STORE_FAULT');
+      expect(faults.length).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(faults[0])).toMatch(/the disk failed to sync .*restart the gate/);
+      expect(h.calls).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
