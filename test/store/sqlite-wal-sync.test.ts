@@ -97,10 +97,12 @@ test('a decision is committed (visible to another connection) at once, and answe
     expect(h.calls).toHaveLength(1); // asked for right after the COMMIT
     expect(rows(file, 'first')).toBe(1); // committed, in the WAL
     expect(d.done).toBe(false); // not on disk yet: not answered
+    const synced = fs.readlinkSync(`/proc/self/fd/${h.calls[0]!.fd}`); // Linux: the file behind the descriptor
     h.release(0);
     await until(() => d.done);
     expect(d.error).toBeUndefined();
     expect(d.value?.id).toBe('first');
+    expect(synced).toBe(`${fs.realpathSync(file)}-wal`);
     expect(store.syncStats()).toEqual({ syncs: 1, commits: 1 });
   } finally {
     await store.close();
@@ -267,6 +269,30 @@ test('durability normal does not sync per commit (its meaning is unchanged)', as
     await store.addDnc({ e164: OTHER, addedAt: AT });
     expect(h.calls).toHaveLength(0);
     expect(store.syncStats()).toBeUndefined();
+  } finally {
+    await store.close();
+  }
+});
+
+test('store.path a symbolic link: the WAL synced is the one SQLite writes, beside the file the link names', async () => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, 'real'));
+  const real = path.join(dir, 'real', 'store.db');
+  new Database(real).close();
+  const link = path.join(dir, 'link.db');
+  fs.symlinkSync(real, link);
+  const h = heldSync();
+  const store = SqliteStore.open(link, { syncWal: h.sync });
+  try {
+    const d = track(store.decideAndCommit(q(), allow(NUM, 'linked'), REC));
+    await turns();
+    expect(h.calls).toHaveLength(1);
+    const synced = fs.readlinkSync(`/proc/self/fd/${h.calls[0]!.fd}`);
+    h.release(0);
+    await until(() => d.done);
+    expect(fs.existsSync(`${link}-wal`)).toBe(false);
+    expect(synced).toBe(`${fs.realpathSync(real)}-wal`);
+    expect(d.value?.id).toBe('linked');
   } finally {
     await store.close();
   }

@@ -328,13 +328,15 @@ export class SqliteStore implements Store {
     let walSync: WalSync | undefined;
     if (path !== ':memory:' && (opts?.durability ?? DEFAULT_DURABILITY) === 'full') {
       try {
-        // the -wal file exists: the migrations read the database through it
-        walSync = new WalSync(path, opts?.syncWal);
+        // the -wal file exists (the migrations read the database through it), beside the file
+        // SQLite opened: store.path may be a symbolic link, which SQLite follows
+        const main = (db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
+        walSync = new WalSync(`${main?.file || path}-wal`, opts?.syncWal);
       } catch (err) {
         db.close();
         throw storeError(
           'CG_ERR_STORE_OPEN',
-          `cannot open ${path}-wal to sync it: ${(err as Error).message}; check the permissions of the folder and its files`,
+          `cannot open the -wal file of ${path} to sync it: ${(err as Error).message}; check the permissions of the folder and its files`,
           err,
         );
       }

@@ -70,12 +70,16 @@ export class WalSync {
   private closed = false;
   private readonly counts: WalSyncStats = { syncs: 0, commits: 0 };
 
-  /** Opens the -wal file of `dbPath`, which must exist (the connection has read the database once). */
+  /**
+   * Opens `walPath`, which must exist (the connection has read the database once): the database
+   * file's name as SQLite resolved it (PRAGMA database_list: symbolic links followed, as SQLite
+   * does to place its -wal file) followed by "-wal". libuv opens it close-on-exec.
+   */
   constructor(
-    private readonly dbPath: string,
+    private readonly walPath: string,
     private readonly syncFn: SyncFn = fs.fdatasync,
   ) {
-    this.fd = fs.openSync(`${dbPath}-wal`, 'r'); // libuv opens it close-on-exec;
+    this.fd = fs.openSync(walPath, 'r');
   }
 
   /** The error every write gets once a sync failed (undefined while the disk is fine). */
@@ -139,7 +143,7 @@ export class WalSync {
   private fail(err: NodeJS.ErrnoException): void {
     this.failure ??= storeError(
       'CG_ERR_STORE_FAULT',
-      `the disk failed to sync ${this.dbPath}-wal (${err.code ?? ''} ${err.message}): the writes it covered may not be on disk, and after a failed fsync a later one may report success for data that was lost, so this store accepts no more writes; check the disk and restart the gate (SQLite then recovers what really is in the file)`,
+      `the disk failed to sync ${this.walPath} (${err.code ?? ''} ${err.message}): the writes it covered may not be on disk, and after a failed fsync a later one may report success for data that was lost, so this store accepts no more writes; check the disk and restart the gate (SQLite then recovers what really is in the file)`,
       err,
     );
   }
