@@ -39,7 +39,10 @@
  * a checkpoint fsyncs the WAL before copying it and the database file before
  * the WAL may be rewound (SQLite syncs checkpoints unless synchronous = OFF):
  * a frame is never overwritten before its page is on disk in the database. A
- * COMMIT's own fsync (FULL) is the gate connection's; the worker never commits.
+ * COMMIT's own fsync at durability full is the store's fdatasync of the WAL after the COMMIT (the
+ * gate connection runs at NORMAL then, see wal-sync.ts); the worker never commits. The worker's
+ * connection reads the gate connection's level before the store switches it to NORMAL, so at full
+ * it checkpoints at FULL (a checkpoint syncs the same way at FULL and NORMAL).
  *
  * The worker's code is plain JavaScript passed with `eval` so it runs the same
  * from dist/ and under ts-jest; better-sqlite3 is loaded by the path the main
