@@ -8,8 +8,8 @@
  * pool, before any write's promise resolves:
  *
  *  - In WAL mode at NORMAL a COMMIT write()s its frames to the -wal file (into the OS page cache:
- *    another process sees them at once) and returns without a sync (sqlite3.c, sqlite3WalFrames:
- *    the commit's sync runs only when WAL_SYNC_FLAGS(sync_flags) != 0, i.e. at FULL; at NORMAL
+ *    another process sees them at once) and returns without a sync (SQLite 3.53,
+ *    better-sqlite3/deps/sqlite3/sqlite3.c, sqlite3WalFrames: the commit's sync runs only when WAL_SYNC_FLAGS(sync_flags) != 0, i.e. at FULL; at NORMAL
  *    sqlite3PagerSetFlags gives walSyncFlags only the checkpoint bits). SQLite still syncs, at
  *    NORMAL as at FULL: the WAL header each time the WAL (re)starts (pWal->syncHeader, so that the
  *    frames of a rewound WAL can never be read with a stale header, ticket ff5be73dee), the
