@@ -187,12 +187,25 @@ test('every connection commits to disk (synchronous_commit on), whatever the dat
   }
 });
 
-test('the array parameters built by the store carry any text as it is: quotes, backslashes, braces, commas, "NULL", accents', async () => {
+test('the array parameters built by the store carry any text as it is: quotes, backslashes, braces, commas, "NULL", accents, control characters, emoji', async () => {
   // the store builds its PostgreSQL array literals itself (one pass, not pg's per-element encoding)
   await truncateAll(db.url);
   const store = new PostgresStore({ url: db.url, poolSize: 2 });
   try {
-    const awkward = ['a"b', 'c\\d', '{e,f}', 'NULL', ' g ', 'é\u00a0ü', '\\"', ''];
+    const awkward = [
+      'a"b',
+      'c\\d',
+      '{e,f}',
+      'NULL',
+      ' g ',
+      'é\u00a0ü',
+      '\\"',
+      '',
+      'tab\there',
+      'line\nnext',
+      '\u0001"\\',
+      'émoji 📞 "x"',
+    ];
     const decided = await Promise.all(
       awkward.map((s, i) => {
         const d = decision({

