@@ -19,7 +19,10 @@
  *   p99.9) and the CPU per call are the steady part's; each ratio is computed round by round and its
  *   median quoted.
  * - Heap: after a full GC (--expose-gc) before and after each callgate phase.
- * - BENCH_PROFILE=PREFIX writes a CPU profile of every phase's steady part (see profileName).
+ * - BENCH_PROFILE=PREFIX writes a CPU profile of every phase's steady part (see profileName);
+ *   with BENCH_ALLOC=1 also an allocation profile beside it (PREFIX-<side>-<round>.heapprofile:
+ *   sampled every 4 KiB, objects the GC has since collected included, so it shows where each
+ *   call's garbage is made).
  */
 import { fork } from 'node:child_process';
 import { Session } from 'node:inspector';
@@ -120,6 +123,12 @@ async function phase(
           profiler.post('Profiler.enable');
           profiler.post('Profiler.setSamplingInterval', { interval: 200 });
           profiler.post('Profiler.start');
+          if (process.env.BENCH_ALLOC === '1')
+            profiler.post('HeapProfiler.startSampling', {
+              samplingInterval: 4096,
+              includeObjectsCollectedByMajorGC: true,
+              includeObjectsCollectedByMinorGC: true,
+            } as never);
         }
       }, plan.warmupS * 1000);
     },
@@ -131,8 +140,16 @@ async function phase(
     await new Promise<void>((resolve) =>
       profiler.post('Profiler.stop', (err, r) => {
         if (!err) fs.writeFileSync(profileTo, JSON.stringify(r.profile));
-        profiler.disconnect();
-        resolve();
+        if (process.env.BENCH_ALLOC !== '1') {
+          profiler.disconnect();
+          resolve();
+          return;
+        }
+        profiler.post('HeapProfiler.stopSampling', (e2, h) => {
+          if (!e2) fs.writeFileSync(profileTo.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(h.profile));
+          profiler.disconnect();
+          resolve();
+        });
       }),
     );
   warm ??= { cpu: cpu0, released: 0 };

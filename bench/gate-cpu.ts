@@ -14,6 +14,7 @@
  * costs, so the gate's figure reads as a ratio to it.
  *
  * Usage: node --max-semi-space-size=64 dist/bench/gate-cpu.js [memory|sqlite] [decisions] [inFlight]
+ * BENCH_DURABILITY=full: SQLite at store.durability full (the WAL fdatasync after each group) instead of normal.
  * BENCH_PROFILE=FILE: a CPU profile (.cpuprofile) of the measured decisions only (not the seeding).
  * BENCH_DIGEST=1: decision ids are a counter and the output adds a SHA-256 of every stored audit
  * row (SQLite) and of every log line without its latency, to check that two builds write the same bytes.
@@ -49,7 +50,12 @@ async function main() {
   const dest = bufferedDestination(digest ? logPath : '/dev/null');
   const logger = createLogger(config.log, dest);
   const store: Store =
-    driver === 'memory' ? new MemoryStore() : SqliteStore.open(dbPath, { durability: 'normal', pollLocks: true });
+    driver === 'memory'
+      ? new MemoryStore()
+      : SqliteStore.open(dbPath, {
+          durability: (process.env.BENCH_DURABILITY as 'full' | 'normal' | undefined) ?? 'normal',
+          pollLocks: true,
+        });
 
   const session = await store.beginImport('consent');
   const rows = [];
