@@ -101,6 +101,23 @@ test('a gate with decisions in flight on several connections: one chain per conn
   }
 });
 
+/**
+ * pg-pool's end() resolves once it has asked its clients to end, before their connections have
+ * closed: the DROP DATABASE … WITH (FORCE) that follows could then terminate one, whose FATAL an
+ * idle client re-emits on the pool as an unhandled 'error'. Waits for every connection to close.
+ */
+async function endPool(pool: Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
+}
+
 test('a database of schema 2 is migrated (a gate not yet upgraded keeps writing, unchained); verify counts those rows', async () => {
   const fresh = await createTestDb('chainmig');
   try {
@@ -128,7 +145,7 @@ test('a database of schema 2 is migrated (a gate not yet upgraded keeps writing,
       expect(r).toMatchObject({ chains: 1, rows: 6, unchained: 2 });
     } finally {
       await store.close();
-      await pool.end();
+      await endPool(pool);
     }
   } finally {
     await fresh.drop();
