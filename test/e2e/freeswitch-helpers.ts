@@ -71,8 +71,15 @@ export async function rig(opts: {
     ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
   });
   if (opts.startAdapter !== false) {
-    await adapter.start();
-    if (adapter.outcomes && opts.config?.inbound?.password === undefined) await adapter.outcomes.ready(5000);
+    try {
+      await adapter.start();
+      if (adapter.outcomes && opts.config?.inbound?.password === undefined) await adapter.outcomes.ready(5000);
+    } catch (err) {
+      // a rig that failed to start leaves nothing listening (jest would otherwise not exit)
+      await adapter.stop().catch(() => undefined);
+      await sim.close();
+      throw err;
+    }
   }
   return {
     sim,
