@@ -133,6 +133,39 @@ test('a process that opens the store, commits and closes ends by itself once clo
   expect(walSize(file)).toBe(0);
 });
 
+test('a process that opens the store and never closes it still ends by itself, its commits kept', () => {
+  // a forgotten close() (a script, a test that failed half-way) must not hang the process on the
+  // checkpoint worker: jest running in band waited for it until CI's time limit
+  const file = path.join(dir, 'forgotten.db');
+  const script = `
+    const fs = require('node:fs');
+    const ts = require('typescript');
+    require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: f }).outputText, f);
+    const { SqliteStore } = require(${JSON.stringify(path.resolve(__dirname, '../../src/store/sqlite/sqlite-store.ts'))});
+    (async () => {
+      const store = SqliteStore.open(${JSON.stringify(file)});
+      await store.addRefusal('+33612345678', 'acme', new Date());
+      process.stdout.write(String(store.checkpointStats() !== undefined));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: path.resolve(__dirname, '../..'),
+    encoding: 'utf8',
+    timeout: 20_000, // a bound for a hang, never reached when the process ends by itself
+  });
+  expect(r.error).toBeUndefined();
+  expect(r.signal).toBeNull();
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('true'); // the worker was running
+  expect(r.status).toBe(0);
+  const db = new Database(file, { readonly: true });
+  try {
+    expect(db.prepare('SELECT COUNT(*) FROM refusals').pluck().get()).toBe(1);
+  } finally {
+    db.close();
+  }
+});
+
 test('a worker that cannot open the file hands checkpointing back to SQLite', async () => {
   const file = path.join(dir, 'fallback.db');
   const store = SqliteStore.open(file, { checkpoint: 'sqlite' });

@@ -208,7 +208,6 @@ export class Checkpointer {
         synchronous,
       },
     });
-    this.worker.unref();
     this.worker.on('message', (m: { error?: string; fatal?: string; synchronous?: number }) => {
       if (m.synchronous !== undefined) {
         this.synchronous = m.synchronous;
@@ -226,6 +225,9 @@ export class Checkpointer {
         resolve();
       }),
     );
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a store
+    // its owner forgot to close must not keep the process alive (the worker dies with it).
+    this.worker.unref();
   }
 
   stats(): CheckpointStats {
