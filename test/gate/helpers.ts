@@ -106,11 +106,17 @@ export function wrapStore(
   });
 }
 
-/** Waits until `cond` holds, yielding to timers and I/O between checks (no timing assertion). */
-export async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setImmediate(r));
+/**
+ * Waits until `cond` holds, yielding to timers and I/O between checks (no timing assertion). What
+ * it waits for may be behind an fdatasync on libuv's thread pool, which takes a few hundred ms on
+ * a loaded CI machine: the bound is wall-clock (15 s, under jest's 30 s), not a count of turns
+ * (1,000 setImmediate turns ran out before one fsync there).
+ */
+export async function until(cond: () => boolean, what: string, maxMs = 15_000): Promise<void> {
+  const end = Date.now() + maxMs;
+  for (let i = 0; !cond(); i++) {
+    if (Date.now() > end) throw new Error(`never happened within ${maxMs} ms: ${what}`);
+    // the first turns on setImmediate (most waits end within a few), then a timer (no busy loop)
+    await new Promise((r) => (i < 100 ? setImmediate(r) : setTimeout(r, 2)));
   }
-  throw new Error(`never happened: ${what}`);
 }
