@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     });
 
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -66,12 +67,15 @@ async function main(): Promise<void> {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
   emit({
     requests: n,
     inFlight,
     perSecond: Math.round(n / seconds),
     latencyMs: latencyMs(samples),
+    // the load generator's own CPU: on a 2-processor machine it shares them with the server
+    clientCpuUsPerRequest: Math.round(((cpu.user + cpu.system) / n) * 10) / 10,
     statuses,
     ...(method === 'POST' ? { verdicts } : {}),
   });

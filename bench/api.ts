@@ -44,8 +44,39 @@ import { emit, latencyMs, mobileE164, mobileNational, peakRssMb, tempDir } from 
 const DAY = 86_400_000;
 const TOKEN = 'bench-token-0123456789abcdef';
 
+/**
+ * CPU time of this process's event loop (its main thread) and of all its other threads together
+ * (libuv's thread pool with the WAL syncs, the SQLite checkpoint worker, V8's GC helpers), µs, from
+ * /proc (Linux; empty elsewhere; Node 20 names every thread "node", so no finer split). Clock ticks,
+ * 10 ms steps: read over thousands of requests. The event loop's share is the server's limit.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 1e6 / 100; // USER_HZ
+  let tids: string[];
+  try {
+    tids = fs.readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const us = (Number(f[11]) + Number(f[12])) * tick;
+      const kind = Number(tid) === process.pid ? 'eventLoop' : 'otherThreads';
+      out.set(kind, (out.get(kind) ?? 0) + us);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 /** Groups committed and writes in them; at durability full, the WAL syncs too (src/store/sqlite/wal-sync.ts). */
-type GroupStats = () => { commits: number; calls: number; syncs?: number } | undefined;
+type GroupStats = () =>
+  | { commits: number; calls: number; syncs?: number; checkpoints?: number; caughtUp?: number; walBytes?: number }
+  | undefined;
 
 /**
  * A client run, with the CPU this process (the server) spent meanwhile, per request, and (SQLite)
@@ -56,19 +87,25 @@ async function measured(
   groups: GroupStats = () => undefined,
 ): Promise<Record<string, unknown>> {
   const g0 = groups();
+  const t0 = threadCpu();
   const u0 = process.resourceUsage();
   const cpu0 = process.cpuUsage();
   const r = await run();
   const cpu = process.cpuUsage(cpu0);
   const u1 = process.resourceUsage();
   const g1 = groups();
+  const t1 = threadCpu();
   const per = (x: number) => Math.round((x / (r.requests as number)) * 10) / 10;
+  const byThread: Record<string, number> = {};
+  for (const [k, v] of t1) byThread[k] = per(v - (t0.get(k) ?? 0));
   return {
     ...r,
     serverCpuUsPerRequest: per(cpu.user + cpu.system),
     // the split, and how often the server gave the processor up (waiting) or had it taken
     serverUserUsPerRequest: per(cpu.user),
     serverSystemUsPerRequest: per(cpu.system),
+    // the same CPU by thread (10 ms ticks): what the event loop itself spends is the server's limit
+    serverCpuUsPerRequestByThread: byThread,
     serverVoluntarySwitchesPerRequest: per(u1.voluntaryContextSwitches - u0.voluntaryContextSwitches),
     serverInvoluntarySwitchesPerRequest: per(u1.involuntaryContextSwitches - u0.involuntaryContextSwitches),
     ...(g0 && g1
@@ -76,6 +113,17 @@ async function measured(
       : {}),
     ...(g0?.syncs !== undefined && g1?.syncs !== undefined
       ? { writesPerSync: Math.round(((g1.calls - g0.calls) / (g1.syncs - g0.syncs)) * 100) / 100 }
+      : {}),
+    // the checkpoint worker meanwhile: its passes, how many copied the whole WAL (so that the next
+    // commit could rewind it), and the WAL file's size at the end (it keeps its largest size)
+    ...(g0?.checkpoints !== undefined && g1?.checkpoints !== undefined
+      ? {
+          checkpoint: {
+            passes: g1.checkpoints - g0.checkpoints,
+            caughtUp: (g1.caughtUp ?? 0) - (g0.caughtUp ?? 0),
+            walMb: Math.round(((g1.walBytes ?? 0) / 1048576) * 10) / 10,
+          },
+        }
       : {}),
   };
 }
@@ -146,10 +194,20 @@ api: { listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN} }
     const s = rt.store as {
       groupStats?: () => { commits: number; calls: number };
       syncStats?: () => { syncs: number } | undefined;
+      checkpointStats?: () => { passive: number; caughtUp: number } | undefined;
     };
     const g = s.groupStats?.();
+    if (!g) return undefined;
     const syncs = s.syncStats?.()?.syncs;
-    return g && syncs !== undefined ? { ...g, syncs } : g;
+    const cp = s.checkpointStats?.();
+    const wal = `${db}-wal`;
+    return {
+      ...g,
+      ...(syncs !== undefined ? { syncs } : {}),
+      ...(cp
+        ? { checkpoints: cp.passive, caughtUp: cp.caughtUp, walBytes: fs.existsSync(wal) ? fs.statSync(wal).size : 0 }
+        : {}),
+    };
   };
 
   // consents for every number the runs call
