@@ -41,6 +41,7 @@ import { CHILD_ENTRY, SIM_EXEC_ARGV, type ChildListening, type ChildResult, type
 import { BENCH_AT, benchConfig } from './fixture-config';
 import { startEslStandIn } from './standin-esl';
 import { startEslLibStandIn } from './standin-esl-lib';
+import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
 import { heapAfterGcMb, latencyMs, median, mobileE164, peakRssMb, perRound, round, roundsPlan, tempDir } from './util';
 
 /**
@@ -94,6 +95,51 @@ function runOf(socketPort: number, opts: { durationS: number; ratePerS: number }
 type PhasePlan = { phaseS: number; ratePerS: number; warmupS: number };
 
 /**
+ * The garbage collector's pauses in this process (the gate's), split into scavenges (young
+ * generation) and the rest, from `warm` on: a call that arrives during a pause waits for it, so the
+ * pauses are where a p99 comes from when the processor is otherwise free.
+ */
+function gcRecorder() {
+  const minor: number[] = [];
+  const other: number[] = [];
+  let counting = false;
+  const obs = new PerformanceObserver((list) => {
+    if (!counting) return;
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? minor : other).push(e.duration);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const sum = (xs: number[]) =>
+    round(
+      xs.reduce((a, b) => a + b, 0),
+      1,
+    );
+  const top = (xs: number[]) => round(xs.length ? Math.max(...xs) : 0, 2);
+  const over = (xs: number[], ms: number) => xs.filter((x) => x > ms).length;
+  return {
+    warm: () => (counting = true),
+    stop(seconds: number) {
+      obs.disconnect();
+      const sorted = [...minor].sort((a, b) => a - b);
+      return {
+        scavenges: minor.length,
+        scavengesPerS: round(minor.length / Math.max(1e-9, seconds), 2),
+        scavengeMs: {
+          p50: round(sorted[Math.floor(sorted.length / 2)] ?? 0, 2),
+          max: top(minor),
+          total: sum(minor),
+          over2: over(minor, 2),
+        },
+        otherGcs: other.length,
+        otherGcMs: { max: top(other), total: sum(other) },
+      };
+    },
+  };
+}
+
+/**
  * One phase: a fresh simulator process placing `phaseS × ratePerS` calls at the gate `attach` starts.
  * The gate side's CPU and the calls it has released (`released()`) are read as the run is let go,
  * `warmupS` later (a timer) and at the end: the steady CPU per call is the CPU after the warm-up over
@@ -109,6 +155,8 @@ async function phase(
 ) {
   let cpu0 = process.cpuUsage();
   let warm: { cpu: NodeJS.CpuUsage; released: number } | undefined;
+  const gc = gcRecorder();
+  let warmAt = 0;
   let warmTimer: NodeJS.Timeout | undefined;
   const profiler = profileTo !== undefined ? new Session() : undefined;
   const sim = await runSimulatorProcess(
@@ -118,6 +166,8 @@ async function phase(
       cpu0 = process.cpuUsage();
       warmTimer = setTimeout(() => {
         warm = { cpu: process.cpuUsage(), released: released() };
+        gc.warm();
+        warmAt = performance.now();
         if (profiler) {
           profiler.connect();
           profiler.post('Profiler.enable');
@@ -135,6 +185,7 @@ async function phase(
   );
   const cpuEnd = process.cpuUsage();
   const releasedEnd = released();
+  const gcSteady = gc.stop(warmAt > 0 ? (performance.now() - warmAt) / 1000 : 0);
   clearTimeout(warmTimer);
   if (profiler && profileTo !== undefined && warm !== undefined)
     await new Promise<void>((resolve) =>
@@ -160,6 +211,7 @@ async function phase(
     cpuWarmup: diff(warm.cpu, cpu0),
     releasedWarmup: warm.released,
     releasedSteady: releasedEnd - warm.released,
+    gcSteady,
   };
 }
 
@@ -195,6 +247,8 @@ function summary(p: Awaited<ReturnType<typeof phase>>, plan: PhasePlan) {
       cpuMsPerCall: perCall(p.cpuWarmup.user + p.cpuWarmup.system, warmupCalls),
     },
     maxLatencyMsBySecond: sim.maxBySecond,
+    /** the gate process's GC pauses in the steady part */
+    gc: p.gcSteady,
     simulatorCpuMsPerCall: round((sim.cpuMs.user + sim.cpuMs.system) / Math.max(1, total)),
     dialerNoise: sim.dialer,
     /** kept for pooling across rounds, dropped from the output */
