@@ -3,6 +3,8 @@
  * and what only PostgreSQL has: its schema migrations, run by several gates at once.
  */
 import { Client } from 'pg';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { FACTS_SQL, PostgresStore } from '../../src/store/postgres/postgres-store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations';
 import { openStore } from '../../src/store';
@@ -159,6 +161,34 @@ describe('migrations', () => {
     }
     expect(await sql(fresh.url, 'SELECT max(version) AS v FROM callgate.schema_migrations')).toEqual([{ v: 999 }]);
   });
+});
+
+test('a process that opens the store and never closes it still ends by itself, its write kept', async () => {
+  // an idle pooled connection must not hold the process: a script, or a test that failed before
+  // its close(), would otherwise keep jest (in band on CI) waiting until CI's time limit
+  await truncateAll(db.url);
+  const script = `
+    const fs = require('node:fs');
+    const ts = require('typescript');
+    require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: f }).outputText, f);
+    const { PostgresStore } = require(${JSON.stringify(path.resolve(__dirname, '../../src/store/postgres/postgres-store.ts'))});
+    (async () => {
+      const store = new PostgresStore({ url: ${JSON.stringify(db.url)} });
+      await store.addRefusal('+33612345678', 'acme', new Date());
+      process.stdout.write('written');
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: path.resolve(__dirname, '../..'),
+    encoding: 'utf8',
+    timeout: 20_000, // a bound for a hang, never reached when the process ends by itself
+  });
+  expect(r.error).toBeUndefined();
+  expect(r.signal).toBeNull();
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('written');
+  expect(r.status).toBe(0);
+  expect(await sql(db.url, 'SELECT count(*)::int AS n FROM callgate.refusals')).toEqual([{ n: 1 }]);
 });
 
 test('every connection commits to disk (synchronous_commit on), whatever the database default says', async () => {

@@ -348,6 +348,9 @@ export class PostgresStore implements Store {
       // statements' plans (tens of ms) inside the decisions' latency. At most poolSize per process;
       // keep-alive finds the dead ones, a broken one is dropped and replaced on the next call.
       idleTimeoutMillis: 0,
+      // an idle connection does not keep the process alive: a script or a test that never calls
+      // close() still ends (a gate is kept alive by its server; a busy connection is ref'd again)
+      allowExitOnIdle: true,
       statement_timeout: this.statementTimeoutMs,
       query_timeout: this.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
       keepAlive: true,
