@@ -55,6 +55,12 @@ export type SqliteOptions = {
   /** Tuning of the checkpoint worker (tests, benchmarks). */
   checkpointer?: CheckpointerOptions;
   /**
+   * Tests only: how long a call outcome alone waits for another write to share its COMMIT
+   * (default OUTCOME_JOIN_MS, sqlite-store.ts), so that a test of the joining does not depend on
+   * two of its lines running within 20 ms of each other on a loaded machine.
+   */
+  outcomeJoinMs?: number;
+  /**
    * For the long-running gate: once open, the connection never sleeps in SQLite's busy handler
    * (busy_timeout 0). The store's own writes (decideAndCommit, commitDecision, recordOutcome,
    * releaseAttempt) still wait for another connection's write lock up to busyTimeoutMs, with

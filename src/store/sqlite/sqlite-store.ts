@@ -315,6 +315,8 @@ export class SqliteStore implements Store {
      * as durable as the connection's PRAGMA synchronous makes it when it returns.
      */
     private readonly walSync?: WalSync,
+    /** SqliteOptions.outcomeJoinMs. */
+    private readonly outcomeJoinMs = OUTCOME_JOIN_MS,
   ) {
     this.s = prepareAll(db);
     if (pollLocks) db.pragma('busy_timeout = 0');
@@ -341,7 +343,14 @@ export class SqliteStore implements Store {
         );
       }
     }
-    const store = new SqliteStore(db, path, opts?.busyTimeoutMs ?? DEFAULT_BUSY_MS, opts?.pollLocks === true, walSync);
+    const store = new SqliteStore(
+      db,
+      path,
+      opts?.busyTimeoutMs ?? DEFAULT_BUSY_MS,
+      opts?.pollLocks === true,
+      walSync,
+      opts?.outcomeJoinMs,
+    );
     if (path !== ':memory:' && (opts?.checkpoint ?? 'worker') === 'worker') {
       try {
         // the worker's connection takes this connection's level, FULL at durability full (read
@@ -527,7 +536,7 @@ export class SqliteStore implements Store {
     this.queue.push(p);
     if (this.scheduled) return;
     if (join) {
-      this.joinTimer ??= setTimeout(this.flushJoined, OUTCOME_JOIN_MS);
+      this.joinTimer ??= setTimeout(this.flushJoined, this.outcomeJoinMs);
       return;
     }
     this.scheduled = true;
