@@ -268,7 +268,9 @@ test('stop() while a call waits for the gate: the call is dropped and refused at
   await waiting;
   const t0 = Date.now();
   await r.adapter.stop();
-  expect(Date.now() - t0).toBeLessThan(1000);
+  // neither the gate (60 s) nor a command's timeout (3 s) was waited for; a loaded CI machine
+  // may take a while to close sockets, so the bound is the shorter of those two, not a speed
+  expect(Date.now() - t0).toBeLessThan(3000);
   const rec = await done;
   expect(rec.hangupCause).toBe('CALL_REJECTED');
   expect(r.adapter.server.stats).toMatchObject({ connections: 1, allowed: 0, dropped: 1 });
