@@ -429,7 +429,9 @@ type Floor = {
 function pgbench(clients: number, seconds: number, rate?: number): Floor | { error: string } {
   const name = `cg_bench_pgbench_${process.pid}`;
   const u = new URL(dbUrl(name));
-  const args = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
+  // the gates' own transport: a Unix socket folder given as ?host=… (as libpq and pg read it), or TCP
+  const host = u.searchParams.get('host') ?? u.hostname;
+  const args = ['-h', host, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
   const logs = tempDir('pgbench-log');
   try {
     execFileSync('createdb', [...args, name], { stdio: 'ignore' });
